@@ -1,0 +1,83 @@
+/// An error the broker reports to its callers, with a stable code and a message that names the
+/// offending field and the rule it broke.
+///
+/// Codes are an open set, as in swift-nio's error structs: new ones never break callers.
+public struct BrokerError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The stable, machine-readable code of an error (`PoolExhausted`, `QuotaExceeded`, ...).
+    public struct Code: Sendable, Hashable, CustomStringConvertible {
+        public let rawValue: String
+        public var description: String { rawValue }
+        private init(_ rawValue: String) { self.rawValue = rawValue }
+
+        public static let invalidArgument = Code("InvalidArgument")
+        public static let notFound = Code("NotFound")
+        public static let conflict = Code("Conflict")
+        public static let poolExhausted = Code("PoolExhausted")
+        public static let quotaExceeded = Code("QuotaExceeded")
+        public static let bandwidthPackageFull = Code("BandwidthPackageFull")
+        public static let addressInUse = Code("AddressInUse")
+        public static let unauthenticated = Code("Unauthenticated")
+        public static let permissionDenied = Code("PermissionDenied")
+        public static let cloudThrottled = Code("CloudThrottled")
+        public static let cloudUnavailable = Code("CloudUnavailable")
+        public static let unavailable = Code("Unavailable")
+        public static let payloadTooLarge = Code("PayloadTooLarge")
+        public static let internalError = Code("Internal")
+
+        /// The HTTP status this code is answered with.
+        public var httpStatus: Int {
+            switch self {
+            case .invalidArgument: 400
+            case .unauthenticated: 401
+            case .permissionDenied: 403
+            case .notFound: 404
+            case .conflict, .poolExhausted, .quotaExceeded, .bandwidthPackageFull, .addressInUse: 409
+            case .payloadTooLarge: 413
+            case .cloudThrottled: 429
+            case .cloudUnavailable: 502
+            case .unavailable: 503
+            default: 500
+            }
+        }
+    }
+
+    /// One field that failed validation and the rule it broke.
+    public struct FieldViolation: Sendable, Equatable {
+        public var field: String
+        public var rule: String
+        public init(field: String, rule: String) {
+            self.field = field
+            self.rule = rule
+        }
+    }
+
+    public var code: Code
+    public var message: String
+    public var fieldViolations: [FieldViolation]
+    /// Seconds after which a retry may succeed, sent as `Retry-After`.
+    public var retryAfter: Int?
+
+    public init(_ code: Code, _ message: String, fieldViolations: [FieldViolation] = [], retryAfter: Int? = nil) {
+        self.code = code
+        self.message = message
+        self.fieldViolations = fieldViolations
+        self.retryAfter = retryAfter
+    }
+
+    public var description: String { "\(code): \(message)" }
+
+    /// A validation error for one field: `field: rule`.
+    public static func invalid(_ field: String, _ rule: String) -> BrokerError {
+        BrokerError(.invalidArgument, "\(field): \(rule)", fieldViolations: [.init(field: field, rule: rule)])
+    }
+
+    /// A validation error gathering every violation found in one request.
+    public static func invalid(_ violations: [FieldViolation]) -> BrokerError {
+        let message = violations.map { "\($0.field): \($0.rule)" }.joined(separator: "; ")
+        return BrokerError(.invalidArgument, message, fieldViolations: violations)
+    }
+
+    public static func notFound(_ what: String, _ id: String) -> BrokerError {
+        BrokerError(.notFound, "\(what) '\(id)' does not exist")
+    }
+}

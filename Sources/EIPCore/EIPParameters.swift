@@ -1,0 +1,84 @@
+/// The cloud parameters of one EIP: a pool's defaults, a request's overrides, or what a lease got.
+///
+/// Each field maps to an `AllocateEipAddress` parameter and to a seed annotation
+/// (`k8s.aliyun.com/eip-bandwidth`, `eip-internet-charge-type`, ...).
+public struct EIPParameters: Sendable, Hashable, Codable {
+    /// Peak bandwidth in Mbps.
+    public var bandwidth: Int?
+    /// `PayByBandwidth` or `PayByTraffic`.
+    public var internetChargeType: String?
+    /// `PostPaid` or `PrePaid`.
+    public var instanceChargeType: String?
+    /// Line type: `BGP`, `BGP_PRO`, ...
+    public var isp: String?
+    public var publicIpAddressPoolId: String?
+    public var resourceGroupId: String?
+    public var name: String?
+    public var description: String?
+
+    public init(
+        bandwidth: Int? = nil, internetChargeType: String? = nil, instanceChargeType: String? = nil,
+        isp: String? = nil, publicIpAddressPoolId: String? = nil, resourceGroupId: String? = nil,
+        name: String? = nil, description: String? = nil
+    ) {
+        self.bandwidth = bandwidth
+        self.internetChargeType = internetChargeType
+        self.instanceChargeType = instanceChargeType
+        self.isp = isp
+        self.publicIpAddressPoolId = publicIpAddressPoolId
+        self.resourceGroupId = resourceGroupId
+        self.name = name
+        self.description = description
+    }
+
+    /// These parameters with every field that `overrides` sets taken from it.
+    public func overridden(by overrides: EIPParameters) -> EIPParameters {
+        EIPParameters(
+            bandwidth: overrides.bandwidth ?? bandwidth,
+            internetChargeType: overrides.internetChargeType ?? internetChargeType,
+            instanceChargeType: overrides.instanceChargeType ?? instanceChargeType,
+            isp: overrides.isp ?? isp,
+            publicIpAddressPoolId: overrides.publicIpAddressPoolId ?? publicIpAddressPoolId,
+            resourceGroupId: overrides.resourceGroupId ?? resourceGroupId,
+            name: overrides.name ?? name,
+            description: overrides.description ?? description
+        )
+    }
+
+    /// Whether an idle address made with `self` can serve a request that asks for `wanted`:
+    /// every cloud-visible parameter agrees. Name and description are ignored.
+    public func canServe(_ wanted: EIPParameters) -> Bool {
+        bandwidth == wanted.bandwidth && internetChargeType == wanted.internetChargeType
+            && instanceChargeType == wanted.instanceChargeType && isp == wanted.isp
+            && publicIpAddressPoolId == wanted.publicIpAddressPoolId && resourceGroupId == wanted.resourceGroupId
+    }
+
+    /// Checks every field against the cloud's rules, naming the field (with `prefix`) on failure.
+    public func violations(prefix: String = "") -> [BrokerError.FieldViolation] {
+        var found: [BrokerError.FieldViolation] = []
+        if let bandwidth, !(1...1000).contains(bandwidth) {
+            found.append(.init(field: prefix + "bandwidth", rule: "must be between 1 and 1000 Mbps (got \(bandwidth))"))
+        }
+        if let value = internetChargeType, !["PayByBandwidth", "PayByTraffic"].contains(value) {
+            found.append(.init(field: prefix + "internetChargeType", rule: "must be PayByBandwidth or PayByTraffic (got '\(value)')"))
+        }
+        if let value = instanceChargeType, !["PostPaid", "PrePaid"].contains(value) {
+            found.append(.init(field: prefix + "instanceChargeType", rule: "must be PostPaid or PrePaid (got '\(value)')"))
+        }
+        if let value = isp, !Validation.isISP(value) {
+            found.append(.init(field: prefix + "isp", rule: "must be a line type such as BGP or BGP_PRO (got '\(value)')"))
+        }
+        for (field, value, idPrefix) in [
+            ("publicIpAddressPoolId", publicIpAddressPoolId, "pippool-"), ("resourceGroupId", resourceGroupId, "rg-"),
+        ] {
+            if let value, !Validation.isCloudID(value, prefix: idPrefix) {
+                found.append(.init(field: prefix + field, rule: "must look like \(idPrefix)xxxx: letters, digits and '-', at most 64 characters (got '\(value)')"))
+            }
+        }
+        if let name, name.count > 128 { found.append(.init(field: prefix + "name", rule: "must be at most 128 characters")) }
+        if let description, description.count > 256 {
+            found.append(.init(field: prefix + "description", rule: "must be at most 256 characters"))
+        }
+        return found
+    }
+}

@@ -1,0 +1,55 @@
+/// A set of EIPs in one cloud account and region, with the defaults they are allocated with.
+public struct Pool: Sendable, Hashable {
+    public var name: String
+    /// The configured cloud account that owns the pool's addresses (`sim` by default).
+    public var provider: String
+    public var region: String
+    public var defaults: EIPParameters
+    /// Bandwidth packages new addresses join, first with room first.
+    public var bandwidthPackages: [String]
+    /// Idle addresses kept allocated, so an allocate is a database transaction.
+    public var warm: WarmRange
+    /// The most addresses the pool holds (idle and leased together).
+    public var maxSize: Int
+    /// Clusters allowed to draw from the pool; `nil` means all.
+    public var clusters: [String]?
+    /// Addresses the pool holds or is allocating.
+    public var size: Int
+    public var idle: Int
+    public var leased: Int
+    public var createdAt: Timestamp
+    public var updatedAt: Timestamp
+
+    public init(
+        name: String, provider: String, region: String, defaults: EIPParameters, bandwidthPackages: [String],
+        warm: WarmRange, maxSize: Int, clusters: [String]?, size: Int = 0, idle: Int = 0, leased: Int = 0,
+        createdAt: Timestamp, updatedAt: Timestamp
+    ) {
+        self.name = name
+        self.provider = provider
+        self.region = region
+        self.defaults = defaults
+        self.bandwidthPackages = bandwidthPackages
+        self.warm = warm
+        self.maxSize = maxSize
+        self.clusters = clusters
+        self.size = size
+        self.idle = idle
+        self.leased = leased
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+
+    /// Whether `cluster` may draw from this pool.
+    public func admits(cluster: String) -> Bool { clusters?.contains(cluster) ?? true }
+}
+
+/// How many idle addresses a pool keeps: at least `min`, at most `max`.
+public struct WarmRange: Sendable, Hashable, Codable {
+    public var min: Int
+    public var max: Int
+    public init(min: Int, max: Int) {
+        self.min = min
+        self.max = max
+    }
+}

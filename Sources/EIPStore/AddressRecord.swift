@@ -1,0 +1,37 @@
+public import EIPCore
+
+/// One EIP in the broker's books, from the reservation of its slot to its release.
+public struct AddressRecord: Sendable, Hashable {
+    /// `allocating` (slot reserved, cloud call pending), `idle` (warm, unleased), `leased`,
+    /// `releasing` (cloud release pending), `released`, `lost` (gone from the cloud).
+    public enum State: String, Sendable {
+        case allocating, idle, leased, releasing, released, lost
+    }
+
+    /// The broker's id; also the `ClientToken` of the cloud allocation.
+    public var id: String
+    public var allocationID: String?
+    public var ipAddress: String?
+    public var provider: String
+    public var region: String
+    public var pool: String?
+    public var isStatic: Bool
+    public var parameters: EIPParameters
+    public var bandwidthPackageID: String?
+    public var state: State
+    public var leaseID: String?
+
+    init(row: SQLRow) throws {
+        id = try row.requiredString("id")
+        allocationID = row.string("allocation_id")
+        ipAddress = row.string("ip_address")
+        provider = try row.requiredString("provider")
+        region = try row.requiredString("region")
+        pool = row.string("pool")
+        isStatic = row.bool("static")
+        parameters = JSONColumn.decode(EIPParameters.self, row.string("parameters")) ?? EIPParameters()
+        bandwidthPackageID = row.string("bandwidth_package_id")
+        state = State(rawValue: try row.requiredString("state")) ?? .lost
+        leaseID = row.string("lease_id")
+    }
+}

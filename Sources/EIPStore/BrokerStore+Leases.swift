@@ -1,0 +1,428 @@
+public import EIPCore
+import Foundation
+
+/// Filters of the lease list.
+public struct LeaseFilter: Sendable {
+    public var cluster: String?
+    public var namespace: String?
+    public var pool: String?
+    public var phase: LeasePhase?
+    public var ipAddress: String?
+
+    public init(cluster: String? = nil, namespace: String? = nil, pool: String? = nil, phase: LeasePhase? = nil, ipAddress: String? = nil) {
+        self.cluster = cluster
+        self.namespace = namespace
+        self.pool = pool
+        self.phase = phase
+        self.ipAddress = ipAddress
+    }
+}
+
+/// Where a static lease's EIP lives when the request does not say: the broker's default account.
+public struct CloudLocation: Sendable, Hashable {
+    public var provider: String
+    public var region: String
+    public init(provider: String, region: String) {
+        self.provider = provider
+        self.region = region
+    }
+}
+
+/// What a heartbeat did.
+public struct HeartbeatOutcome: Sendable {
+    public var seen: Int
+    /// Leases whose pods are gone and that are now being released.
+    public var released: [String]
+    /// Leases whose pods are gone and that keep their address (TTL, Never).
+    public var retained: [String]
+}
+
+extension BrokerStore {
+    /// Makes a lease id that sorts by creation time: `l-` + 12 hex digits of milliseconds + 10 random.
+    static func newID(prefix: String) -> String {
+        let time = String(UInt64(Timestamp.now.milliseconds), radix: 16)
+        let random = String(UInt64.random(in: 0..<(1 << 40)), radix: 16)
+        return prefix + String(repeating: "0", count: max(0, 12 - time.count)) + time
+            + String(repeating: "0", count: max(0, 10 - random.count)) + random
+    }
+
+    /// Allocates an address for a pod, or returns the lease it already has.
+    ///
+    /// A pod with an active lease gets that lease back (`created == false`). A pod of the same name
+    /// but a new UID (a StatefulSet pod recreated) gets the old lease handed over when its strategy
+    /// retains addresses (TTL, Never); under `Follow` the old lease is released and a new one made.
+    /// - Returns: The lease, and whether it was created by this call.
+    public func allocate(_ request: AllocationRequest, staticLocation: CloudLocation, actor: Principal) async throws -> (lease: Lease, created: Bool) {
+        do {
+            return try await allocateOnce(request, staticLocation: staticLocation, actor: actor)
+        } catch SQLError.uniqueViolation {
+            // Another call for the same pod won the race: answer with its lease.
+            return try await allocateOnce(request, staticLocation: staticLocation, actor: actor)
+        }
+    }
+
+    private func allocateOnce(_ request: AllocationRequest, staticLocation: CloudLocation, actor: Principal) async throws -> (lease: Lease, created: Bool) {
+        try await transaction { sql in
+            let now = Timestamp.now
+            guard try await !sql.query("SELECT name FROM clusters WHERE name = \(request.cluster)").isEmpty else {
+                throw BrokerError(.notFound, "cluster: cluster '\(request.cluster)' does not exist", fieldViolations: [.init(field: "cluster", rule: "must name an existing cluster")])
+            }
+            if let existing = try await sql.query(
+                """
+                SELECT * FROM leases WHERE cluster = \(request.cluster) AND namespace = \(request.namespace) AND pod = \(request.pod)
+                AND active = 1 AND goal <> 'released'\(raw: sql.dialect.forUpdate)
+                """
+            ).first.map(Self.lease(from:)) {
+                if let answer = try await Self.reuse(existing, for: request, now: now, actor: actor, in: sql) {
+                    return (answer, false)
+                }
+            }
+            return (try await Self.createLease(request, staticLocation: staticLocation, now: now, actor: actor, in: sql), true)
+        }
+    }
+
+    /// Decides what an allocate does with the pod's existing lease: return it, hand it to the new
+    /// pod of the same name, or release it (returns `nil`: make a new one).
+    private static func reuse(_ existing: Lease, for request: AllocationRequest, now: Timestamp, actor: Principal, in sql: any SQLExecutor) async throws -> Lease? {
+        let sameSource: Bool
+        switch request.source {
+        case .pool(let name, _, _): sameSource = existing.allocationType == .auto && existing.pool == name
+        case .static(let id, _): sameSource = existing.allocationType == .static && existing.allocationID == id
+        }
+        if existing.podUID == request.podUID {
+            guard sameSource else {
+                throw BrokerError(.conflict, "pod \(request.namespace)/\(request.pod) already holds lease \(existing.id) from \(existing.pool.map { "pool '\($0)'" } ?? "static EIP \(existing.allocationID ?? "")"): release it first")
+            }
+            return existing
+        }
+        if existing.releaseStrategy != .follow, existing.allocationType == .auto, sameSource {
+            // StatefulSet stickiness: the new pod of the same name takes the retained address.
+            try await sql.query(
+                """
+                UPDATE leases SET pod_uid = \(request.podUID), retained = 0, release_at = NULL, release_strategy = \(request.releaseStrategy.kind),
+                    release_after_ms = \(request.releaseStrategy.ttlMilliseconds), pod_last_seen = \(now.milliseconds),
+                    version = version + 1, updated_at = \(now.milliseconds)
+                WHERE id = \(existing.id)
+                """
+            )
+            try await sql.recordEvent(actor: actor.description, action: "lease.handover", subjectType: "lease", subjectID: existing.id, cluster: existing.cluster, message: "retained address \(existing.ipAddress ?? "(pending)") handed to pod \(request.namespace)/\(request.pod) uid \(request.podUID)")
+            return try await lease(id: existing.id, in: sql)
+        }
+        // The old pod is gone (new UID): apply its strategy as if it had been released.
+        try await applyRelease(to: existing, force: true, now: now, actor: actor, reason: "pod \(request.namespace)/\(request.pod) was replaced (uid \(request.podUID))", in: sql)
+        return nil
+    }
+
+    private static func createLease(_ request: AllocationRequest, staticLocation: CloudLocation, now: Timestamp, actor: Principal, in sql: any SQLExecutor) async throws -> Lease {
+        let leaseID = newID(prefix: "l-")
+        var lease = Lease(
+            id: leaseID, cluster: request.cluster, namespace: request.namespace, pod: request.pod, podUID: request.podUID,
+            pool: nil, allocationType: .auto, releaseStrategy: request.releaseStrategy, parameters: EIPParameters(),
+            phase: .pending, goal: .allocated, podLastSeen: now, createdAt: now, updatedAt: now
+        )
+        // Quota first, in a statement that re-checks it: concurrent allocations serialize on the row.
+        let quota = try await sql.query(
+            "UPDATE clusters SET active_leases = active_leases + 1 WHERE name = \(request.cluster) AND active_leases < quota RETURNING quota"
+        )
+        guard !quota.isEmpty else {
+            let row = try await sql.query("SELECT quota FROM clusters WHERE name = \(request.cluster)").first
+            throw BrokerError(.quotaExceeded, "cluster '\(request.cluster)' has used its quota of \(row?.int("quota") ?? 0) active leases", retryAfter: 30)
+        }
+        switch request.source {
+        case .static(let allocationID, let allowRob):
+            lease.allocationType = .static
+            lease.allocationID = allocationID
+            lease.allowRob = allowRob
+            lease.releaseStrategy = .follow
+            try await claimStaticAddress(allocationID, for: lease, location: staticLocation, now: now, in: sql)
+        case .pool(let name, let overrides, let packageOverride):
+            guard let row = try await sql.query("SELECT \(raw: poolColumns) FROM pools p WHERE p.name = \(name)").first else {
+                throw BrokerError(.notFound, "pool: pool '\(name)' does not exist", fieldViolations: [.init(field: "pool", rule: "must name an existing pool")])
+            }
+            let pool = try Self.pool(from: row)
+            guard pool.admits(cluster: request.cluster) else {
+                throw BrokerError(.permissionDenied, "pool: cluster '\(request.cluster)' may not use pool '\(name)'", fieldViolations: [.init(field: "pool", rule: "must be open to the caller's cluster")])
+            }
+            lease.pool = name
+            lease.parameters = pool.defaults.overridden(by: overrides)
+            if let packageOverride {
+                guard let package = try await sql.query("SELECT region, provider FROM bandwidth_packages WHERE id = \(packageOverride)").first,
+                    package.string("region") == pool.region, package.string("provider") == pool.provider
+                else {
+                    throw BrokerError.invalid("bandwidthPackageId", "bandwidth package '\(packageOverride)' is not registered in the pool's account and region")
+                }
+            }
+            if let idle = try await claimIdleAddress(in: pool, parameters: lease.parameters, package: packageOverride, leaseID: leaseID, now: now, in: sql) {
+                lease.allocationID = idle.allocationID
+                lease.ipAddress = idle.ipAddress
+                lease.bandwidthPackageID = idle.bandwidthPackageID
+                lease.phase = .allocated
+            } else {
+                lease.bandwidthPackageID = try await reserveNewAddress(
+                    in: pool, parameters: lease.parameters, packageOverride: packageOverride, leaseID: leaseID, now: now, in: sql
+                )
+            }
+        }
+        try await insert(lease, in: sql)
+        try await sql.recordEvent(
+            actor: actor.description, action: "lease.allocate", subjectType: "lease", subjectID: leaseID, cluster: lease.cluster,
+            message: "pod \(lease.namespace)/\(lease.pod) " + (lease.pool.map { "from pool \($0)" } ?? "static \(lease.allocationID ?? "")")
+                + (lease.ipAddress.map { ", idle address \($0)" } ?? ", address pending")
+        )
+        return lease
+    }
+
+    /// Takes an idle address of the pool that serves these parameters, if there is one.
+    private static func claimIdleAddress(in pool: Pool, parameters: EIPParameters, package: String?, leaseID: String, now: Timestamp, in sql: any SQLExecutor) async throws -> AddressRecord? {
+        let candidates = try await sql.query(
+            "SELECT * FROM addresses WHERE pool = \(pool.name) AND state = 'idle' ORDER BY created_at, id LIMIT 50\(raw: sql.dialect.skipLocked)"
+        ).map(AddressRecord.init(row:))
+        for candidate in candidates where candidate.parameters.canServe(parameters) && (package == nil || candidate.bandwidthPackageID == package) {
+            let taken = try await sql.query(
+                "UPDATE addresses SET state = 'leased', lease_id = \(leaseID), updated_at = \(now.milliseconds) WHERE id = \(candidate.id) AND state = 'idle' RETURNING id"
+            )
+            if !taken.isEmpty { return candidate }
+        }
+        return nil
+    }
+
+    /// Reserves room for one more address in the pool (and its bandwidth package) and records it
+    /// as `allocating` for the reconciler. - Returns: the bandwidth package it will join.
+    static func reserveNewAddress(in pool: Pool, parameters: EIPParameters, packageOverride: String?, leaseID: String?, now: Timestamp, in sql: any SQLExecutor) async throws -> String? {
+        let reserved = try await sql.query("UPDATE pools SET size = size + 1 WHERE name = \(pool.name) AND size < max_size RETURNING size")
+        guard !reserved.isEmpty else {
+            throw BrokerError(.poolExhausted, "pool '\(pool.name)' holds its maximum of \(pool.maxSize) addresses", retryAfter: 30)
+        }
+        var package: String?
+        let candidates = packageOverride.map { [$0] } ?? pool.bandwidthPackages
+        for id in candidates {
+            let joined = try await sql.query("UPDATE bandwidth_packages SET members = members + 1 WHERE id = \(id) AND members < max_ips RETURNING id")
+            if !joined.isEmpty {
+                package = id
+                break
+            }
+        }
+        if !candidates.isEmpty, package == nil {
+            throw BrokerError(.bandwidthPackageFull, "bandwidth package\(candidates.count > 1 ? "s" : "") \(candidates.joined(separator: ", ")) of pool '\(pool.name)' \(candidates.count > 1 ? "are" : "is") full", retryAfter: 30)
+        }
+        try await sql.query(
+            """
+            INSERT INTO addresses (id, provider, region, pool, static, parameters, bandwidth_package_id, state, lease_id, created_at, updated_at)
+            VALUES (\(newID(prefix: "a-")), \(pool.provider), \(pool.region), \(pool.name), 0, \(JSONColumn.encode(parameters)),
+                    \(package), 'allocating', \(leaseID), \(now.milliseconds), \(now.milliseconds))
+            """
+        )
+        return package
+    }
+
+    /// Records that a static EIP is wanted by this lease; refuses one another lease holds.
+    private static func claimStaticAddress(_ allocationID: String, for lease: Lease, location: CloudLocation, now: Timestamp, in sql: any SQLExecutor) async throws {
+        let claimed = try await sql.query(
+            """
+            INSERT INTO addresses (id, allocation_id, provider, region, pool, static, parameters, state, lease_id, created_at, updated_at)
+            VALUES (\(newID(prefix: "a-")), \(allocationID), \(location.provider), \(location.region), NULL, 1, '{}', 'allocating', \(lease.id), \(now.milliseconds), \(now.milliseconds))
+            ON CONFLICT (allocation_id) DO UPDATE SET state = 'allocating', lease_id = excluded.lease_id, updated_at = excluded.updated_at
+            WHERE addresses.static = 1 AND addresses.lease_id IS NULL AND addresses.state IN ('released', 'lost')
+            RETURNING id
+            """
+        )
+        guard claimed.isEmpty else { return }
+        let holder = try await sql.query(
+            "SELECT l.id, l.namespace, l.pod, l.cluster, a.pool FROM addresses a LEFT JOIN leases l ON l.id = a.lease_id WHERE a.allocation_id = \(allocationID)"
+        ).first
+        if let pool = holder?.string("pool") {
+            throw BrokerError(.addressInUse, "eipInstanceId: EIP \(allocationID) belongs to pool '\(pool)'", fieldViolations: [.init(field: "eipInstanceId", rule: "must not be an address of a pool")])
+        }
+        let owner = holder.flatMap { row in row.string("pod").map { "pod \(row.string("namespace") ?? "")/\($0) of cluster \(row.string("cluster") ?? "")" } } ?? "another lease"
+        throw BrokerError(.addressInUse, "eipInstanceId: EIP \(allocationID) is held by \(owner)", fieldViolations: [.init(field: "eipInstanceId", rule: "must not be held by another pod")], retryAfter: 5)
+    }
+
+    private static func insert(_ lease: Lease, in sql: any SQLExecutor) async throws {
+        try await sql.query(
+            """
+            INSERT INTO leases (id, cluster, namespace, pod, pod_uid, pool, allocation_type, release_strategy, release_after_ms, parameters,
+                bandwidth_package_id, allocation_id, ip_address, phase, goal, active, needs_work, allow_rob, pod_last_seen, version, created_at, updated_at)
+            VALUES (\(lease.id), \(lease.cluster), \(lease.namespace), \(lease.pod), \(lease.podUID), \(lease.pool), \(lease.allocationType.rawValue),
+                \(lease.releaseStrategy.kind), \(lease.releaseStrategy.ttlMilliseconds), \(JSONColumn.encode(lease.parameters)),
+                \(lease.bandwidthPackageID), \(lease.allocationID), \(lease.ipAddress), \(lease.phase.rawValue), \(lease.goal.rawValue), 1,
+                \(lease.needsWork), \(lease.allowRob), \(lease.podLastSeen?.milliseconds), 1, \(lease.createdAt.milliseconds), \(lease.updatedAt.milliseconds))
+            """
+        )
+    }
+
+    // MARK: Reading
+
+    public func lease(id: String) async throws -> Lease? {
+        try await database.query("SELECT * FROM leases WHERE id = \(id)").first.map(Self.lease(from:))
+    }
+
+    static func lease(id: String, in sql: any SQLExecutor) async throws -> Lease {
+        guard let row = try await sql.query("SELECT * FROM leases WHERE id = \(id)").first else { throw BrokerError.notFound("lease", id) }
+        return try lease(from: row)
+    }
+
+    public func leases(filter: LeaseFilter, pageSize: Int, pageToken: String?) async throws -> Page<Lease> {
+        let after = try PageToken.decode(pageToken) ?? ""
+        var query: SQL = "SELECT * FROM leases WHERE id > \(after)"
+        if let cluster = filter.cluster { query = query + " AND cluster = \(cluster)" }
+        if let namespace = filter.namespace { query = query + " AND namespace = \(namespace)" }
+        if let pool = filter.pool { query = query + " AND pool = \(pool)" }
+        if let phase = filter.phase { query = query + " AND phase = \(phase.rawValue)" }
+        if let ip = filter.ipAddress { query = query + " AND ip_address = \(ip)" }
+        query = query + " ORDER BY id LIMIT \(pageSize + 1)"
+        let rows = try await database.query(query)
+        let items = try rows.prefix(pageSize).map(Self.lease(from:))
+        return Page(items: items, nextPageToken: rows.count > pageSize ? items.last.map { PageToken.encode($0.id) } : nil)
+    }
+
+    static func lease(from row: SQLRow) throws -> Lease {
+        Lease(
+            id: try row.requiredString("id"), cluster: try row.requiredString("cluster"), namespace: try row.requiredString("namespace"),
+            pod: try row.requiredString("pod"), podUID: try row.requiredString("pod_uid"), pool: row.string("pool"),
+            allocationType: AllocationType(rawValue: try row.requiredString("allocation_type")) ?? .auto,
+            releaseStrategy: ReleaseStrategy(kind: try row.requiredString("release_strategy"), ttlMilliseconds: row.int64("release_after_ms")) ?? .follow,
+            parameters: JSONColumn.decode(EIPParameters.self, row.string("parameters")) ?? EIPParameters(),
+            bandwidthPackageID: row.string("bandwidth_package_id"), allocationID: row.string("allocation_id"), ipAddress: row.string("ip_address"),
+            networkInterfaceID: row.string("network_interface_id"), privateIPAddress: row.string("private_ip_address"),
+            phase: LeasePhase(rawValue: try row.requiredString("phase")) ?? .failed, goal: LeaseGoal(rawValue: try row.requiredString("goal")) ?? .released,
+            allowRob: row.bool("allow_rob"), retained: row.bool("retained"),
+            podLastSeen: row.int64("pod_last_seen").map(Timestamp.init(milliseconds:)),
+            releaseAt: row.int64("release_at").map(Timestamp.init(milliseconds:)), lastError: row.string("last_error"),
+            version: row.int("version") ?? 1, createdAt: Timestamp(milliseconds: try row.requiredInt64("created_at")),
+            updatedAt: Timestamp(milliseconds: try row.requiredInt64("updated_at"))
+        )
+    }
+
+    // MARK: Changing the goal
+
+    /// Asks for the lease's address to be bound to `privateIPAddress` (on `networkInterfaceID`,
+    /// or the ENI the cloud finds for that IP).
+    public func associate(leaseID: String, privateIPAddress: String, networkInterfaceID: String?, scope: String?, actor: Principal) async throws -> Lease {
+        try await changeGoal(leaseID: leaseID, scope: scope) { lease, now, sql in
+            guard lease.goal != .released, !lease.phase.isTerminal else {
+                throw BrokerError(.conflict, "lease \(lease.id) is \(lease.goal == .released ? "being released" : lease.phase.rawValue); allocate again")
+            }
+            if lease.goal == .associated, lease.privateIPAddress == privateIPAddress,
+                networkInterfaceID == nil || networkInterfaceID == lease.networkInterfaceID
+            {
+                return false
+            }
+            let eni = networkInterfaceID ?? (lease.privateIPAddress == privateIPAddress ? lease.networkInterfaceID : nil)
+            try await sql.query(
+                """
+                UPDATE leases SET goal = 'associated', private_ip_address = \(privateIPAddress), network_interface_id = \(eni),
+                    retained = 0, release_at = NULL WHERE id = \(lease.id)
+                """
+            )
+            try await sql.recordEvent(actor: actor.description, action: "lease.associate", subjectType: "lease", subjectID: lease.id, cluster: lease.cluster, message: "bind to \(privateIPAddress)" + (eni.map { " on \($0)" } ?? ""), at: now)
+            return true
+        }
+    }
+
+    /// Asks for the lease's address to be unbound and kept.
+    public func disassociate(leaseID: String, scope: String?, actor: Principal) async throws -> Lease {
+        try await changeGoal(leaseID: leaseID, scope: scope) { lease, now, sql in
+            guard lease.goal != .released, !lease.phase.isTerminal else {
+                throw BrokerError(.conflict, "lease \(lease.id) is \(lease.goal == .released ? "being released" : lease.phase.rawValue)")
+            }
+            guard lease.goal == .associated else { return false }
+            try await sql.query("UPDATE leases SET goal = 'allocated' WHERE id = \(lease.id)")
+            try await sql.recordEvent(actor: actor.description, action: "lease.disassociate", subjectType: "lease", subjectID: lease.id, cluster: lease.cluster, message: "unbind", at: now)
+            return true
+        }
+    }
+
+    /// Releases a lease as its strategy says: `Follow` gives the address up, TTL keeps it for the
+    /// TTL, `Never` keeps it until a release with `force`. A static lease is only unbound.
+    public func release(leaseID: String, force: Bool, scope: String?, actor: Principal) async throws -> Lease {
+        try await changeGoal(leaseID: leaseID, scope: scope) { lease, now, sql in
+            try await Self.applyRelease(to: lease, force: force, now: now, actor: actor, reason: force ? "forced release" : "release", in: sql)
+        }
+    }
+
+    /// Applies the release strategy; returns whether anything changed.
+    @discardableResult
+    static func applyRelease(to lease: Lease, force: Bool, now: Timestamp, actor: Principal, reason: String, in sql: any SQLExecutor) async throws -> Bool {
+        if lease.goal == .released || lease.phase.isTerminal { return false }
+        let giveUp = force || lease.allocationType == .static || lease.releaseStrategy == .follow
+        if giveUp {
+            try await sql.query("UPDATE leases SET goal = 'released', retained = 0, release_at = NULL WHERE id = \(lease.id)")
+            try await sql.recordEvent(actor: actor.description, action: "lease.release", subjectType: "lease", subjectID: lease.id, cluster: lease.cluster, message: "\(reason): address \(lease.ipAddress ?? "(none)") to be released", at: now)
+            return true
+        }
+        if lease.retained { return false }
+        let releaseAt = lease.releaseStrategy.ttlMilliseconds.map { now.adding(milliseconds: $0).milliseconds }
+        try await sql.query("UPDATE leases SET goal = 'allocated', retained = 1, release_at = \(releaseAt) WHERE id = \(lease.id)")
+        try await sql.recordEvent(
+            actor: actor.description, action: "lease.retain", subjectType: "lease", subjectID: lease.id, cluster: lease.cluster,
+            message: "\(reason): address \(lease.ipAddress ?? "(pending)") kept " + (lease.releaseStrategy.releaseAfter.map { "for \($0)" } ?? "until a forced release"), at: now
+        )
+        return true
+    }
+
+    /// Locks a lease, lets `change` set its goal, and refreshes the bookkeeping columns.
+    private func changeGoal(
+        leaseID: String, scope: String?, _ change: @escaping @Sendable (Lease, Timestamp, any SQLExecutor) async throws -> Bool
+    ) async throws -> Lease {
+        try await transaction { sql in
+            guard let row = try await sql.query("SELECT * FROM leases WHERE id = \(leaseID)\(raw: sql.dialect.forUpdate)").first else {
+                throw BrokerError.notFound("lease", leaseID)
+            }
+            let lease = try Self.lease(from: row)
+            if let scope, lease.cluster != scope { throw BrokerError.notFound("lease", leaseID) }
+            let now = Timestamp.now
+            if try await change(lease, now, sql) {
+                try await Self.touch(leaseID: leaseID, now: now, in: sql)
+            }
+            return try await Self.lease(id: leaseID, in: sql)
+        }
+    }
+
+    /// After a goal change: recompute `needs_work`, make the lease due now, bump the version.
+    static func touch(leaseID: String, now: Timestamp, in sql: any SQLExecutor) async throws {
+        let lease = try await lease(id: leaseID, in: sql)
+        try await sql.query(
+            """
+            UPDATE leases SET needs_work = \(lease.needsWork), next_attempt_at = \(now.milliseconds), attempts = 0, last_error = NULL,
+                version = version + 1, updated_at = \(now.milliseconds)
+            WHERE id = \(leaseID)
+            """
+        )
+    }
+
+    // MARK: Heartbeats
+
+    /// Records the full set of live pods a cluster's agent sees. Leases of pods not in the set
+    /// and older than `grace` get their release strategy applied; the others are marked seen.
+    public func heartbeat(cluster: String, pods: [(namespace: String, pod: String, podUID: String)], grace: Duration, actor: Principal) async throws -> HeartbeatOutcome {
+        let live = Set(pods.map { "\($0.namespace)/\($0.pod)/\($0.podUID)" })
+        return try await transaction { sql in
+            let now = Timestamp.now
+            let updated = try await sql.query("UPDATE clusters SET last_heartbeat = \(now.milliseconds) WHERE name = \(cluster) RETURNING name")
+            guard !updated.isEmpty else { throw BrokerError.notFound("cluster", cluster) }
+            let graceMS = grace.components.seconds * 1000 + grace.components.attoseconds / 1_000_000_000_000_000
+            var outcome = HeartbeatOutcome(seen: 0, released: [], retained: [])
+            let rows = try await sql.query(
+                "SELECT * FROM leases WHERE cluster = \(cluster) AND active = 1 AND goal <> 'released' AND retained = 0\(raw: sql.dialect.forUpdate)"
+            )
+            for row in rows {
+                let lease = try Self.lease(from: row)
+                if live.contains("\(lease.namespace)/\(lease.pod)/\(lease.podUID)") {
+                    outcome.seen += 1
+                    try await sql.query("UPDATE leases SET pod_last_seen = \(now.milliseconds) WHERE id = \(lease.id)")
+                    continue
+                }
+                let lastSeen = max(lease.podLastSeen ?? lease.createdAt, lease.updatedAt)
+                guard now.milliseconds - lastSeen.milliseconds >= graceMS else { continue }
+                try await Self.applyRelease(to: lease, force: false, now: now, actor: actor, reason: "pod \(lease.namespace)/\(lease.pod) is gone (heartbeat)", in: sql)
+                try await Self.touch(leaseID: lease.id, now: now, in: sql)
+                if lease.releaseStrategy == .follow || lease.allocationType == .static {
+                    outcome.released.append(lease.id)
+                } else {
+                    outcome.retained.append(lease.id)
+                }
+            }
+            return outcome
+        }
+    }
+}

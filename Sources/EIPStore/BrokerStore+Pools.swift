@@ -1,0 +1,202 @@
+public import EIPCore
+
+/// The fields of a pool an operator sets; counts are the store's.
+public struct PoolSettings: Sendable, Hashable {
+    public var provider: String
+    public var region: String
+    public var defaults: EIPParameters
+    public var bandwidthPackages: [String]
+    public var warm: WarmRange
+    public var maxSize: Int
+    public var clusters: [String]?
+
+    public init(provider: String, region: String, defaults: EIPParameters, bandwidthPackages: [String], warm: WarmRange, maxSize: Int, clusters: [String]?) {
+        self.provider = provider
+        self.region = region
+        self.defaults = defaults
+        self.bandwidthPackages = bandwidthPackages
+        self.warm = warm
+        self.maxSize = maxSize
+        self.clusters = clusters
+    }
+}
+
+extension BrokerStore {
+    static let poolColumns = """
+        p.*, (SELECT COUNT(*) FROM addresses a WHERE a.pool = p.name AND a.state = 'idle') AS idle_count,
+        (SELECT COUNT(*) FROM addresses a WHERE a.pool = p.name AND a.state = 'leased') AS leased_count
+        """
+
+    public func createPool(name: String, settings: PoolSettings, actor: Principal) async throws -> Pool {
+        let now = Timestamp.now
+        do {
+            try await transaction { sql in
+                try await Self.checkPackages(settings.bandwidthPackages, region: settings.region, provider: settings.provider, in: sql)
+                try await sql.query(
+                    """
+                    INSERT INTO pools (name, provider, region, defaults, bandwidth_packages, warm_min, warm_max, max_size, clusters, created_at, updated_at)
+                    VALUES (\(name), \(settings.provider), \(settings.region), \(JSONColumn.encode(settings.defaults)),
+                            \(JSONColumn.encode(settings.bandwidthPackages)), \(settings.warm.min), \(settings.warm.max), \(settings.maxSize),
+                            \(settings.clusters.map(JSONColumn.encode)), \(now.milliseconds), \(now.milliseconds))
+                    """
+                )
+                try await sql.recordEvent(actor: actor.description, action: "pool.create", subjectType: "pool", subjectID: name, cluster: nil, message: "maxSize \(settings.maxSize), warm \(settings.warm.min)..\(settings.warm.max)")
+            }
+        } catch SQLError.uniqueViolation {
+            throw BrokerError(.conflict, "pool '\(name)' already exists")
+        }
+        guard let pool = try await pool(named: name) else { throw BrokerError.notFound("pool", name) }
+        return pool
+    }
+
+    static func checkPackages(_ ids: [String], region: String, provider: String, in sql: any SQLExecutor) async throws {
+        for (index, id) in ids.enumerated() {
+            guard let row = try await sql.query("SELECT region, provider FROM bandwidth_packages WHERE id = \(id)").first else {
+                throw BrokerError.invalid("bandwidthPackages[\(index)]", "bandwidth package '\(id)' is not registered: create it first")
+            }
+            guard row.string("region") == region, row.string("provider") == provider else {
+                throw BrokerError.invalid("bandwidthPackages[\(index)]", "bandwidth package '\(id)' is in \(row.string("provider") ?? "")/\(row.string("region") ?? ""), not the pool's \(provider)/\(region)")
+            }
+        }
+    }
+
+    public func pool(named name: String) async throws -> Pool? {
+        try await database.query("SELECT \(raw: Self.poolColumns) FROM pools p WHERE p.name = \(name)").first.map(Self.pool(from:))
+    }
+
+    public func pools(visibleTo principal: Principal, pageSize: Int, pageToken: String?) async throws -> Page<Pool> {
+        let after = try PageToken.decode(pageToken) ?? ""
+        var items: [Pool] = []
+        var cursor = after
+        // Filtering by cluster happens after decoding (the allow-list is JSON); keep reading pages until full.
+        while items.count <= pageSize {
+            let rows = try await database.query("SELECT \(raw: Self.poolColumns) FROM pools p WHERE p.name > \(cursor) ORDER BY p.name LIMIT \(pageSize + 1)")
+            for row in rows {
+                let pool = try Self.pool(from: row)
+                cursor = pool.name
+                if let cluster = principal.clusterScope, !pool.admits(cluster: cluster) { continue }
+                items.append(pool)
+            }
+            if rows.count <= pageSize { break }
+        }
+        let page = Array(items.prefix(pageSize))
+        return Page(items: page, nextPageToken: items.count > pageSize ? page.last.map { PageToken.encode($0.name) } : nil)
+    }
+
+    /// Replaces a pool's settings. Refuses a `maxSize` below the addresses the pool holds.
+    public func updatePool(name: String, actor: Principal, change: @Sendable (inout PoolSettings) throws -> Void) async throws -> Pool {
+        try await transaction { sql in
+            guard let row = try await sql.query("SELECT \(raw: Self.poolColumns) FROM pools p WHERE p.name = \(name)\(raw: sql.dialect.forUpdate)").first else {
+                throw BrokerError.notFound("pool", name)
+            }
+            let pool = try Self.pool(from: row)
+            var settings = PoolSettings(provider: pool.provider, region: pool.region, defaults: pool.defaults, bandwidthPackages: pool.bandwidthPackages, warm: pool.warm, maxSize: pool.maxSize, clusters: pool.clusters)
+            try change(&settings)
+            guard settings.maxSize >= pool.size else {
+                throw BrokerError.invalid("maxSize", "must be at least the \(pool.size) addresses the pool holds now")
+            }
+            guard settings.warm.min <= settings.warm.max, settings.warm.max <= settings.maxSize else {
+                throw BrokerError.invalid("warm", "needs 0 <= warm.min <= warm.max <= maxSize")
+            }
+            try await Self.checkPackages(settings.bandwidthPackages, region: settings.region, provider: settings.provider, in: sql)
+            try await sql.query(
+                """
+                UPDATE pools SET defaults = \(JSONColumn.encode(settings.defaults)), bandwidth_packages = \(JSONColumn.encode(settings.bandwidthPackages)),
+                    warm_min = \(settings.warm.min), warm_max = \(settings.warm.max), max_size = \(settings.maxSize),
+                    clusters = \(settings.clusters.map(JSONColumn.encode)), updated_at = \(Timestamp.now.milliseconds)
+                WHERE name = \(name)
+                """
+            )
+            try await sql.recordEvent(actor: actor.description, action: "pool.update", subjectType: "pool", subjectID: name, cluster: nil, message: "maxSize \(settings.maxSize), warm \(settings.warm.min)..\(settings.warm.max)")
+            let updated = try await sql.query("SELECT \(raw: Self.poolColumns) FROM pools p WHERE p.name = \(name)")
+            return try Self.pool(from: updated[0])
+        }
+    }
+
+    /// Deletes an empty pool. A pool that still holds addresses is refused: set its warm range
+    /// to 0 and release its leases first, and the broker gives the idle addresses back.
+    public func deletePool(name: String, actor: Principal) async throws {
+        try await transaction { sql in
+            guard let row = try await sql.query("SELECT size FROM pools WHERE name = \(name)\(raw: sql.dialect.forUpdate)").first else {
+                throw BrokerError.notFound("pool", name)
+            }
+            let size = row.int("size") ?? 0
+            guard size == 0 else {
+                throw BrokerError(.conflict, "pool '\(name)' still holds \(size) addresses: set warm to {min: 0, max: 0} and release its leases first")
+            }
+            try await sql.query("DELETE FROM addresses WHERE pool = \(name) AND state IN ('released', 'lost')")
+            try await sql.query("DELETE FROM pools WHERE name = \(name)")
+            try await sql.recordEvent(actor: actor.description, action: "pool.delete", subjectType: "pool", subjectID: name, cluster: nil, message: "deleted")
+        }
+    }
+
+    static func pool(from row: SQLRow) throws -> Pool {
+        Pool(
+            name: try row.requiredString("name"), provider: try row.requiredString("provider"), region: try row.requiredString("region"),
+            defaults: JSONColumn.decode(EIPParameters.self, row.string("defaults")) ?? EIPParameters(),
+            bandwidthPackages: JSONColumn.decode([String].self, row.string("bandwidth_packages")) ?? [],
+            warm: WarmRange(min: row.int("warm_min") ?? 0, max: row.int("warm_max") ?? 0), maxSize: row.int("max_size") ?? 0,
+            clusters: JSONColumn.decode([String].self, row.string("clusters")), size: row.int("size") ?? 0,
+            idle: row.int("idle_count") ?? 0, leased: row.int("leased_count") ?? 0,
+            createdAt: Timestamp(milliseconds: try row.requiredInt64("created_at")), updatedAt: Timestamp(milliseconds: try row.requiredInt64("updated_at"))
+        )
+    }
+
+    // MARK: Bandwidth packages
+
+    public func createBandwidthPackage(_ package: BandwidthPackage, actor: Principal) async throws -> BandwidthPackage {
+        do {
+            try await transaction { sql in
+                try await sql.query(
+                    """
+                    INSERT INTO bandwidth_packages (id, provider, region, max_ips, created_at)
+                    VALUES (\(package.id), \(package.provider), \(package.region), \(package.maxIPs), \(package.createdAt.milliseconds))
+                    """
+                )
+                try await sql.recordEvent(actor: actor.description, action: "bandwidthPackage.create", subjectType: "bandwidthPackage", subjectID: package.id, cluster: nil, message: "maxIps \(package.maxIPs)")
+            }
+        } catch SQLError.uniqueViolation {
+            throw BrokerError(.conflict, "bandwidth package '\(package.id)' already exists")
+        }
+        return package
+    }
+
+    public func bandwidthPackage(id: String) async throws -> BandwidthPackage? {
+        try await database.query("SELECT * FROM bandwidth_packages WHERE id = \(id)").first.map(Self.bandwidthPackage(from:))
+    }
+
+    public func bandwidthPackages(pageSize: Int, pageToken: String?) async throws -> Page<BandwidthPackage> {
+        let after = try PageToken.decode(pageToken) ?? ""
+        let rows = try await database.query("SELECT * FROM bandwidth_packages WHERE id > \(after) ORDER BY id LIMIT \(pageSize + 1)")
+        let items = try rows.prefix(pageSize).map(Self.bandwidthPackage(from:))
+        return Page(items: items, nextPageToken: rows.count > pageSize ? items.last.map { PageToken.encode($0.id) } : nil)
+    }
+
+    /// Deletes a package no address is in and no pool names.
+    public func deleteBandwidthPackage(id: String, actor: Principal) async throws {
+        try await transaction { sql in
+            guard let row = try await sql.query("SELECT members FROM bandwidth_packages WHERE id = \(id)\(raw: sql.dialect.forUpdate)").first else {
+                throw BrokerError.notFound("bandwidth package", id)
+            }
+            let members = row.int("members") ?? 0
+            guard members == 0 else {
+                throw BrokerError(.conflict, "bandwidth package '\(id)' still holds \(members) of the broker's addresses")
+            }
+            for pool in try await sql.query("SELECT name, bandwidth_packages FROM pools") {
+                if JSONColumn.decode([String].self, pool.string("bandwidth_packages"))?.contains(id) == true {
+                    throw BrokerError(.conflict, "pool '\(pool.string("name") ?? "")' still names bandwidth package '\(id)'")
+                }
+            }
+            try await sql.query("UPDATE addresses SET bandwidth_package_id = NULL WHERE bandwidth_package_id = \(id) AND state IN ('released', 'lost')")
+            try await sql.query("DELETE FROM bandwidth_packages WHERE id = \(id)")
+            try await sql.recordEvent(actor: actor.description, action: "bandwidthPackage.delete", subjectType: "bandwidthPackage", subjectID: id, cluster: nil, message: "deleted")
+        }
+    }
+
+    static func bandwidthPackage(from row: SQLRow) throws -> BandwidthPackage {
+        BandwidthPackage(
+            id: try row.requiredString("id"), provider: try row.requiredString("provider"), region: try row.requiredString("region"),
+            maxIPs: row.int("max_ips") ?? 0, members: row.int("members") ?? 0, createdAt: Timestamp(milliseconds: try row.requiredInt64("created_at"))
+        )
+    }
+}

@@ -1,0 +1,84 @@
+public import EIPCore
+import Foundation
+
+/// The broker's books: clusters, tokens, pools, bandwidth packages, addresses, leases and the
+/// audit log, on any ``SQLDatabase``.
+///
+/// Every method is one transaction. Limits (pool size, cluster quota, package capacity) move only
+/// through conditional updates that re-check the limit in the same statement, and the schema's
+/// constraints back them up, so they hold under any concurrency and across replicas.
+public struct BrokerStore: Sendable {
+    public let database: any SQLDatabase
+
+    public init(database: any SQLDatabase) {
+        self.database = database
+    }
+
+    /// Creates the tables, or brings them up to date.
+    public func migrate() async throws {
+        try await Migrations.apply(to: database)
+    }
+
+    func transaction<Result: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> Result) async throws -> Result {
+        try await database.transaction(body)
+    }
+}
+
+/// A page of results and the token for the next one.
+public struct Page<Item: Sendable>: Sendable {
+    public var items: [Item]
+    public var nextPageToken: String?
+
+    public init(items: [Item], nextPageToken: String?) {
+        self.items = items
+        self.nextPageToken = nextPageToken
+    }
+}
+
+/// Opaque page tokens: the sort key of the last item, base64url-encoded.
+enum PageToken {
+    static func encode(_ key: String) -> String {
+        Data(key.utf8).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    static func decode(_ token: String?) throws(BrokerError) -> String? {
+        guard let token else { return nil }
+        var base64 = token.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while base64.count % 4 != 0 { base64 += "=" }
+        guard token.count <= 400, let data = Data(base64Encoded: base64), let key = String(data: data, encoding: .utf8) else {
+            throw .invalid("pageToken", "is not a token this server issued")
+        }
+        return key
+    }
+}
+
+/// JSON text columns.
+enum JSONColumn {
+    static func encode(_ value: some Encodable) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return String(decoding: (try? encoder.encode(value)) ?? Data("null".utf8), as: UTF8.self)
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, _ text: String?) -> T? {
+        guard let text else { return nil }
+        return try? JSONDecoder().decode(type, from: Data(text.utf8))
+    }
+}
+
+extension SQLExecutor {
+    /// Appends an entry to the audit log in the current transaction.
+    func recordEvent(
+        actor: String, action: String, subjectType: String, subjectID: String, cluster: String?, message: String,
+        at: Timestamp = .now
+    ) async throws {
+        try await query(
+            """
+            INSERT INTO events (at, actor, action, subject_type, subject_id, cluster, message)
+            VALUES (\(at.milliseconds), \(actor), \(action), \(subjectType), \(subjectID), \(cluster), \(message))
+            """
+        )
+    }
+}

@@ -1,0 +1,98 @@
+public import Logging
+public import SQLiteNIO
+
+/// ``SQLDatabase`` on one SQLite file (or memory), for the embedded single-replica mode.
+///
+/// SQLite has one writer at a time, so the backend keeps one connection and runs transactions
+/// one after another (`BEGIN IMMEDIATE`), which makes every transaction serializable.
+public final class SQLiteBackend: SQLDatabase {
+    let connection: SQLiteConnection
+    let gate = TransactionGate()
+    public var dialect: SQLDialect { .sqlite }
+
+    /// Opens (creating if needed) the database at `path`, or an in-memory one for `nil`.
+    public init(path: String?, logger: Logger) async throws {
+        connection = try await SQLiteConnection.open(storage: path.map { .file(path: $0) } ?? .memory, logger: logger)
+        _ = try await connection.query("PRAGMA journal_mode = WAL", [])
+        _ = try await connection.query("PRAGMA foreign_keys = ON", [])
+        _ = try await connection.query("PRAGMA busy_timeout = 5000", [])
+    }
+
+    public func transaction<Result: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> Result) async throws -> Result {
+        try await gate.withTurn {
+            let executor = Executor(connection: connection)
+            _ = try await connection.query("BEGIN IMMEDIATE", [])
+            do {
+                let result = try await body(executor)
+                _ = try await connection.query("COMMIT", [])
+                return result
+            } catch {
+                _ = try? await connection.query("ROLLBACK", [])
+                throw error
+            }
+        }
+    }
+
+    public func shutdown() async throws { try await connection.close() }
+
+    struct Executor: SQLExecutor {
+        let connection: SQLiteConnection
+        var dialect: SQLDialect { .sqlite }
+
+        func query(_ sql: SQL) async throws -> [SQLRow] {
+            let (text, values) = sql.rendered { "?\($0)" }
+            let binds: [SQLiteData] = values.map {
+                switch $0 {
+                case .null: .null
+                case .integer(let int): .integer(SQLiteInt64(int))
+                case .double(let double): .float(double)
+                case .text(let string): .text(string)
+                }
+            }
+            do {
+                return try await connection.query(text, binds).map { row in
+                    var values: [String: SQLValue] = [:]
+                    for column in row.columns {
+                        switch column.data {
+                        case .integer(let int): values[column.name] = .integer(Int64(int))
+                        case .float(let double): values[column.name] = .double(double)
+                        case .text(let string): values[column.name] = .text(string)
+                        case .blob(let buffer): values[column.name] = .text(String(buffer: buffer))
+                        case .null: values[column.name] = .null
+                        }
+                    }
+                    return SQLRow(values: values)
+                }
+            } catch let error as SQLiteError {
+                switch error.reason {
+                case .constraintUniqueFailed, .constraintPrimaryKeyFailed, .constraint where error.message.contains("UNIQUE"):
+                    throw SQLError.uniqueViolation(constraint: error.message)
+                case .constraintCheckFailed:
+                    throw SQLError.checkViolation(constraint: error.message)
+                case .constraintForeignKeyFailed:
+                    throw SQLError.foreignKeyViolation(constraint: error.message)
+                default:
+                    throw error
+                }
+            }
+        }
+    }
+}
+
+/// Lets one task at a time through, in arrival order.
+actor TransactionGate {
+    private var busy = false
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    func withTurn<Result: Sendable>(_ body: @Sendable () async throws -> Result) async throws -> Result {
+        if busy {
+            await withCheckedContinuation { waiters.append($0) }
+        } else {
+            busy = true
+        }
+        defer {
+            if waiters.isEmpty { busy = false } else { waiters.removeFirst().resume() }
+        }
+        return try await body()
+    }
+}
