@@ -34,7 +34,7 @@ public struct BrokerError: Error, Sendable, Equatable, CustomStringConvertible {
             case .conflict, .poolExhausted, .quotaExceeded, .bandwidthPackageFull, .addressInUse: 409
             case .payloadTooLarge: 413
             case .cloudThrottled: 429
-            case .cloudUnavailable: 502
+            case .cloudUnavailable: 503
             case .unavailable: 503
             default: 500
             }

@@ -20,6 +20,8 @@ public struct AddressRecord: Sendable, Hashable {
     public var bandwidthPackageID: String?
     public var state: State
     public var leaseID: String?
+    /// Whether an allocation was ever sent to the cloud for it (so a retry must reuse its token).
+    public var cloudAttempted: Bool
 
     init(row: SQLRow) throws {
         id = try row.requiredString("id")
@@ -33,5 +35,6 @@ public struct AddressRecord: Sendable, Hashable {
         bandwidthPackageID = row.string("bandwidth_package_id")
         state = State(rawValue: try row.requiredString("state")) ?? .lost
         leaseID = row.string("lease_id")
+        cloudAttempted = row.bool("cloud_attempted")
     }
 }

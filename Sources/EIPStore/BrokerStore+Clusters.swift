@@ -69,6 +69,9 @@ extension BrokerStore {
 
     // MARK: Tokens
 
+    /// A new token record id.
+    public static func newTokenID() -> String { newID(prefix: "t-") }
+
     /// Stores a token's hash for a cluster (or an admin when `cluster` is nil).
     public func addToken(id: String, hash: String, cluster: String?, actor: Principal) async throws {
         try await transaction { sql in

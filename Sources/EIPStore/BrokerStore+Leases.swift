@@ -311,7 +311,9 @@ extension BrokerStore {
             try await sql.query(
                 """
                 UPDATE leases SET goal = 'associated', private_ip_address = \(privateIPAddress), network_interface_id = \(eni),
-                    retained = 0, release_at = NULL WHERE id = \(lease.id)
+                    retained = 0, release_at = NULL,
+                    phase = CASE WHEN phase = 'InUse' THEN 'Disassociating' ELSE phase END
+                WHERE id = \(lease.id)
                 """
             )
             try await sql.recordEvent(actor: actor.description, action: "lease.associate", subjectType: "lease", subjectID: lease.id, cluster: lease.cluster, message: "bind to \(privateIPAddress)" + (eni.map { " on \($0)" } ?? ""), at: now)

@@ -122,6 +122,7 @@ public enum Migrations {
                 bandwidth_package_id TEXT REFERENCES bandwidth_packages(id),
                 state TEXT NOT NULL CHECK (state IN ('allocating', 'idle', 'leased', 'releasing', 'released', 'lost')),
                 lease_id TEXT,
+                cloud_attempted BIGINT NOT NULL DEFAULT 0,
                 claim_until BIGINT,
                 created_at BIGINT NOT NULL,
                 updated_at BIGINT NOT NULL,

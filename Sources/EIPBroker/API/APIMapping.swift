@@ -1,0 +1,73 @@
+import EIPAPI
+import EIPCore
+import Foundation
+
+/// Conversions between the generated API types and the domain's.
+extension Components.Schemas.Lease {
+    init(_ lease: Lease) {
+        self.init(
+            id: lease.id, cluster: lease.cluster, namespace: lease.namespace, pod: lease.pod, podUid: lease.podUID, pool: lease.pool,
+            allocationType: lease.allocationType == .static ? ._static : .auto,
+            releaseStrategy: Components.Schemas.ReleaseStrategyKind(rawValue: lease.releaseStrategy.kind) ?? .follow,
+            releaseAfter: lease.releaseStrategy.releaseAfter,
+            phase: Components.Schemas.LeasePhase(rawValue: lease.phase.rawValue) ?? .failed,
+            allocationId: lease.allocationID, ipAddress: lease.ipAddress, isp: lease.parameters.isp, bandwidth: lease.parameters.bandwidth,
+            internetChargeType: lease.parameters.internetChargeType, instanceChargeType: lease.parameters.instanceChargeType,
+            bandwidthPackageId: lease.bandwidthPackageID, publicIpAddressPoolId: lease.parameters.publicIpAddressPoolId,
+            resourceGroupId: lease.parameters.resourceGroupId, name: lease.parameters.name, description: lease.parameters.description,
+            networkInterfaceId: lease.networkInterfaceID, privateIpAddress: lease.privateIPAddress, podLastSeen: lease.podLastSeen?.date,
+            lastError: lease.lastError, createdAt: lease.createdAt.date, updatedAt: lease.updatedAt.date
+        )
+    }
+}
+
+extension Components.Schemas.Pool {
+    init(_ pool: Pool) {
+        self.init(
+            name: pool.name, provider: pool.provider, region: pool.region, maxSize: pool.maxSize,
+            warm: .init(min: pool.warm.min, max: pool.warm.max), idle: pool.idle, leased: pool.leased, size: pool.size,
+            bandwidth: pool.defaults.bandwidth, internetChargeType: pool.defaults.internetChargeType,
+            instanceChargeType: pool.defaults.instanceChargeType, isp: pool.defaults.isp,
+            publicIpAddressPoolId: pool.defaults.publicIpAddressPoolId, resourceGroupId: pool.defaults.resourceGroupId,
+            bandwidthPackages: pool.bandwidthPackages, clusters: pool.clusters, createdAt: pool.createdAt.date, updatedAt: pool.updatedAt.date
+        )
+    }
+}
+
+extension Components.Schemas.Cluster {
+    init(_ cluster: Cluster) {
+        self.init(name: cluster.name, quota: cluster.quota, activeLeases: cluster.activeLeases, lastHeartbeat: cluster.lastHeartbeat?.date, createdAt: cluster.createdAt.date)
+    }
+}
+
+extension Components.Schemas.BandwidthPackage {
+    init(_ package: BandwidthPackage) {
+        self.init(id: package.id, provider: package.provider, region: package.region, maxIps: package.maxIPs, members: package.members, createdAt: package.createdAt.date)
+    }
+}
+
+extension Components.Schemas.Event {
+    init(_ event: AuditEvent) {
+        self.init(
+            id: String(event.id), at: event.at.date, actor: event.actor, action: event.action, subjectType: event.subjectType,
+            subjectId: event.subjectID, cluster: event.cluster, message: event.message
+        )
+    }
+}
+
+/// Checks of query parameters shared by several operations.
+enum QueryRules {
+    /// `pageSize`: 1 to 1000, 100 when absent.
+    static func pageSize(_ value: Int?) throws(BrokerError) -> Int {
+        guard let value else { return 100 }
+        guard (1...1000).contains(value) else { throw .invalid("pageSize", "must be between 1 and 1000 (got \(value))") }
+        return value
+    }
+
+    /// `wait`: 0 up to the configured maximum.
+    static func wait(_ value: Int?, maximum: Int) throws(BrokerError) -> Int {
+        guard let value else { return 0 }
+        guard (0...maximum).contains(value) else { throw .invalid("wait", "must be between 0 and \(maximum) seconds (got \(value))") }
+        return value
+    }
+}

@@ -1,0 +1,169 @@
+import EIPAPI
+import EIPCloud
+import EIPCore
+public import EIPStore
+import Foundation
+public import Hummingbird
+import HummingbirdCore
+import HummingbirdHTTP2
+public import Logging
+import NIOSSL
+import OpenAPIHummingbird
+public import Prometheus
+import ServiceLifecycle
+import Synchronization
+
+/// What the broker reports once it is listening: where, and the admin token if it made one.
+public struct BrokerReadyInfo: Sendable {
+    /// `http://127.0.0.1:8080` or `https://...`.
+    public var url: String
+    public var port: Int
+    /// The admin token generated at this start, shown once; `nil` when one was configured or stored.
+    public var generatedAdminToken: String?
+    /// Whether the demo cluster and pool were created at this start.
+    public var seededDemo: Bool
+}
+
+/// Builds the broker: the database, the cloud accounts, the reconciler and pool keeper, and the
+/// HTTP server (HTTP/1.1 and h2c on one port, or h2 and HTTP/1.1 over TLS).
+///
+/// Migrations, the bootstrap admin token and the demo seed run before the server accepts
+/// connections; the background loops wait for them.
+/// - Parameters:
+///   - configuration: Where to listen and what to use.
+///   - logger: The broker's logger; tokens and cloud keys are never logged.
+///   - metrics: The registry `/metrics` exports.
+///   - onReady: Called once the server listens.
+public func buildApplication(
+    configuration: BrokerConfiguration, logger: Logger, metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
+    onReady: @escaping @Sendable (BrokerReadyInfo) async -> Void = { _ in }
+) async throws -> some ApplicationProtocol {
+    let location = try DatabaseURL(configuration.databaseURL)
+    let database = try await location.open(logger: logger)
+    var services: [any Service] = []
+    if let postgres = database as? PostgresBackend { services.append(postgres.client) }
+    if let sqlite = database as? SQLiteBackend { services.append(DatabaseCloser(database: sqlite)) }
+
+    let store = BrokerStore(database: database)
+    let accounts = CloudAccounts(configuration: configuration.accounts, database: database)
+    let signal = WorkSignal()
+    let started = StartupLatch()
+    services.append(
+        AfterStartup(latch: started, service: LeaseReconciler(
+            store: store, accounts: accounts, signal: signal, workers: configuration.reconcilerWorkers,
+            pollInterval: configuration.pollInterval, brokerID: configuration.brokerID, logger: logger
+        ))
+    )
+    services.append(
+        AfterStartup(latch: started, service: PoolKeeper(
+            store: store, accounts: accounts, signal: signal, interval: configuration.poolKeeperInterval,
+            idempotencyRetention: configuration.idempotencyRetention, brokerID: configuration.brokerID, logger: logger
+        ))
+    )
+
+    let router = Router(context: BasicRequestContext.self)
+    router.add(middleware: ProblemMiddleware())
+    router.add(middleware: LogRequestsMiddleware(.debug))
+    router.add(middleware: MetricsMiddleware())
+    router.add(middleware: BodyLimitMiddleware(maximumSize: configuration.maximumBodySize))
+    router.add(middleware: AuthMiddleware(store: store))
+    router.add(middleware: IdempotencyMiddleware(store: store))
+    let api = BrokerAPI(
+        store: store, accounts: accounts, signal: signal,
+        waiter: LeaseWaiter(store: store, signal: signal, pollInterval: configuration.pollInterval),
+        configuration: configuration, metrics: metrics
+    )
+    try api.registerHandlers(on: router)
+
+    let server: HTTPServerBuilder
+    let scheme: String
+    if let certificatePath = configuration.tlsCertificatePath, let keyPath = configuration.tlsKeyPath {
+        let chain = try NIOSSLCertificate.fromPEMFile(certificatePath).map { NIOSSLCertificateSource.certificate($0) }
+        let key = try NIOSSLPrivateKey(file: keyPath, format: .pem)
+        server = try .http2Upgrade(tlsConfiguration: .makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key)))
+        scheme = "https"
+    } else if configuration.tlsCertificatePath != nil || configuration.tlsKeyPath != nil {
+        throw BrokerError.invalid(configuration.tlsCertificatePath == nil ? "tls-cert" : "tls-key", "TLS needs both a certificate and a key")
+    } else {
+        server = .http1AndH2C()
+        scheme = "http"
+    }
+
+    let bootstrap = BootstrapResult()
+    var app = Application(
+        router: router, server: server,
+        configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: "eip-broker"),
+        services: services,
+        onServerRunning: { channel in
+            let port = channel.localAddress?.port ?? configuration.port
+            let host = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
+            let outcome = await bootstrap.value
+            await onReady(BrokerReadyInfo(url: "\(scheme)://\(host):\(port)", port: port, generatedAdminToken: outcome.token, seededDemo: outcome.seeded))
+        },
+        logger: logger
+    )
+    app.beforeServerStarts {
+        try await store.migrate()
+        let token = try await Bootstrap.adminToken(configured: configuration.adminToken, store: store)
+        let seeded = configuration.seedDemo ? try await Bootstrap.seedDemo(store: store, accounts: accounts) : false
+        await bootstrap.set((token, seeded))
+        started.open()
+    }
+    return app
+}
+
+/// Closes the SQLite file when the broker stops.
+private struct DatabaseCloser: Service {
+    let database: SQLiteBackend
+    func run() async throws {
+        try? await gracefulShutdown()
+        try await database.shutdown()
+    }
+}
+
+/// Runs a service once start-up (migrations) is done.
+private struct AfterStartup<Wrapped: Service>: Service {
+    let latch: StartupLatch
+    let service: Wrapped
+    func run() async throws {
+        await latch.wait()
+        guard !Task.isCancelled else { return }
+        try await service.run()
+    }
+}
+
+/// Opened once the schema is ready.
+private final class StartupLatch: Sendable {
+    private let signal = WorkSignal()
+    private let isOpen = Mutex(false)
+
+    func open() {
+        isOpen.withLock { $0 = true }
+        signal.notify()
+    }
+
+    func wait() async {
+        while !isOpen.withLock({ $0 }), !Task.isCancelled {
+            await signal.wait(timeout: .milliseconds(200))
+        }
+    }
+}
+
+/// The outcome of start-up, handed to `onReady`.
+private actor BootstrapResult {
+    private var outcome: (token: String?, seeded: Bool)?
+    private var waiters: [CheckedContinuation<(token: String?, seeded: Bool), Never>] = []
+
+    func set(_ value: (token: String?, seeded: Bool)) {
+        outcome = value
+        for waiter in waiters { waiter.resume(returning: value) }
+        waiters.removeAll()
+    }
+
+    var value: (token: String?, seeded: Bool) {
+        get async {
+            if let outcome { return outcome }
+            return await withCheckedContinuation { waiters.append($0) }
+        }
+    }
+}

@@ -1,0 +1,67 @@
+public import EIPStore
+public import Foundation
+
+/// Everything the broker needs to start: where to listen, where the books are, which cloud
+/// accounts to use, and how the background loops pace themselves.
+public struct BrokerConfiguration: Sendable {
+    /// Address to listen on; `127.0.0.1` by default.
+    public var host: String = "127.0.0.1"
+    /// Port to listen on; 0 picks a free one (tests).
+    public var port: Int = 8080
+    /// `postgres://user:password@host:port/database` for PostgreSQL, or a file path (or
+    /// `sqlite:///path`) for SQLite. Default: `./eip-broker.sqlite`.
+    public var databaseURL: String = "eip-broker.sqlite"
+    /// The bootstrap admin token. When `nil` and no admin token is stored, one is generated.
+    public var adminToken: String?
+    /// PEM certificate chain and private key files; both set means h2 over TLS with ALPN.
+    public var tlsCertificatePath: String?
+    public var tlsKeyPath: String?
+    /// The cloud accounts pools can name. The default has the simulated cloud, `sim`.
+    public var accounts: [CloudAccountConfiguration] = [.simulated()]
+    /// Tag value that marks the broker's EIPs in the cloud (`eip-broker/owner`).
+    public var brokerID: String = "eip-broker"
+    /// Seeds a demo cluster and pool on first start (the quickstart).
+    public var seedDemo: Bool = false
+    /// Reconciler workers per replica.
+    public var reconcilerWorkers: Int = 16
+    /// How often idle workers look for work another replica queued.
+    public var pollInterval: Duration = .milliseconds(100)
+    /// How often the pool keeper (warm pools, TTL expiry) runs.
+    public var poolKeeperInterval: Duration = .milliseconds(250)
+    /// How long after its last sighting a lease's pod may be missing from a heartbeat before the
+    /// release strategy applies, so a pod created after the agent's snapshot is not released.
+    public var heartbeatGrace: Duration = .seconds(30)
+    /// The longest `wait` a caller may ask for.
+    public var maximumWait: Int = 60
+    /// The largest request body accepted, in bytes.
+    public var maximumBodySize: Int = 1 << 20
+    /// How long idempotency keys are remembered.
+    public var idempotencyRetention: Duration = .seconds(24 * 3600)
+
+    public init() {}
+}
+
+/// One cloud account the broker may allocate in.
+public struct CloudAccountConfiguration: Sendable {
+    public enum Kind: Sendable {
+        /// The simulated cloud, stored in the broker's own database.
+        case simulated(latency: Duration, settleDelay: Duration)
+    }
+
+    /// The name pools use to refer to it.
+    public var name: String
+    /// Region used when a request names none.
+    public var defaultRegion: String
+    public var kind: Kind
+
+    public init(name: String, defaultRegion: String, kind: Kind) {
+        self.name = name
+        self.defaultRegion = defaultRegion
+        self.kind = kind
+    }
+
+    /// The simulated cloud account `sim` in `cn-hangzhou`.
+    public static func simulated(name: String = "sim", region: String = "cn-hangzhou", latency: Duration = .zero, settleDelay: Duration = .milliseconds(20)) -> Self {
+        CloudAccountConfiguration(name: name, defaultRegion: region, kind: .simulated(latency: latency, settleDelay: settleDelay))
+    }
+}

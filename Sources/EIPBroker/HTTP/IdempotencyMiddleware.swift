@@ -1,0 +1,90 @@
+import Crypto
+import EIPCore
+import EIPStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// Honours the `Idempotency-Key` header on mutating calls: the first answer to a key is stored
+/// and replayed for the same request; the same key with a different request is a `Conflict`.
+///
+/// Keys are scoped to the caller and the route. Answers that say "try again" (5xx, 429) are not
+/// stored, so a retry does the work again.
+struct IdempotencyMiddleware<Context: RequestContext>: RouterMiddleware {
+    let store: BrokerStore
+    static var headerName: HTTPField.Name { HTTPField.Name("Idempotency-Key")! }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard request.method != .get, let key = request.headers[Self.headerName], let principal = RequestScope.principal else {
+            return try await next(request, context)
+        }
+        guard (1...200).contains(key.utf8.count), key.utf8.allSatisfy({ $0 >= 0x21 && $0 <= 0x7e }) else {
+            throw BrokerError.invalid("Idempotency-Key", "must be 1-200 printable ASCII characters without spaces")
+        }
+        var request = request
+        let body = try await request.collectBody(upTo: .max)
+        var hasher = SHA256()
+        hasher.update(data: Array(request.uri.description.utf8))
+        hasher.update(data: [0])
+        hasher.update(data: Array(buffer: body))
+        let requestHash = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        let scope = "\(principal) \(request.method.rawValue) \(request.uri.path)"
+
+        switch try await store.beginIdempotentRequest(scope: scope, key: key, requestHash: requestHash) {
+        case .completed(let status, let stored):
+            var headers: HTTPFields = [:]
+            if !stored.isEmpty { headers[.contentType] = status >= 400 ? "application/problem+json" : "application/json" }
+            headers[HTTPField.Name("Idempotent-Replayed")!] = "true"
+            return Response(status: .init(code: status), headers: headers, body: .init(byteBuffer: ByteBuffer(string: stored)))
+        case .mismatch:
+            throw BrokerError(.conflict, "Idempotency-Key '\(key)' was already used with a different request")
+        case .inProgress:
+            throw BrokerError(.conflict, "a request with Idempotency-Key '\(key)' is still being answered", retryAfter: 1)
+        case .started:
+            break
+        }
+        let response: Response
+        do {
+            response = try await next(request, context)
+        } catch {
+            let problem = ProblemMiddleware<Context>.brokerError(for: error)
+            try await finish(scope: scope, key: key, status: problem.code.httpStatus, body: nil)
+            throw error
+        }
+        var collector = CollectingWriter()
+        var buffered = response
+        try await response.body.write(collector.writerReference)
+        let bytes = collector.collected.value
+        buffered.body = .init(byteBuffer: bytes)
+        try await finish(scope: scope, key: key, status: response.status.code, body: String(buffer: bytes))
+        return buffered
+    }
+
+    /// Stores a final answer, or frees the key after a transient failure.
+    private func finish(scope: String, key: String, status: Int, body: String?) async throws {
+        if status >= 500 || status == 429 || body == nil {
+            try await store.abandonIdempotentRequest(scope: scope, key: key)
+        } else {
+            try await store.completeIdempotentRequest(scope: scope, key: key, status: status, body: body ?? "")
+        }
+    }
+}
+
+/// A response body writer that keeps what is written.
+private struct CollectingWriter {
+    final class Box: @unchecked Sendable {
+        var value = ByteBuffer()
+    }
+    let collected = Box()
+
+    var writerReference: any ResponseBodyWriter { Writer(box: collected) }
+
+    struct Writer: ResponseBodyWriter {
+        let box: Box
+        mutating func write(_ buffer: ByteBuffer) async throws {
+            var buffer = buffer
+            box.value.writeBuffer(&buffer)
+        }
+        consuming func finish(_ trailingHeaders: HTTPFields?) async throws {}
+    }
+}

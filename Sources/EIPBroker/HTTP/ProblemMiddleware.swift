@@ -1,0 +1,101 @@
+import EIPCore
+import EIPStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import OpenAPIRuntime
+
+/// The one place errors become HTTP answers: every error, from validation, the store, the
+/// generated request decoding or the router, leaves as `application/problem+json` with a stable
+/// code. Only unexpected errors are 500, and they are logged (without request bodies).
+struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch {
+            let problem = Self.brokerError(for: error)
+            if problem.code == .internalError {
+                context.logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(String(reflecting: error))"])
+            }
+            return ProblemDocument.response(for: problem)
+        }
+    }
+
+    /// Classifies any error thrown while answering a request.
+    static func brokerError(for error: any Error) -> BrokerError {
+        switch error {
+        case let error as BrokerError:
+            return error
+        case let error as ServerError:
+            if error.operationInput == nil, !(error.underlyingError is BrokerError) {
+                // The generated code could not decode the request: the caller's mistake.
+                return requestDecodingError(error.underlyingError, cause: error.causeDescription)
+            }
+            return brokerError(for: error.underlyingError)
+        case let error as DecodingError:
+            return requestDecodingError(error, cause: "")
+        case let error as HTTPError:
+            switch error.status {
+            case .notFound: return BrokerError(.notFound, "no such route")
+            case .methodNotAllowed: return BrokerError(.invalidArgument, "method not allowed on this route")
+            case .contentTooLarge: return BrokerError(.payloadTooLarge, "request body too large")
+            default:
+                return error.status.code < 500 ? BrokerError(.invalidArgument, error.body ?? error.status.reasonPhrase) : BrokerError(.internalError, "internal error")
+            }
+        case is ClaimLost:
+            return BrokerError(.conflict, "the lease changed hands; retry", retryAfter: 1)
+        case SQLError.checkViolation(let constraint) where constraint.contains("capacity"):
+            return BrokerError(.conflict, "a capacity limit was reached (\(constraint))", retryAfter: 1)
+        default:
+            return BrokerError(.internalError, "internal error")
+        }
+    }
+
+    static func requestDecodingError(_ error: any Error, cause: String) -> BrokerError {
+        guard let decoding = error as? DecodingError else {
+            let detail = String(describing: error)
+            return BrokerError(.invalidArgument, "request: \(cause.isEmpty ? "" : cause + ": ")\(detail)", fieldViolations: [.init(field: "request", rule: detail)])
+        }
+        func path(_ context: DecodingError.Context, appending key: (any CodingKey)? = nil) -> String {
+            var field = ""
+            for component in context.codingPath + (key.map { [$0] } ?? []) {
+                if let index = component.intValue {
+                    field += "[\(index)]"
+                } else {
+                    field += (field.isEmpty ? "" : ".") + component.stringValue
+                }
+            }
+            return field.isEmpty ? "body" : field
+        }
+        switch decoding {
+        case .keyNotFound(let key, let context):
+            return .invalid(path(context, appending: key), "is required")
+        case .typeMismatch(let type, let context):
+            return .invalid(path(context), "must be \(jsonTypeName(type))")
+        case .valueNotFound(let type, let context):
+            return .invalid(path(context), "must be \(jsonTypeName(type)), not null")
+        case .dataCorrupted(let context):
+            if context.debugDescription.hasPrefix("Additional properties") {
+                return .invalid(path(context), "is not a known field")
+            }
+            if context.codingPath.isEmpty {
+                return .invalid("body", "must be a valid JSON document (\(context.debugDescription))")
+            }
+            return .invalid(path(context), context.debugDescription)
+        @unknown default:
+            return .invalid("body", "could not be decoded")
+        }
+    }
+
+    static func jsonTypeName(_ type: Any.Type) -> String {
+        switch type {
+        case is Int.Type, is Int64.Type, is Int32.Type: "an integer"
+        case is Double.Type, is Float.Type: "a number"
+        case is Bool.Type: "a boolean"
+        case is String.Type: "a string"
+        default:
+            String(describing: type).hasPrefix("Array") ? "an array" : "an object"
+        }
+    }
+}

@@ -1,0 +1,190 @@
+import EIPCloud
+import EIPCore
+import EIPStore
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// Drives every lease toward its goal through the cloud: allocate, associate, disassociate,
+/// release. Work is claimed from the database with an expiring claim, so replicas share it and
+/// a crash only delays it. Each claim does one step and lets go, so a goal changed meanwhile
+/// is seen at the next step.
+struct LeaseReconciler: Service {
+    let store: BrokerStore
+    let accounts: CloudAccounts
+    let signal: WorkSignal
+    let workers: Int
+    let pollInterval: Duration
+    let brokerID: String
+    let logger: Logger
+    /// Identifies this replica's claims.
+    let owner = "reconciler-" + UUID().uuidString.prefix(8).lowercased()
+    static let claimDuration: Int64 = 120_000
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            await withTaskGroup(of: Void.self) { group in
+                for _ in 0..<max(1, workers) {
+                    group.addTask { await self.work() }
+                }
+            }
+        }
+    }
+
+    private func work() async {
+        while !Task.isCancelled {
+            do {
+                let claimed = try await store.claimLeaseWork(owner: owner, limit: 1, until: .now.adding(milliseconds: Self.claimDuration))
+                guard let item = claimed.first else {
+                    await signal.wait(timeout: pollInterval)
+                    continue
+                }
+                await step(item)
+                signal.notify()
+            } catch {
+                logger.warning("claiming lease work failed", metadata: ["error": "\(error)"])
+                await signal.wait(timeout: pollInterval)
+            }
+        }
+    }
+
+    /// Does the next step for one claimed lease and records the outcome.
+    func step(_ work: LeaseWork) async {
+        let lease = work.lease
+        do {
+            try await advance(work)
+            try await store.unclaim(leaseID: lease.id, owner: owner)
+        } catch is ClaimLost {
+            logger.debug("lease claim lost", metadata: ["lease": "\(lease.id)"])
+        } catch let error as CloudError where error.isRetryable {
+            let backoff = min(30_000, 200 * (1 << min(work.attempts, 8)))
+            let jittered = Int64(Double(backoff) * Double.random(in: 0.5...1.5))
+            let delay = max(error.retryAfterMilliseconds ?? 0, jittered)
+            logger.info("cloud call will be retried", metadata: ["lease": "\(lease.id)", "error": "\(error)", "retryInMs": "\(delay)"])
+            try? await store.deferLease(leaseID: lease.id, owner: owner, error: Self.describe(error), retryAt: .now.adding(milliseconds: delay))
+        } catch {
+            let message = Self.describe(error)
+            logger.warning("lease step failed", metadata: ["lease": "\(lease.id)", "phase": "\(lease.phase.rawValue)", "error": "\(message)"])
+            if lease.phase == .pending {
+                try? await store.failLease(leaseID: lease.id, owner: owner, error: message, actor: brokerID)
+            } else {
+                try? await store.settleWithError(leaseID: lease.id, owner: owner, error: message, actor: brokerID)
+            }
+        }
+    }
+
+    /// The lease's `lastError` text: the broker's problem code, then the cloud's own words.
+    static func describe(_ error: any Error) -> String {
+        switch error {
+        case let error as CloudError:
+            let code: BrokerError.Code =
+                switch error.kind {
+                case .throttled: .cloudThrottled
+                case .unavailable, .busy: .cloudUnavailable
+                case .notFound: .notFound
+                case .inUseElsewhere: .addressInUse
+                case .quotaExceeded: .poolExhausted
+                default: .invalidArgument
+                }
+            return "\(code): \(error)"
+        case let error as BrokerError:
+            return error.description
+        default:
+            return "Internal: \(error)"
+        }
+    }
+
+    private func advance(_ work: LeaseWork) async throws {
+        let lease = work.lease
+        switch (lease.phase, lease.goal) {
+        case (.pending, _):
+            try await allocate(work)
+        case (.allocated, .associated), (.associating, .associated):
+            try await associate(lease, address: work.address)
+        case (.inUse, .allocated), (.inUse, .released), (.disassociating, _), (.associating, .allocated), (.associating, .released):
+            try await disassociate(lease, address: work.address)
+        case (.allocated, .released), (.releasing, .released):
+            try await release(lease)
+        default:
+            // Settled, or a phase no goal leads from: nothing to do.
+            break
+        }
+    }
+
+    private func allocate(_ work: LeaseWork) async throws {
+        let lease = work.lease
+        guard let address = work.address else {
+            throw BrokerError(.internalError, "pending lease \(lease.id) has no address reservation")
+        }
+        if lease.goal == .released, !address.cloudAttempted {
+            // Released before the cloud ever heard of it: give the reservation back.
+            _ = try await store.beginRelease(leaseID: lease.id, owner: owner, actor: brokerID)
+            return
+        }
+        let cloud = try accounts.provider(address.provider)
+        if address.isStatic, let allocationID = address.allocationID {
+            guard let eip = try await cloud.describe(allocationID: allocationID, region: address.region) else {
+                throw BrokerError(.notFound, "EIP \(allocationID) does not exist in \(address.provider)/\(address.region)")
+            }
+            if eip.status != .available, eip.privateIPAddress != lease.privateIPAddress || lease.privateIPAddress == nil, !lease.allowRob {
+                throw BrokerError(.addressInUse, "EIP \(allocationID) is \(eip.status.rawValue) on \(eip.instanceID ?? "another instance"); set allowRob to take it")
+            }
+            try await store.recordAllocated(leaseID: lease.id, owner: owner, allocationID: allocationID, ipAddress: eip.ipAddress, actor: brokerID)
+            return
+        }
+        try await store.markCloudAttempt(addressID: address.id)
+        let eip = try await cloud.allocate(
+            CloudAllocationRequest(
+                region: address.region, parameters: address.parameters, clientToken: address.id,
+                tags: [
+                    "eip-broker/owner": brokerID, "eip-broker/cluster": lease.cluster, "eip-broker/namespace": lease.namespace,
+                    "eip-broker/pod": lease.pod, "eip-broker/lease": lease.id, "eip-broker/pool": address.pool ?? "",
+                ]
+            )
+        )
+        if let package = address.bandwidthPackageID {
+            try await cloud.joinBandwidthPackage(allocationID: eip.allocationID, bandwidthPackageID: package, region: address.region)
+        }
+        try await store.recordAllocated(leaseID: lease.id, owner: owner, allocationID: eip.allocationID, ipAddress: eip.ipAddress, actor: brokerID)
+    }
+
+    private func associate(_ lease: Lease, address: AddressRecord?) async throws {
+        guard let allocationID = lease.allocationID, let privateIP = lease.privateIPAddress, let address else {
+            throw BrokerError(.internalError, "lease \(lease.id) has no address or private IP to associate")
+        }
+        let cloud = try accounts.provider(address.provider)
+        let eni: String
+        if let given = lease.networkInterfaceID {
+            eni = given
+        } else {
+            eni = try await cloud.networkInterface(privateIPAddress: privateIP, region: address.region)
+        }
+        if lease.phase != .associating { try await store.setPhase(.associating, leaseID: lease.id, owner: owner) }
+        try await cloud.associate(allocationID: allocationID, networkInterfaceID: eni, privateIPAddress: privateIP, region: address.region, force: lease.allowRob)
+        try await store.recordAssociated(leaseID: lease.id, owner: owner, networkInterfaceID: eni, privateIPAddress: privateIP, actor: brokerID)
+    }
+
+    private func disassociate(_ lease: Lease, address: AddressRecord?) async throws {
+        if lease.phase != .disassociating { try await store.setPhase(.disassociating, leaseID: lease.id, owner: owner) }
+        if let allocationID = lease.allocationID, let address {
+            try await accounts.provider(address.provider).unassociate(allocationID: allocationID, region: address.region)
+        }
+        try await store.recordDisassociated(leaseID: lease.id, owner: owner, actor: brokerID)
+    }
+
+    private func release(_ lease: Lease) async throws {
+        switch try await store.beginRelease(leaseID: lease.id, owner: owner, actor: brokerID) {
+        case .finished:
+            return
+        case .releaseInCloud(let address):
+            let cloud = try accounts.provider(address.provider)
+            if let allocationID = address.allocationID {
+                if let package = address.bandwidthPackageID {
+                    try await cloud.leaveBandwidthPackage(allocationID: allocationID, bandwidthPackageID: package, region: address.region)
+                }
+                try await cloud.release(allocationID: allocationID, region: address.region)
+            }
+            try await store.finishCloudRelease(leaseID: lease.id, owner: owner, actor: brokerID)
+        }
+    }
+}

@@ -1,0 +1,22 @@
+public import EIPCore
+
+extension BrokerStore {
+    /// The audit log, oldest first, after the page token's position; optionally for one subject
+    /// and confined to one cluster.
+    public func events(subjectID: String?, cluster: String?, pageSize: Int, pageToken: String?) async throws -> Page<AuditEvent> {
+        let after = Int64(try PageToken.decode(pageToken) ?? "0") ?? 0
+        var query: SQL = "SELECT * FROM events WHERE id > \(after)"
+        if let subjectID { query = query + " AND subject_id = \(subjectID)" }
+        if let cluster { query = query + " AND cluster = \(cluster)" }
+        query = query + " ORDER BY id LIMIT \(pageSize + 1)"
+        let rows = try await database.query(query)
+        let items = try rows.prefix(pageSize).map { row in
+            AuditEvent(
+                id: try row.requiredInt64("id"), at: Timestamp(milliseconds: try row.requiredInt64("at")), actor: try row.requiredString("actor"),
+                action: try row.requiredString("action"), subjectType: try row.requiredString("subject_type"),
+                subjectID: try row.requiredString("subject_id"), cluster: row.string("cluster"), message: try row.requiredString("message")
+            )
+        }
+        return Page(items: items, nextPageToken: rows.count > pageSize ? items.last.map { PageToken.encode(String($0.id)) } : nil)
+    }
+}

@@ -1,0 +1,110 @@
+import ArgumentParser
+import EIPBroker
+import Foundation
+import Hummingbird
+import Logging
+import Metrics
+import Prometheus
+
+/// `eip-broker`: with no arguments, serves the quickstart (SQLite file, simulated cloud, demo
+/// pool) on 127.0.0.1:8080.
+@main
+struct EIPBrokerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eip-broker",
+        abstract: "One broker for the elastic public IPs of many Kubernetes clusters.",
+        subcommands: [Serve.self],
+        defaultSubcommand: Serve.self
+    )
+}
+
+/// `eip-broker serve`: every option also reads an `EIPBROKER_*` environment variable.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Serve the broker API (the default).")
+
+    @Option(help: "Address to listen on [env: EIPBROKER_HOST] (default: 127.0.0.1)")
+    var host: String?
+
+    @Option(help: "Port to listen on [env: EIPBROKER_PORT] (default: 8080)")
+    var port: Int?
+
+    @Option(help: "postgres://user:password@host:port/db, or a SQLite file [env: EIPBROKER_DATABASE_URL] (default: ./eip-broker.sqlite)")
+    var databaseURL: String?
+
+    @Option(help: "Bootstrap admin token, at least 16 characters [env: EIPBROKER_ADMIN_TOKEN] (default: generated once and printed)")
+    var adminToken: String?
+
+    @Option(help: "PEM certificate chain for TLS (h2 with ALPN) [env: EIPBROKER_TLS_CERT]")
+    var tlsCert: String?
+
+    @Option(help: "PEM private key for TLS [env: EIPBROKER_TLS_KEY]")
+    var tlsKey: String?
+
+    @Option(help: "Seed a demo cluster and pool on first start: true or false [env: EIPBROKER_SEED_DEMO] (default: true without --database-url)")
+    var seedDemo: Bool?
+
+    @Option(help: "trace, debug, info, notice, warning, error or critical [env: EIPBROKER_LOG_LEVEL] (default: info)")
+    var logLevel: String?
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        func setting(_ option: String?, _ variable: String) -> String? { option ?? environment[variable].flatMap { $0.isEmpty ? nil : $0 } }
+
+        var configuration = BrokerConfiguration()
+        configuration.host = setting(host, "EIPBROKER_HOST") ?? configuration.host
+        if let text = setting(port.map(String.init), "EIPBROKER_PORT") {
+            guard let value = Int(text), (0...65535).contains(value) else { throw ValidationError("--port / EIPBROKER_PORT must be a port number (got '\(text)')") }
+            configuration.port = value
+        }
+        let databaseURL = setting(databaseURL, "EIPBROKER_DATABASE_URL")
+        configuration.databaseURL = databaseURL ?? configuration.databaseURL
+        configuration.adminToken = setting(adminToken, "EIPBROKER_ADMIN_TOKEN")
+        configuration.tlsCertificatePath = setting(tlsCert, "EIPBROKER_TLS_CERT")
+        configuration.tlsKeyPath = setting(tlsKey, "EIPBROKER_TLS_KEY")
+        if let text = setting(seedDemo.map { String($0) }, "EIPBROKER_SEED_DEMO") {
+            guard let value = Bool(text) else { throw ValidationError("--seed-demo / EIPBROKER_SEED_DEMO must be true or false (got '\(text)')") }
+            configuration.seedDemo = value
+        } else {
+            configuration.seedDemo = databaseURL == nil
+        }
+        let levelText = setting(logLevel, "EIPBROKER_LOG_LEVEL") ?? "info"
+        guard let level = Logger.Level(rawValue: levelText) else { throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical (got '\(levelText)')") }
+
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let logger = Logger(label: "eip-broker")
+
+        let settings = configuration
+        let app = try await buildApplication(configuration: settings, logger: logger, metrics: registry) { ready in
+            FileHandle.standardOutput.write(Data((Self.banner(ready, configuration: settings) + "\n").utf8))
+        }
+        try await app.runService()
+    }
+
+    /// What the broker prints once it listens: where, the admin token when it made one, and a
+    /// curl command that works as printed.
+    static func banner(_ ready: BrokerReadyInfo, configuration: BrokerConfiguration) -> String {
+        var lines = ["eip-broker listening on \(ready.url) (\(ready.url.hasPrefix("https") ? "h2 and HTTP/1.1 over TLS" : "HTTP/1.1 and h2c"))"]
+        lines.append("books: \(configuration.databaseURL.hasPrefix("postgres") ? "PostgreSQL" : "SQLite \(configuration.databaseURL)"); cloud accounts: \(configuration.accounts.map(\.name).joined(separator: ", "))")
+        if ready.seededDemo { lines.append("seeded the demo cluster 'demo' and pool 'demo' (simulated cloud)") }
+        let token: String
+        if let generated = ready.generatedAdminToken {
+            lines.append("admin token (shown only now; stored hashed): \(generated)")
+            token = generated
+        } else {
+            lines.append("admin token: the configured one (EIPBROKER_ADMIN_TOKEN / --admin-token) or the one printed at first start")
+            token = "$EIPBROKER_ADMIN_TOKEN"
+        }
+        let insecure = ready.url.hasPrefix("https") ? "-k " : ""
+        lines.append("try:")
+        lines.append("  curl \(insecure)-H \"Authorization: Bearer \(token)\" \(ready.url)/v1/pools")
+        lines.append("  curl \(insecure)-H \"Authorization: Bearer \(token)\" -H 'Content-Type: application/json' \(ready.url)/v1/leases?wait=10 \\")
+        lines.append("       -d '{\"cluster\":\"demo\",\"namespace\":\"default\",\"pod\":\"web-0\",\"podUid\":\"5f1c0e4e\",\"pool\":\"demo\"}'")
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,356 @@
+import Foundation
+import Hummingbird
+import HummingbirdCore
+import HummingbirdHTTP2
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import Testing
+
+@testable import EIPBroker
+
+/// The protocols the server speaks on a real socket: HTTP/1.1 and h2c on one cleartext listener
+/// (`.http1AndH2C()`), and h2 or HTTP/1.1 by ALPN over TLS (`.http2Upgrade(tlsConfiguration:)`).
+///
+/// Each test runs its own server with a tiny router on 127.0.0.1 and a free port, and talks to it
+/// with curl or, for bytes no HTTP client sends, a raw TCP connection.
+@Suite struct ProtocolTests {
+    // MARK: Choosing the protocol from the first bytes
+
+    @Test(
+        arguments: [
+            ("", nil),
+            ("P", nil),
+            ("PRI * HTTP/2.0\r\n\r\nSM\r\n\r", nil),
+            ("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", .http2),
+            ("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\0\0\u{12}\u{4}", .http2),
+            ("GET /hello HTTP/1.1\r\n", .http1),
+            ("PRI * HTTP/1.1\r\n\r\n", .http1),
+            ("PRX", .http1),
+        ] as [(String, HTTP1AndH2CChannel.DetectedProtocol?)]
+    )
+    func firstBytesChooseTheProtocol(firstBytes: String, expected: HTTP1AndH2CChannel.DetectedProtocol?) {
+        #expect(HTTP1AndH2CChannel.detectProtocol(Array(firstBytes.utf8)) == expected)
+    }
+
+    // MARK: HTTP/1.1 and h2c on one cleartext listener
+
+    @Test func plainCurlIsAnsweredWithHTTP1() async throws {
+        try await withLiveServer(.http1AndH2C()) { server in
+            let response = try #require(try await Curl().run(server.url("/hello")).first)
+            #expect(response.status == 200)
+            #expect(response.httpVersion == "1.1")
+            #expect(response.body == "hi")
+        }
+    }
+
+    @Test func priorKnowledgeCurlIsAnsweredWithHTTP2() async throws {
+        try await withLiveServer(.http1AndH2C()) { server in
+            let response = try #require(try await Curl(version: .http2PriorKnowledge).run(server.url("/hello")).first)
+            #expect(response.status == 200)
+            #expect(response.httpVersion == "2")
+            #expect(response.body == "hi")
+        }
+    }
+
+    // Only HTTP/1.1 connection reuse is tested with curl: curl 7.88.1 (Debian 12) fails the second request
+    // on a reused prior-knowledge connection with "Error in the HTTP2 framing layer" (curl/curl#10634).
+    @Test func http1KeepsTheConnectionAlive() async throws {
+        try await withLiveServer(.http1AndH2C()) { server in
+            let responses = try await Curl(version: .http1_1).run(server.url("/hello"), server.url("/hello"))
+            #expect(responses.map(\.status) == [200, 200])
+            #expect(responses.map(\.httpVersion) == ["1.1", "1.1"])
+            #expect(responses.map(\.body) == ["hi", "hi"])
+            #expect(responses.map(\.newConnections) == [1, 0])
+        }
+    }
+
+    @Test(arguments: [Curl.HTTPVersion.http1_1, .http2PriorKnowledge])
+    func requestBodyArrivesIntact(version: Curl.HTTPVersion) async throws {
+        try await withLiveServer(.http1AndH2C()) { server in
+            let payload = String(repeating: "payload-", count: 2_000)
+            let curl = Curl(version: version, method: "POST", headers: [("Content-Type", "text/plain")], body: payload)
+            let response = try #require(try await curl.run(server.url("/echo")).first)
+            #expect(response.status == 200)
+            #expect(response.body == payload)
+        }
+    }
+
+    @Test func upgradeToH2CIsIgnoredAndAnsweredWithHTTP1() async throws {
+        try await withLiveServer(.http1AndH2C()) { server in
+            let response = try #require(try await Curl(version: .http2).run(server.url("/hello")).first)
+            #expect(response.status == 200)
+            #expect(response.httpVersion == "1.1")
+            #expect(response.body == "hi")
+        }
+    }
+
+    @Test(
+        arguments: [
+            (Array("XYZ\r\n\r\n".utf8), true),
+            (Array("PRI * HTTP/2.0\r\n\r\nXX\r\n\r\n".utf8), true),
+            ([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xFC, 0x03, 0x03], true),
+            (Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\nthis is not an HTTP/2 frame".utf8), false),
+        ] as [([UInt8], Bool)]
+    )
+    func garbageIsRejectedAndTheServerKeepsServing(firstBytes: [UInt8], rejectedByHTTP1: Bool) async throws {
+        try await withLiveServer(.http1AndH2C()) { server in
+            let reply = try await withDeadline(.seconds(10)) {
+                try await RawConnection.exchange(port: server.port, sending: [firstBytes])
+            }
+            if rejectedByHTTP1 {
+                #expect(reply.text.hasPrefix("HTTP/1.1 400 "))
+            } else {
+                // HTTP/2 answers with its SETTINGS frame (type 0x4), then closes with GOAWAY.
+                #expect(reply.bytes.dropFirst(3).first == 0x4)
+            }
+
+            let http1 = try #require(try await Curl().run(server.url("/hello")).first)
+            #expect(http1.status == 200)
+            let http2 = try #require(try await Curl(version: .http2PriorKnowledge).run(server.url("/hello")).first)
+            #expect(http2.status == 200)
+            #expect(http2.httpVersion == "2")
+        }
+    }
+
+    @Test func prefaceSplitAcrossWritesIsRecognised() async throws {
+        try await withLiveServer(.http1AndH2C()) { server in
+            let preface = HTTP1AndH2CChannel.http2ConnectionPreface
+            // The preface, then a GOAWAY frame so that the server closes the connection.
+            let goAway: [UInt8] = [0, 0, 8, 0x7, 0, 0, 0, 0, 0] + [0, 0, 0, 0, 0, 0, 0, 0]
+            let reply = try await withDeadline(.seconds(10)) {
+                try await RawConnection.exchange(
+                    port: server.port,
+                    sending: [Array(preface[..<3]), Array(preface[3..<20]), Array(preface[20...]) + goAway]
+                )
+            }
+            // An HTTP/2 server speaks first with a SETTINGS frame: type 0x4 on stream 0.
+            #expect(reply.bytes.count >= 9)
+            #expect(reply.bytes.dropFirst(3).first == 0x4)
+        }
+    }
+
+    @Test func silentConnectionIsClosedAfterTheIdleTimeout() async throws {
+        let configuration = HTTP1AndH2CChannel.Configuration(streamConfiguration: .init(idleTimeout: .milliseconds(200)))
+        try await withLiveServer(.http1AndH2C(configuration: configuration)) { server in
+            let reply = try await withDeadline(.seconds(10)) {
+                try await RawConnection.exchange(port: server.port, sending: [])
+            }
+            #expect(reply.bytes.isEmpty)
+        }
+    }
+
+    @Test func undecidedConnectionDoesNotHoldUpGracefulShutdown() async throws {
+        try await withLiveServer(.http1AndH2C()) { server in
+            let reply = try await withDeadline(.seconds(10)) {
+                try await RawConnection.exchange(port: server.port, sending: [Array("PRI * HTTP".utf8)]) {
+                    await server.serviceGroup.triggerGracefulShutdown()
+                }
+            }
+            #expect(reply.bytes.isEmpty)
+        }
+    }
+
+    @Test func undecidedConnectionIsClosedWhenTheClientStopsSending() async throws {
+        try await withLiveServer(.http1AndH2C()) { server in
+            let reply = try await withDeadline(.seconds(10)) {
+                try await RawConnection.exchange(port: server.port, sending: [Array("PRI * HTTP".utf8)], thenCloseOutput: true)
+            }
+            #expect(reply.bytes.isEmpty)
+        }
+    }
+
+    // MARK: h2 and HTTP/1.1 over TLS, chosen by ALPN
+
+    @Test(arguments: [
+        (Curl.HTTPVersion.http2, false, "2"),
+        (Curl.HTTPVersion.automatic, false, "2"),
+        (Curl.HTTPVersion.http1_1, false, "1.1"),
+        (Curl.HTTPVersion.automatic, true, "1.1"),
+    ])
+    func tlsChoosesTheVersionByALPN(offered: Curl.HTTPVersion, withoutALPN: Bool, expectedVersion: String) async throws {
+        let tls = try TestCertificate.make().serverTLSConfiguration()
+        try await withLiveServer(try .http2Upgrade(tlsConfiguration: tls)) { server in
+            let curl = Curl(version: offered, insecure: true, disableALPN: withoutALPN)
+            let response = try #require(try await curl.run(server.url("/hello", scheme: "https")).first)
+            #expect(response.status == 200)
+            #expect(response.httpVersion == expectedVersion)
+            #expect(response.body == "hi")
+        }
+    }
+
+    @Test func tlsCertificateIsValidFor127001() async throws {
+        let certificate = try TestCertificate.make()
+        let caFile = FileManager.default.temporaryDirectory.appendingPathComponent("ca-\(UUID().uuidString).pem")
+        try certificate.certificatePEM.write(to: caFile, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: caFile) }
+        try await withLiveServer(try .http2Upgrade(tlsConfiguration: certificate.serverTLSConfiguration())) { server in
+            let curl = Curl(version: .http2, caCertificatePath: caFile.path)
+            let response = try #require(try await curl.run(server.url("/hello", scheme: "https")).first)
+            #expect(response.exitCode == 0)
+            #expect(response.status == 200)
+            #expect(response.httpVersion == "2")
+        }
+    }
+}
+
+// MARK: - Live server
+
+/// A server started by ``withLiveServer(_:_:)``.
+private struct LiveServer: Sendable {
+    /// The port the server listens on, on 127.0.0.1.
+    let port: Int
+    /// The group running the application; trigger its graceful shutdown to stop the server early.
+    let serviceGroup: ServiceGroup
+
+    func url(_ path: String, scheme: String = "http") -> String {
+        "\(scheme)://127.0.0.1:\(self.port)\(path)"
+    }
+}
+
+private struct LiveServerError: Error, CustomStringConvertible {
+    let description: String
+}
+
+/// Routes of the tiny test application: `GET /hello` answers "hi", `POST /echo` answers its body.
+private func makeTestRouter() -> Router<BasicRequestContext> {
+    let router = Router()
+    router.get("hello") { _, _ in "hi" }
+    router.post("echo") { request, _ -> String in
+        String(buffer: try await request.body.collect(upTo: 1 << 20))
+    }
+    return router
+}
+
+/// Runs `body` against a live application serving ``makeTestRouter()`` with `server` on 127.0.0.1 and a
+/// free port, then shuts the application down gracefully and fails if that takes longer than 10 seconds.
+private func withLiveServer(
+    _ server: HTTPServerBuilder,
+    _ body: @Sendable (LiveServer) async throws -> Void
+) async throws {
+    var logger = Logger(label: "ProtocolTests")
+    logger.logLevel = .warning
+    let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
+    let app = Application(
+        router: makeTestRouter(),
+        server: server,
+        configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+        onServerRunning: { channel in
+            if let port = channel.localAddress?.port {
+                portContinuation.yield(port)
+            }
+            portContinuation.finish()
+        },
+        logger: logger
+    )
+    let serviceGroup = ServiceGroup(configuration: .init(services: [app], logger: logger))
+
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask {
+            defer { portContinuation.finish() }
+            try await serviceGroup.run()
+        }
+        var portIterator = ports.makeAsyncIterator()
+        guard let port = await portIterator.next() else {
+            try await group.waitForAll()
+            throw LiveServerError(description: "the server stopped before it listened")
+        }
+
+        let outcome: Result<Void, any Error>
+        do {
+            try await body(LiveServer(port: port, serviceGroup: serviceGroup))
+            outcome = .success(())
+        } catch {
+            outcome = .failure(error)
+        }
+
+        await serviceGroup.triggerGracefulShutdown()
+        group.addTask {
+            try await Task.sleep(for: .seconds(10))
+            throw LiveServerError(description: "graceful shutdown took longer than 10 seconds")
+        }
+        try await group.next()
+        group.cancelAll()
+        try outcome.get()
+    }
+}
+
+// MARK: - Raw TCP
+
+/// A TCP client for bytes that no HTTP client would send.
+private enum RawConnection {
+    /// What the server sent before it closed the connection.
+    struct Reply: Sendable {
+        let bytes: [UInt8]
+        var text: String { String(decoding: self.bytes, as: UTF8.self) }
+    }
+
+    /// Connects to 127.0.0.1, writes each chunk with its own flush, runs `whileOpen`, and reads until
+    /// the server closes the connection (a reset counts as closing).
+    /// - Parameters:
+    ///   - port: Server port.
+    ///   - chunks: Bytes to write, one write per element.
+    ///   - thenCloseOutput: Whether to half-close the connection (send FIN) after the chunks.
+    ///   - whileOpen: Work to do once the chunks are written, before reading.
+    /// - Returns: Every byte the server sent.
+    static func exchange(
+        port: Int,
+        sending chunks: [[UInt8]],
+        thenCloseOutput: Bool = false,
+        whileOpen: @Sendable () async throws -> Void = {}
+    ) async throws -> Reply {
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: "127.0.0.1", port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(
+                        wrappingChannelSynchronously: channel,
+                        configuration: .init(isOutboundHalfClosureEnabled: true)
+                    )
+                }
+            }
+        return try await channel.executeThenClose { inbound, outbound in
+            for chunk in chunks {
+                try await outbound.write(ByteBuffer(bytes: chunk))
+            }
+            if thenCloseOutput {
+                outbound.finish()
+            }
+            try await whileOpen()
+            var received: [UInt8] = []
+            do {
+                for try await buffer in inbound {
+                    received += buffer.readableBytesView
+                }
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                // The server closed with unread bytes pending, so the kernel sent a reset.
+            }
+            return Reply(bytes: received)
+        }
+    }
+}
+
+// MARK: - Deadlines
+
+private struct DeadlineExceeded: Error, CustomStringConvertible {
+    let deadline: Duration
+    var description: String { "no result within \(self.deadline)" }
+}
+
+/// Runs `operation`, failing with ``DeadlineExceeded`` if it has not finished within `deadline`.
+private func withDeadline<T: Sendable>(
+    _ deadline: Duration,
+    _ operation: @escaping @Sendable () async throws -> T
+) async throws -> T {
+    try await withThrowingTaskGroup(of: T.self) { group in
+        group.addTask { try await operation() }
+        group.addTask {
+            try await Task.sleep(for: deadline)
+            throw DeadlineExceeded(deadline: deadline)
+        }
+        defer { group.cancelAll() }
+        return try await group.next()!
+    }
+}
