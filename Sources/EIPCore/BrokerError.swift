@@ -31,9 +31,10 @@ public struct BrokerError: Error, Sendable, Equatable, CustomStringConvertible {
             case .unauthenticated: 401
             case .permissionDenied: 403
             case .notFound: 404
-            case .conflict, .poolExhausted, .quotaExceeded, .bandwidthPackageFull, .addressInUse: 409
+            case .conflict, .addressInUse: 409
             case .payloadTooLarge: 413
-            case .cloudThrottled: 429
+            // Capacity is a resource running out, as gRPC's RESOURCE_EXHAUSTED: 429 with Retry-After.
+            case .poolExhausted, .quotaExceeded, .bandwidthPackageFull, .cloudThrottled: 429
             case .cloudUnavailable: 503
             case .unavailable: 503
             default: 500
