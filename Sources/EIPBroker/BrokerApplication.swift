@@ -62,9 +62,10 @@ public func buildApplication(
     )
 
     let router = Router(context: BasicRequestContext.self)
-    router.add(middleware: ProblemMiddleware())
-    router.add(middleware: LogRequestsMiddleware(.debug))
+    // Outermost first: metrics and request logs see the final answer, after errors became problems.
     router.add(middleware: MetricsMiddleware())
+    router.add(middleware: LogRequestsMiddleware(.debug))
+    router.add(middleware: ProblemMiddleware())
     router.add(middleware: BodyLimitMiddleware(maximumSize: configuration.maximumBodySize))
     router.add(middleware: AuthMiddleware(store: store))
     router.add(middleware: IdempotencyMiddleware(store: store))

@@ -4,24 +4,31 @@ public enum GoDuration {
     /// Parses a Go duration into milliseconds.
     ///
     /// Accepts the units `ns`, `us`, `µs`, `ms`, `s`, `m`, `h`, decimals and several parts
-    /// (`1h30m`), as `time.ParseDuration` does. Negative durations are refused: a release delay
-    /// cannot be negative. Sub-millisecond remainders are truncated.
+    /// (`1h30m`), as `time.ParseDuration` does, and computes like it in integer nanoseconds (so
+    /// `8.2s` is exactly 8200 ms) up to `Int64.max` nanoseconds. Negative durations are refused: a
+    /// release delay cannot be negative. Sub-millisecond remainders are truncated.
     /// - Returns: `nil` when the text is not a duration.
     public static func milliseconds(_ text: String) -> Int64? {
         var rest = Substring(text)
-        if rest == "0" { return 0 }
         if rest.first == "+" { rest = rest.dropFirst() }
+        if rest == "0" { return 0 }
         guard !rest.isEmpty else { return nil }
-        var totalNanos: Double = 0
+        let limit = UInt64(Int64.max)
+        func isDigit(_ c: Character) -> Bool { c.isASCII && c.isNumber }
+        var totalNanos: UInt64 = 0
         while !rest.isEmpty {
-            let number = rest.prefix { $0.isASCII && ($0.isNumber || $0 == ".") }
-            guard !number.isEmpty, number != ".", number.filter({ $0 == "." }).count <= 1,
-                let value = Double(number.hasPrefix(".") ? "0" + number : String(number))
-            else { return nil }
-            rest = rest.dropFirst(number.count)
-            let unit = rest.prefix { !($0.isASCII && ($0.isNumber || $0 == ".")) }
+            let whole = rest.prefix(while: isDigit)
+            rest = rest.dropFirst(whole.count)
+            var fraction: Substring = ""
+            if rest.first == "." {
+                rest = rest.dropFirst()
+                fraction = rest.prefix(while: isDigit)
+                rest = rest.dropFirst(fraction.count)
+            }
+            guard !whole.isEmpty || !fraction.isEmpty else { return nil }
+            let unit = rest.prefix { !(isDigit($0) || $0 == ".") }
             rest = rest.dropFirst(unit.count)
-            let scale: Double
+            let scale: UInt64
             switch unit {
             case "ns": scale = 1
             case "us", "µs", "μs": scale = 1_000
@@ -31,8 +38,31 @@ public enum GoDuration {
             case "h": scale = 3_600_000_000_000
             default: return nil
             }
-            totalNanos += value * scale
-            guard totalNanos < 9.2e18 else { return nil }
+            var value: UInt64 = 0
+            for digit in whole.utf8 {
+                let (times10, overflow) = value.multipliedReportingOverflow(by: 10)
+                value = times10 &+ UInt64(digit - 48)
+                guard !overflow, value <= limit else { return nil }
+            }
+            let (wholeNanos, overflow) = value.multipliedReportingOverflow(by: scale)
+            guard !overflow, wholeNanos <= limit else { return nil }
+            // As Go's leadingFraction: digits beyond what an integer holds are ignored, and the
+            // fraction is scaled in floating point (exact to the nanosecond even for hours).
+            var numerator: UInt64 = 0
+            var denominator: Double = 1
+            var fractionFull = false
+            for digit in fraction.utf8 where !fractionFull {
+                let next = numerator.multipliedReportingOverflow(by: 10)
+                if next.overflow || next.partialValue + UInt64(digit - 48) > limit {
+                    fractionFull = true
+                } else {
+                    numerator = next.partialValue + UInt64(digit - 48)
+                    denominator *= 10
+                }
+            }
+            let partNanos = wholeNanos + (numerator > 0 ? UInt64(Double(numerator) * (Double(scale) / denominator)) : 0)
+            totalNanos += partNanos
+            guard partNanos <= limit, totalNanos <= limit else { return nil }
         }
         return Int64(totalNanos / 1_000_000)
     }

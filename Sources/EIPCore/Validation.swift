@@ -11,9 +11,14 @@ public enum Validation {
 
     /// A Kubernetes object name (RFC 1123 subdomain): at most 253 characters of lowercase letters,
     /// digits, '-' and '.', each dot-separated part starting and ending with a letter or digit.
+    /// As Kubernetes' `IsDNS1123Subdomain`, a part may be longer than 63 characters.
     public static func isDNSSubdomain(_ text: String) -> Bool {
         guard (1...253).contains(text.utf8.count) else { return false }
-        return text.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { isDNSLabel(String($0)) }
+        func alnum(_ b: UInt8) -> Bool { (b >= 97 && b <= 122) || (b >= 48 && b <= 57) }
+        return text.utf8.split(separator: 46, omittingEmptySubsequences: false).allSatisfy { part in
+            guard let first = part.first, let last = part.last else { return false }
+            return alnum(first) && alnum(last) && part.allSatisfy { alnum($0) || $0 == 45 }
+        }
     }
 
     /// A dotted-quad IPv4 address without leading zeros, such as `192.168.0.10`.

@@ -107,6 +107,14 @@ final class TestDatabase: Sendable {
         }
     }
 
+    /// The database URL a broker is started with (`--database-url`).
+    var url: String {
+        switch location {
+        case .sqlite(_, let path): path
+        case .postgres(let server, _): DatabaseURL.postgres(server).description
+        }
+    }
+
     /// Another connection (pool) to the same database, as a second broker replica would have;
     /// closed by ``shutdown()``.
     func openReplica() async throws -> any SQLDatabase {
