@@ -1,7 +1,7 @@
 # eip-broker: build with the Swift toolchain, run on a slim image.
 #   docker build -t eip-broker .
 #   docker run -p 8080:8080 -e EIPBROKER_HOST=0.0.0.0 -e EIPBROKER_DATABASE_URL=postgres://... eip-broker
-FROM swift:6.1-bookworm AS build
+FROM swift:6.2-bookworm AS build
 WORKDIR /src
 COPY Package.swift ./
 COPY Sources ./Sources

@@ -445,6 +445,11 @@ extension SimulatedCloudTests {
             for text in [String(describing: url), String(reflecting: url), "\(url)", dumped] {
                 #expect(!text.contains("hunter2"), "\(text)")
             }
+            let revealed = url.url(includingPassword: true)
+            #expect(revealed == "postgres://broker:hunter2@db:5432/eip?sslmode=prefer")
+            #expect(try DatabaseURL(revealed) == url)
+            let odd = try DatabaseURL("postgres://us%2Fer:p%40ss%3Aw%2Fd@[::1]:6000/my%20db?sslmode=verify-ca")
+            #expect(try DatabaseURL(odd.url(includingPassword: true)) == odd)
             if case .postgres(let server) = url {
                 #expect(!String(describing: server).contains("hunter2"))
                 #expect(!String(reflecting: server).contains("hunter2"))

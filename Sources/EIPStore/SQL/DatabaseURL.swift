@@ -115,12 +115,18 @@ public enum DatabaseURL: Sendable, Hashable, CustomStringConvertible, CustomDebu
     }
 
     /// The URL with the password replaced by `***`.
-    public var description: String {
+    public var description: String { url(includingPassword: false) }
+
+    /// The URL in a form ``init(_:)`` parses back. Only pass `includingPassword: true` where
+    /// the URL goes to a trusted place (a child process's arguments or environment), never to
+    /// logs; otherwise the password reads `***`.
+    public func url(includingPassword: Bool) -> String {
         switch self {
         case .postgres(let server):
-            let user = server.username.percentEncoded() + (server.password == nil ? "" : ":***")
+            let secret = server.password.map { ":" + (includingPassword ? $0.percentEncoded() : "***") } ?? ""
             let host = server.host.contains(":") ? "[\(server.host)]" : server.host
-            return "postgres://\(user)@\(host):\(server.port)/\(server.database.percentEncoded())?sslmode=\(server.tlsMode.rawValue)"
+            return "postgres://\(server.username.percentEncoded())\(secret)@\(host):\(server.port)/\(server.database.percentEncoded())"
+                + "?sslmode=\(server.tlsMode.rawValue)"
         case .sqlite(let path):
             return path.map { "sqlite:\($0)" } ?? "sqlite::memory:"
         }

@@ -37,7 +37,9 @@ final class TestBroker: Sendable {
     }
 
     /// Starts a broker on `databaseURL` with test-friendly settings, changed by `configure`.
-    static func start(databaseURL: String, configure: (inout BrokerConfiguration) -> Void = { _ in }) async throws -> TestBroker {
+    static func start(
+        databaseURL: String, logLevel: Logger.Level = .debug, configure: (inout BrokerConfiguration) -> Void = { _ in }
+    ) async throws -> TestBroker {
         var configuration = BrokerConfiguration()
         configuration.port = 0
         configuration.databaseURL = databaseURL
@@ -47,7 +49,7 @@ final class TestBroker: Sendable {
         configuration.pollInterval = .milliseconds(50)
         configure(&configuration)
         let logs = CapturedLogs()
-        let logger = logs.logger()
+        let logger = logs.logger(level: logLevel)
         let ready = AsyncStream<BrokerReadyInfo>.makeStream()
         let app = try await buildApplication(configuration: configuration, logger: logger) { info in
             ready.continuation.yield(info)
@@ -71,10 +73,11 @@ final class TestBroker: Sendable {
 
     /// Runs `body` with a broker on a fresh database of `backend`, then tears both down.
     static func with<Result: Sendable>(
-        _ backend: Backend, configure: (inout BrokerConfiguration) -> Void = { _ in }, _ body: (TestBroker) async throws -> Result
+        _ backend: Backend, logLevel: Logger.Level = .debug, configure: (inout BrokerConfiguration) -> Void = { _ in },
+        _ body: (TestBroker) async throws -> Result
     ) async throws -> Result {
         try await TestDatabase.with(backend) { database in
-            let broker = try await start(databaseURL: database.url, configure: configure)
+            let broker = try await start(databaseURL: database.url, logLevel: logLevel, configure: configure)
             do {
                 let result = try await body(broker)
                 await broker.stop()

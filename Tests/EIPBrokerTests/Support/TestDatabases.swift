@@ -111,7 +111,7 @@ final class TestDatabase: Sendable {
     var url: String {
         switch location {
         case .sqlite(_, let path): path
-        case .postgres(let server, _): DatabaseURL.postgres(server).description
+        case .postgres(let server, _): DatabaseURL.postgres(server).url(includingPassword: true)
         }
     }
 
