@@ -92,6 +92,23 @@ extension BrokerStore {
         }
     }
 
+    /// Records an EIP the cloud allocated but that cannot serve the lease (it could not join its
+    /// bandwidth package): the lease keeps it only to give it back, with the error shown.
+    public func recordUnusableAllocation(leaseID: String, owner: String, allocationID: String, ipAddress: String, error: String, actor: String) async throws {
+        try await withClaimedLease(leaseID, owner: owner) { lease, now, sql in
+            try await sql.query(
+                "UPDATE addresses SET allocation_id = \(allocationID), ip_address = \(ipAddress), state = 'leased', updated_at = \(now.milliseconds) WHERE lease_id = \(leaseID)"
+            )
+            try await sql.query(
+                """
+                UPDATE leases SET phase = 'Allocated', goal = 'released', allocation_id = \(allocationID), ip_address = \(ipAddress), last_error = \(error),
+                    version = version + 1, updated_at = \(now.milliseconds) WHERE id = \(leaseID)
+                """
+            )
+            try await sql.recordEvent(actor: actor, action: "lease.error", subjectType: "lease", subjectID: leaseID, cluster: lease.cluster, message: "\(allocationID) \(ipAddress) unusable, giving it back: \(error)", at: now)
+        }
+    }
+
     /// Records that the address is bound to the ENI.
     public func recordAssociated(leaseID: String, owner: String, networkInterfaceID: String, privateIPAddress: String, actor: String) async throws {
         try await withClaimedLease(leaseID, owner: owner) { lease, now, sql in
@@ -185,7 +202,8 @@ extension BrokerStore {
                 """
                 UPDATE leases SET goal = CASE WHEN goal = 'released' THEN goal ELSE 'allocated' END,
                     phase = CASE WHEN phase IN ('Associating', 'Disassociating') THEN 'Allocated' ELSE phase END,
-                    last_error = \(error), claim_owner = NULL, claim_until = NULL, version = version + 1, updated_at = \(now.milliseconds)
+                    last_error = \(error), claim_owner = NULL, claim_until = NULL, next_attempt_at = \(now.adding(milliseconds: 60_000).milliseconds),
+                    version = version + 1, updated_at = \(now.milliseconds)
                 WHERE id = \(leaseID)
                 """
             )

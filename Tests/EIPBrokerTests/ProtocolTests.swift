@@ -13,8 +13,9 @@ import Testing
 /// The protocols the server speaks on a real socket: HTTP/1.1 and h2c on one cleartext listener
 /// (`.http1AndH2C()`), and h2 or HTTP/1.1 by ALPN over TLS (`.http2Upgrade(tlsConfiguration:)`).
 ///
-/// Each test runs its own server with a tiny router on 127.0.0.1 and a free port, and talks to it
-/// with curl or, for bytes no HTTP client sends, a raw TCP connection.
+/// Most tests run their own server with a tiny router on 127.0.0.1 and a free port, and talk to it
+/// with curl or, for bytes no HTTP client sends, a raw TCP connection. The last ones make the
+/// same calls to a real broker (``TestBroker``) over each protocol.
 @Suite struct ProtocolTests {
     // MARK: Choosing the protocol from the first bytes
 
@@ -191,6 +192,110 @@ import Testing
             #expect(response.exitCode == 0)
             #expect(response.status == 200)
             #expect(response.httpVersion == "2")
+        }
+    }
+
+    // MARK: The broker itself over every protocol
+
+    @Test(arguments: Backend.allCases, BrokerTransport.allCases)
+    func brokerAnswersTheSameOverEveryProtocol(_ backend: Backend, transport: BrokerTransport) async throws {
+        let certificate = try TestCertificate.make()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("broker-tls-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let certificateFile = folder.appendingPathComponent("cert.pem")
+        let keyFile = folder.appendingPathComponent("key.pem")
+        try certificate.certificatePEM.write(to: certificateFile, atomically: true, encoding: .utf8)
+        try certificate.privateKeyPEM.write(to: keyFile, atomically: true, encoding: .utf8)
+
+        try await TestBroker.with(backend, configure: { configuration in
+            if transport.usesTLS {
+                configuration.tlsCertificatePath = certificateFile.path
+                configuration.tlsKeyPath = keyFile.path
+            }
+        }) { broker in
+            #expect(broker.url.hasPrefix(transport.usesTLS ? "https://" : "http://"))
+            let admin = broker.adminToken
+            func call(_ method: String, _ path: String, token: String? = admin, json: String? = nil) async throws -> CurlResponse {
+                var curl = transport.curl
+                curl.method = method
+                if let token { curl.headers.append(("Authorization", "Bearer \(token)")) }
+                if let json {
+                    curl.headers.append(("Content-Type", "application/json"))
+                    curl.body = json
+                }
+                let response = try #require(try await curl.run(broker.url + path).first)
+                #expect(response.exitCode == 0, "\(method) \(path) over \(transport)")
+                #expect(response.httpVersion == transport.expectedVersion, "\(method) \(path) over \(transport)")
+                return response
+            }
+            func object(_ response: CurlResponse) -> [String: Any] {
+                (try? JSONSerialization.jsonObject(with: Data(response.body.utf8))) as? [String: Any] ?? [:]
+            }
+
+            let cluster = try await call("POST", "/v1/clusters", json: #"{"name":"alpha","quota":5}"#)
+            #expect(cluster.status == 201, "\(cluster.body)")
+            let created = try await call("POST", "/v1/pools", json: #"{"name":"default","maxSize":5}"#)
+            #expect(created.status == 201, "\(created.body)")
+
+            let pools = try await call("GET", "/v1/pools")
+            #expect(pools.status == 200)
+            #expect(pools.headers["content-type"]?.first?.hasPrefix("application/json") == true)
+            let items = object(pools)["items"] as? [[String: Any]] ?? []
+            #expect(items.compactMap { $0["name"] as? String } == ["default"], "\(pools.body)")
+
+            let lease = try await call(
+                "POST", "/v1/leases",
+                json: #"{"cluster":"alpha","namespace":"default","pod":"web-0","podUid":"uid-web-0","pool":"default"}"#
+            )
+            #expect(lease.status == 201, "\(lease.body)")
+            let leaseObject = object(lease)
+            #expect(leaseObject["cluster"] as? String == "alpha")
+            #expect(leaseObject["pod"] as? String == "web-0")
+            #expect(leaseObject["pool"] as? String == "default")
+            #expect(leaseObject["allocationType"] as? String == "Auto")
+            let id = try #require(leaseObject["id"] as? String)
+
+            let fetched = try await call("GET", "/v1/leases/\(id)")
+            #expect(fetched.status == 200)
+            #expect(object(fetched)["id"] as? String == id)
+
+            // Errors are problem documents on every protocol too.
+            let unauthenticated = try await call("GET", "/v1/pools", token: nil)
+            #expect(unauthenticated.status == 401)
+            #expect(unauthenticated.headers["content-type"]?.first == "application/problem+json")
+            #expect(object(unauthenticated)["code"] as? String == "Unauthenticated")
+        }
+    }
+}
+
+/// How a test reaches a real broker: cleartext HTTP/1.1 or h2c on the plain listener, h2 or
+/// HTTP/1.1 by ALPN over TLS.
+enum BrokerTransport: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case http1
+    case h2c
+    case h2OverTLS
+    case http1OverTLS
+
+    var testDescription: String { rawValue }
+
+    var usesTLS: Bool { self == .h2OverTLS || self == .http1OverTLS }
+
+    /// The HTTP version curl must report.
+    var expectedVersion: String {
+        switch self {
+        case .http1, .http1OverTLS: "1.1"
+        case .h2c, .h2OverTLS: "2"
+        }
+    }
+
+    /// curl offering this protocol: its default, `--http2-prior-knowledge`, `-k --http2`, `-k --http1.1`.
+    var curl: Curl {
+        switch self {
+        case .http1: Curl()
+        case .h2c: Curl(version: .http2PriorKnowledge)
+        case .h2OverTLS: Curl(version: .http2, insecure: true)
+        case .http1OverTLS: Curl(version: .http1_1, insecure: true)
         }
     }
 }

@@ -56,19 +56,29 @@ struct ReleaseStrategyTests {
         #expect(error?.message.hasPrefix("\(annotation): must be Follow, Never") == true)
     }
 
+    /// How a strategy shows in the API, the PodEIP spec and the store.
+    struct Shown: Sendable, CustomTestStringConvertible {
+        var strategy: ReleaseStrategy
+        var kind: String
+        var releaseAfter: String?
+        var ttl: Int64?
+        var description: String
+        var testDescription: String { description }
+    }
+
     @Test(arguments: [
-        (ReleaseStrategy.follow, "Follow", String?.none, Int64?.none, "Follow"),
-        (.never, "Never", nil, nil, "Never"),
-        (.ttl(milliseconds: 600_000), "TTL", "10m0s", 600_000, "TTL(10m0s)"),
-        (.ttl(milliseconds: 5_400_000), "TTL", "1h30m0s", 5_400_000, "TTL(1h30m0s)"),
-        (.ttl(milliseconds: 1_500), "TTL", "1.5s", 1_500, "TTL(1.5s)"),
+        Shown(strategy: .follow, kind: "Follow", releaseAfter: nil, ttl: nil, description: "Follow"),
+        Shown(strategy: .never, kind: "Never", releaseAfter: nil, ttl: nil, description: "Never"),
+        Shown(strategy: .ttl(milliseconds: 600_000), kind: "TTL", releaseAfter: "10m0s", ttl: 600_000, description: "TTL(10m0s)"),
+        Shown(strategy: .ttl(milliseconds: 5_400_000), kind: "TTL", releaseAfter: "1h30m0s", ttl: 5_400_000, description: "TTL(1h30m0s)"),
+        Shown(strategy: .ttl(milliseconds: 1_500), kind: "TTL", releaseAfter: "1.5s", ttl: 1_500, description: "TTL(1.5s)"),
     ])
-    func showsKindAndReleaseAfter(strategy: ReleaseStrategy, kind: String, releaseAfter: String?, ttl: Int64?, description: String) {
-        #expect(strategy.kind == kind)
-        #expect(strategy.releaseAfter == releaseAfter)
-        #expect(strategy.ttlMilliseconds == ttl)
-        #expect(strategy.description == description)
-        #expect(ReleaseStrategy(kind: kind, ttlMilliseconds: ttl) == strategy)
+    func showsKindAndReleaseAfter(_ shown: Shown) {
+        #expect(shown.strategy.kind == shown.kind)
+        #expect(shown.strategy.releaseAfter == shown.releaseAfter)
+        #expect(shown.strategy.ttlMilliseconds == shown.ttl)
+        #expect(shown.strategy.description == shown.description)
+        #expect(ReleaseStrategy(kind: shown.kind, ttlMilliseconds: shown.ttl) == shown.strategy)
     }
 
     @Test func rebuildsFromStoredColumns() {

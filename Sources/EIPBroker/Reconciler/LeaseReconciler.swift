@@ -62,6 +62,11 @@ struct LeaseReconciler: Service {
             let delay = max(error.retryAfterMilliseconds ?? 0, jittered)
             logger.info("cloud call will be retried", metadata: ["lease": "\(lease.id)", "error": "\(error)", "retryInMs": "\(delay)"])
             try? await store.deferLease(leaseID: lease.id, owner: owner, error: Self.describe(error), retryAt: .now.adding(milliseconds: delay))
+        } catch let error where !(error is CloudError || error is BrokerError) {
+            // Not a verdict of the cloud (a database hiccup, say): keep the books as they are, retry.
+            logger.warning("lease step failed; will retry", metadata: ["lease": "\(lease.id)", "error": "\(String(reflecting: error))"])
+            let delay = Int64(min(30_000, 500 * (1 << min(work.attempts, 6))))
+            try? await store.deferLease(leaseID: lease.id, owner: owner, error: Self.describe(error), retryAt: .now.adding(milliseconds: delay))
         } catch {
             let message = Self.describe(error)
             logger.warning("lease step failed", metadata: ["lease": "\(lease.id)", "phase": "\(lease.phase.rawValue)", "error": "\(message)"])
@@ -142,8 +147,17 @@ struct LeaseReconciler: Service {
                 ]
             )
         )
-        if let package = address.bandwidthPackageID {
-            try await cloud.joinBandwidthPackage(allocationID: eip.allocationID, bandwidthPackageID: package, region: address.region)
+        // From here on the cloud holds an EIP: a final error must give it back, never fail the
+        // lease (failing forgets the reservation and would leak the EIP).
+        if let package = address.bandwidthPackageID, lease.goal != .released {
+            do {
+                try await cloud.joinBandwidthPackage(allocationID: eip.allocationID, bandwidthPackageID: package, region: address.region)
+            } catch let error as CloudError where !error.isRetryable {
+                try await store.recordUnusableAllocation(
+                    leaseID: lease.id, owner: owner, allocationID: eip.allocationID, ipAddress: eip.ipAddress, error: Self.describe(error), actor: brokerID
+                )
+                return
+            }
         }
         try await store.recordAllocated(leaseID: lease.id, owner: owner, allocationID: eip.allocationID, ipAddress: eip.ipAddress, actor: brokerID)
     }
