@@ -127,8 +127,8 @@ private struct AfterStartup<Wrapped: Service>: Service {
     let latch: StartupLatch
     let service: Wrapped
     func run() async throws {
-        await latch.wait()
-        guard !Task.isCancelled else { return }
+        try await cancelWhenGracefulShutdown { await latch.wait() }
+        guard !Task.isCancelled, !Task.isShuttingDownGracefully else { return }
         try await service.run()
     }
 }

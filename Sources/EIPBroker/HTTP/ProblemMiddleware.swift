@@ -16,7 +16,10 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch {
             let problem = Self.brokerError(for: error)
             if problem.code == .internalError {
-                context.logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(String(reflecting: error))"])
+                // Only the underlying error: a ServerError's own description quotes the request
+                // head, Authorization header included.
+                let cause = (error as? ServerError).map { "\($0.operationID): \(String(reflecting: $0.underlyingError))" } ?? String(reflecting: error)
+                context.logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(cause)"])
             }
             return ProblemDocument.response(for: problem)
         }

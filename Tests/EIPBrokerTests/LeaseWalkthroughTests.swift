@@ -1,0 +1,451 @@
+import AsyncHTTPClient
+import EIPBroker
+import EIPCloud
+import EIPCore
+import Foundation
+import NIOHTTP1
+import Testing
+
+/// The lease life cycle over the real socket, as an operator and a cluster's agent drive it: the
+/// operator registers a cluster, mints its token and creates pools; the agent, with the cluster
+/// token, allocates, associates, lists and releases.
+@Suite("Lease walkthrough")
+struct LeaseWalkthroughTests {
+    @Test(arguments: Backend.allCases)
+    func agentAllocatesFromAWarmPoolAssociatesAndReleasesBackToThePool(_ backend: Backend) async throws {
+        try await TestBroker.with(backend) { broker in
+            let kit = LeaseTestKit(broker)
+            let token = try await kit.cluster("prod-hz-1", quota: 10)
+            let created = try await kit.pool([
+                "name": "web", "maxSize": 10, "warm": ["min": 1, "max": 3],
+                "bandwidth": 5, "internetChargeType": "PayByTraffic", "isp": "BGP",
+            ])
+            #expect(created.int("maxSize") == 10)
+            #expect(created.int("bandwidth") == 5)
+
+            // The pool keeper allocates the warm address in the cloud.
+            let warmed = try await kit.waitForPool("web", "one warm idle address") { $0.int("idle") == 1 }
+            #expect(warmed.int("size") == 1)
+            #expect(warmed.int("leased") == 0)
+
+            // Served from the warm address: no wait needed, the answer already holds the address.
+            let allocation = try await kit.allocate(
+                token: token, ["namespace": "default", "pod": "web-5b8f7c9d4-x2k9q", "podUid": "43c1df2a-f1e0-42b7-b3c4-969fa2e1d0c8", "pool": "web"],
+                wait: nil
+            )
+            #expect(allocation.status == 201, "\(allocation.text)")
+            let lease = LeaseTestKit.Object(allocation.object)
+            let id = try #require(lease["id"])
+            let address = try #require(lease["ipAddress"])
+            let allocationID = try #require(lease["allocationId"])
+            #expect(lease["phase"] == "Allocated")
+            #expect(lease["cluster"] == "prod-hz-1")
+            #expect(lease["namespace"] == "default")
+            #expect(lease["pod"] == "web-5b8f7c9d4-x2k9q")
+            #expect(lease["podUid"] == "43c1df2a-f1e0-42b7-b3c4-969fa2e1d0c8")
+            #expect(lease["pool"] == "web")
+            #expect(lease["allocationType"] == "Auto")
+            #expect(lease["releaseStrategy"] == "Follow")
+            #expect(lease.int("bandwidth") == 5)
+            #expect(lease["isp"] == "BGP")
+            #expect(lease["internetChargeType"] == "PayByTraffic")
+            #expect(allocationID.hasPrefix("eip-"))
+            #expect(LeaseTestKit.isSimulatedPublicIP(address), "\(address)")
+            #expect(try await kit.cluster("prod-hz-1", token: token).int("activeLeases") == 1)
+
+            let associated = try await kit.associate(id, token: token, privateIP: "192.168.10.24")
+            #expect(associated["phase"] == "InUse")
+            #expect(associated["ipAddress"] == address)
+            #expect(associated["privateIpAddress"] == "192.168.10.24")
+            #expect(associated["networkInterfaceId"]?.hasPrefix("eni-") == true)
+            #expect(associated["lastError"] == nil)
+
+            // The agent reads its lease back; the admin sees it too; another cluster does not.
+            #expect(try await kit.lease(id, token: token)["phase"] == "InUse")
+            #expect(try await kit.lease(id, token: kit.adminToken)["ipAddress"] == address)
+            let stranger = try await kit.cluster("prod-hz-2", quota: 10)
+            let hidden = try await broker.call(.GET, "/v1/leases/\(id)", token: stranger)
+            #expect(hidden.status == 404)
+            #expect(hidden["code"] == "NotFound")
+
+            // The keeper tops the warm addresses up again while the first one is leased.
+            let refilled = try await kit.waitForPool("web", "the warm address replaced") { $0.int("idle") == 1 && $0.int("leased") == 1 }
+            #expect(refilled.int("size") == 2)
+
+            let released = try await kit.release(id, token: token, expecting: "Released")
+            #expect(released["phase"] == "Released")
+            #expect(try await kit.cluster("prod-hz-1", token: token).int("activeLeases") == 0)
+
+            // warm.max (3) has room: the address goes back to the pool idle instead of the cloud.
+            let back = try await kit.waitForPool("web", "the released address idle again") { $0.int("idle") == 2 }
+            #expect(back.int("leased") == 0)
+            #expect(back.int("size") == 2)
+
+            // The next pod gets that same address at once, in one database transaction.
+            let next = try await kit.allocate(
+                token: token, ["namespace": "default", "pod": "web-5b8f7c9d4-7hq2m", "podUid": "0f2e8c47-5b1a-4e9d-a3c6-7d8b9e0f1a2b", "pool": "web"],
+                wait: nil
+            )
+            #expect(next.status == 201, "\(next.text)")
+            #expect(next["id"] != id)
+            #expect(next["phase"] == "Allocated")
+            #expect(next["ipAddress"] == address)
+            #expect(next["allocationId"] == allocationID)
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func releaseWithoutWarmRoomGivesTheAddressBackToTheCloud(_ backend: Backend) async throws {
+        try await LeaseTestKit.withBrokerAndCloud(backend) { broker, cloud in
+            let kit = LeaseTestKit(broker)
+            let token = try await kit.cluster("prod-hz-1", quota: 10)
+            try await kit.pool(["name": "cold", "maxSize": 5, "warm": ["min": 0, "max": 0], "bandwidth": 10])
+
+            let allocation = try await kit.allocate(token: token, ["namespace": "games", "pod": "relay-7", "podUid": "uid-relay-7", "pool": "cold"])
+            #expect(allocation.status == 201, "\(allocation.text)")
+            let id = try #require(allocation["id"])
+            let lease = try await kit.settle(allocation, into: "Allocated", token: token)
+            #expect(lease["phase"] == "Allocated")
+            let allocationID = try #require(lease["allocationId"])
+            let address = try #require(lease["ipAddress"])
+            #expect(LeaseTestKit.isSimulatedPublicIP(address), "\(address)")
+            #expect(lease.int("bandwidth") == 10)
+
+            let held = try await kit.getPool("cold")
+            #expect(held.int("size") == 1)
+            #expect(held.int("leased") == 1)
+            #expect(held.int("idle") == 0)
+
+            // The cloud holds it, tagged as the broker's.
+            let made = try #require(try await cloud.describe(allocationID: allocationID, region: "cn-hangzhou"))
+            #expect(made.ipAddress == address)
+            #expect(made.tags["eip-broker/owner"] == "eip-broker")
+            #expect(made.tags["eip-broker/lease"] == id)
+            #expect(made.parameters.bandwidth == 10)
+
+            let associated = try await kit.associate(id, token: token, privateIP: "10.1.2.3")
+            #expect(associated["phase"] == "InUse")
+            let bound = try #require(try await cloud.describe(allocationID: allocationID, region: "cn-hangzhou"))
+            #expect(bound.status == .inUse)
+            #expect(bound.privateIPAddress == "10.1.2.3")
+            #expect(bound.instanceID == associated["networkInterfaceId"])
+
+            let released = try await kit.release(id, token: token, expecting: "Released")
+            #expect(released["phase"] == "Released")
+
+            // warm.max is 0: the address is released in the cloud and leaves the pool.
+            let emptied = try await kit.waitForPool("cold", "the pool to shrink back") { $0.int("size") == 0 }
+            #expect(emptied.int("idle") == 0)
+            #expect(emptied.int("leased") == 0)
+            #expect(try await cloud.describe(allocationID: allocationID, region: "cn-hangzhou") == nil)
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func listFiltersByClusterAndNamespaceAndPagesWithACursor(_ backend: Backend) async throws {
+        try await TestBroker.with(backend) { broker in
+            let kit = LeaseTestKit(broker)
+            let alpha = try await kit.cluster("alpha", quota: 20)
+            let beta = try await kit.cluster("beta", quota: 20)
+            try await kit.pool(["name": "shared", "maxSize": 20])
+
+            var shop: Set<String> = []
+            var blog: Set<String> = []
+            var addresses: [String: String] = [:]
+            for (namespace, pod) in [("shop", "cart-0"), ("blog", "ghost-0"), ("shop", "cart-1"), ("blog", "ghost-1"), ("shop", "cart-2")] {
+                let response = try await kit.allocate(token: alpha, ["namespace": namespace, "pod": pod, "podUid": "uid-\(pod)", "pool": "shared"])
+                #expect(response.status == 201, "\(response.text)")
+                let lease = try await kit.settle(response, into: "Allocated", token: alpha)
+                let id = try #require(lease["id"])
+                addresses[id] = lease["ipAddress"]
+                if namespace == "shop" { shop.insert(id) } else { blog.insert(id) }
+            }
+            let other = try await kit.allocate(token: beta, ["namespace": "shop", "pod": "cart-0", "podUid": "uid-beta-cart-0", "pool": "shared"])
+            #expect(other.status == 201, "\(other.text)")
+            let betaID = try #require(other["id"])
+
+            // A cluster token sees its own cluster's leases, page by page.
+            let everything = try await kit.listPages(token: alpha, query: "", pageSize: 2)
+            #expect(everything.map(\.count) == [2, 2, 1])
+            let alphaIDs = everything.flatMap { $0 }
+            #expect(alphaIDs.count == 5)
+            #expect(Set(alphaIDs) == shop.union(blog))
+            #expect(alphaIDs == alphaIDs.sorted(), "a stable order across pages")
+
+            let shopPages = try await kit.listPages(token: alpha, query: "namespace=shop", pageSize: 2)
+            #expect(shopPages.map(\.count) == [2, 1])
+            #expect(Set(shopPages.flatMap { $0 }) == shop)
+            let blogPages = try await kit.listPages(token: alpha, query: "namespace=blog&cluster=alpha", pageSize: 2)
+            #expect(blogPages.map(\.count) == [2])
+            #expect(Set(blogPages.flatMap { $0 }) == blog)
+
+            // The admin filters by cluster, by namespace across clusters, and by address.
+            #expect(try await kit.listPages(token: kit.adminToken, query: "cluster=beta", pageSize: 10) == [[betaID]])
+            let shopEverywhere = try await kit.listPages(token: kit.adminToken, query: "namespace=shop", pageSize: 3)
+            #expect(Set(shopEverywhere.flatMap { $0 }) == shop.union([betaID]))
+            #expect(shopEverywhere.map(\.count) == [3, 1])
+            let (someID, someAddress) = try #require(addresses.first)
+            #expect(try await kit.listPages(token: kit.adminToken, query: "ipAddress=\(someAddress)", pageSize: 10) == [[someID]])
+
+            // A cluster token cannot look at another cluster, and page tokens are checked.
+            let denied = try await broker.call(.GET, "/v1/leases?cluster=beta", token: alpha)
+            #expect(denied.status == 403)
+            #expect(denied["code"] == "PermissionDenied")
+            let malformed = try await broker.call(.GET, "/v1/leases?pageToken=%21%21%21", token: alpha)
+            #expect(malformed.status == 400)
+            #expect(malformed["code"] == "InvalidArgument")
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func bandwidthPackageHoldsAtMostItsIPs(_ backend: Backend) async throws {
+        try await LeaseTestKit.withBrokerAndCloud(backend) { broker, cloud in
+            let kit = LeaseTestKit(broker)
+            let token = try await kit.cluster("prod-hz-1", quota: 10)
+            let packageID = "cbwp-bp1v7x3k9m2q5z8w4n6t"
+            let package = try await broker.call(.POST, "/v1/bandwidth-packages", token: kit.adminToken, json: TestBroker.json(["id": packageID, "maxIps": 2]))
+            #expect(package.status == 201, "\(package.text)")
+            #expect(LeaseTestKit.Object(package.object).int("members") == 0)
+            try await kit.pool(["name": "cbwp", "maxSize": 10, "warm": ["min": 0, "max": 0], "bandwidthPackages": [packageID]])
+
+            var leases: [LeaseTestKit.Object] = []
+            for pod in ["edge-0", "edge-1"] {
+                let response = try await kit.allocate(token: token, ["namespace": "edge", "pod": pod, "podUid": "uid-\(pod)", "pool": "cbwp"])
+                #expect(response.status == 201, "\(response.text)")
+                let lease = try await kit.settle(response, into: "Allocated", token: token)
+                #expect(lease["phase"] == "Allocated")
+                #expect(lease["bandwidthPackageId"] == packageID)
+                let allocationID = try #require(lease["allocationId"])
+                #expect(try await cloud.describe(allocationID: allocationID, region: "cn-hangzhou")?.bandwidthPackageID == packageID)
+                leases.append(lease)
+            }
+            #expect(try await kit.bandwidthPackage(packageID).int("members") == 2)
+
+            let refused = try await kit.allocate(token: token, ["namespace": "edge", "pod": "edge-2", "podUid": "uid-edge-2", "pool": "cbwp"])
+            #expect(refused.status == 429, "\(refused.text)")
+            #expect(refused["code"] == "BandwidthPackageFull")
+            #expect(refused.headers.first(name: "Retry-After") != nil)
+            // The refusal took nothing: no quota, no pool slot.
+            #expect(try await kit.cluster("prod-hz-1", token: token).int("activeLeases") == 2)
+            #expect(try await kit.getPool("cbwp").int("size") == 2)
+
+            let first = try #require(leases.first?["id"])
+            let firstAllocation = try #require(leases.first?["allocationId"])
+            let released = try await kit.release(first, token: token, expecting: "Released")
+            #expect(released["phase"] == "Released")
+            #expect(try await kit.bandwidthPackage(packageID).int("members") == 1)
+            #expect(try await cloud.describe(allocationID: firstAllocation, region: "cn-hangzhou") == nil)
+
+            let admitted = try await kit.allocate(token: token, ["namespace": "edge", "pod": "edge-2", "podUid": "uid-edge-2", "pool": "cbwp"])
+            #expect(admitted.status == 201, "\(admitted.text)")
+            let third = try await kit.settle(admitted, into: "Allocated", token: token)
+            #expect(third["phase"] == "Allocated")
+            #expect(third["bandwidthPackageId"] == packageID)
+            #expect(try await kit.bandwidthPackage(packageID).int("members") == 2)
+        }
+    }
+}
+
+/// The calls an operator and a cluster's agent make against a ``TestBroker``, shared by the lease
+/// suites: set-up, the lease verbs, and bounded polling of leases and pools.
+///
+/// ```swift
+/// let kit = LeaseTestKit(broker)
+/// let token = try await kit.cluster("prod-hz-1", quota: 10)
+/// try await kit.pool(["name": "web", "maxSize": 10])
+/// let lease = try await kit.settle(try await kit.allocate(token: token, [...]), into: "Allocated", token: token)
+/// ```
+struct LeaseTestKit: Sendable {
+    let broker: TestBroker
+    /// The admin token; brokers sharing one database must be started with the same one.
+    let adminToken: String
+
+    init(_ broker: TestBroker, adminToken: String? = nil) {
+        self.broker = broker
+        self.adminToken = adminToken ?? broker.adminToken
+    }
+
+    /// A JSON object of an answer, with typed accessors.
+    struct Object: @unchecked Sendable, CustomStringConvertible {
+        /// Decoded by `JSONSerialization` and never mutated.
+        let fields: [String: Any]
+
+        init(_ fields: [String: Any]) { self.fields = fields }
+
+        subscript(key: String) -> String? { fields[key] as? String }
+
+        func int(_ key: String) -> Int? { LeaseTestKit.int(fields[key]) }
+
+        func strings(_ key: String) -> [String]? { fields[key] as? [String] }
+
+        var description: String {
+            let data = try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])
+            return data.map { String(decoding: $0, as: UTF8.self) } ?? "\(fields)"
+        }
+    }
+
+    // MARK: Operator
+
+    /// Registers a cluster and mints its agent's token. - Returns: the token.
+    func cluster(_ name: String, quota: Int) async throws -> String {
+        let created = try await broker.call(.POST, "/v1/clusters", token: adminToken, json: TestBroker.json(["name": name, "quota": quota]))
+        try #require(created.status == 201, "\(created.text)")
+        let minted = try await broker.call(.POST, "/v1/clusters/\(name)/tokens", token: adminToken)
+        try #require(minted.status == 201, "\(minted.text)")
+        #expect(minted["cluster"] == name)
+        return try #require(minted["token"])
+    }
+
+    /// Reads a cluster with `token` (the admin's or its own).
+    func cluster(_ name: String, token: String) async throws -> Object {
+        let response = try await broker.call(.GET, "/v1/clusters/\(name)", token: token)
+        try #require(response.status == 200, "\(response.text)")
+        return Object(response.object)
+    }
+
+    /// Creates a pool. - Returns: the pool as created.
+    @discardableResult
+    func pool(_ body: [String: Any]) async throws -> Object {
+        let response = try await broker.call(.POST, "/v1/pools", token: adminToken, json: TestBroker.json(body))
+        try #require(response.status == 201, "\(response.text)")
+        return Object(response.object)
+    }
+
+    func getPool(_ name: String) async throws -> Object {
+        let response = try await broker.call(.GET, "/v1/pools/\(name)", token: adminToken)
+        try #require(response.status == 200, "\(response.text)")
+        return Object(response.object)
+    }
+
+    func bandwidthPackage(_ id: String) async throws -> Object {
+        let response = try await broker.call(.GET, "/v1/bandwidth-packages/\(id)", token: adminToken)
+        try #require(response.status == 200, "\(response.text)")
+        return Object(response.object)
+    }
+
+    // MARK: Agent
+
+    /// `POST /v1/leases` with `body`, waiting `wait` seconds (none when `nil`).
+    func allocate(token: String, _ body: [String: Any], wait: Int? = 10, headers: [(String, String)] = []) async throws -> TestResponse {
+        try await broker.call(.POST, "/v1/leases" + (wait.map { "?wait=\($0)" } ?? ""), token: token, json: TestBroker.json(body), headers: headers)
+    }
+
+    /// Associates a lease with `privateIP` (waiting up to 10 s) and returns it once `InUse` or `Failed`.
+    func associate(_ id: String, token: String, privateIP: String) async throws -> Object {
+        let response = try await broker.call(.POST, "/v1/leases/\(id)/associate?wait=10", token: token, json: TestBroker.json(["privateIpAddress": privateIP]))
+        return try await settle(response, into: "InUse", token: token)
+    }
+
+    /// Releases a lease (waiting up to 10 s) and returns it once in `expecting` or `Failed`.
+    func release(_ id: String, token: String, force: Bool? = nil, expecting phase: String) async throws -> Object {
+        let response = try await broker.call(.POST, "/v1/leases/\(id)/release?wait=10", token: token, json: force.map { TestBroker.json(["force": $0]) })
+        return try await settle(response, into: phase, token: token)
+    }
+
+    func lease(_ id: String, token: String) async throws -> Object {
+        let response = try await broker.call(.GET, "/v1/leases/\(id)", token: token)
+        try #require(response.status == 200, "\(response.text)")
+        return Object(response.object)
+    }
+
+    /// The lease of a successful answer once it is in `phase` (or `Failed`): at once when the
+    /// answer (a `wait` call) already shows it, otherwise by polling.
+    func settle(_ response: TestResponse, into phase: String, token: String, sourceLocation: SourceLocation = #_sourceLocation) async throws -> Object {
+        try #require((200...201).contains(response.status), "\(response.text)", sourceLocation: sourceLocation)
+        let lease = Object(response.object)
+        if lease["phase"] == phase || lease["phase"] == "Failed" { return lease }
+        return try await waitForLease(try #require(lease["id"]), token: token, "phase \(phase)", sourceLocation: sourceLocation) {
+            $0["phase"] == phase || $0["phase"] == "Failed"
+        }
+    }
+
+    /// Polls `GET /v1/leases/{id}` until `done` holds; see ``poll(_:timeout:sourceLocation:_:)``.
+    func waitForLease(
+        _ id: String, token: String, _ what: String, sourceLocation: SourceLocation = #_sourceLocation, until done: (Object) -> Bool
+    ) async throws -> Object {
+        try await Self.poll("lease \(id): \(what)", sourceLocation: sourceLocation) {
+            let lease = try await self.lease(id, token: token)
+            return (lease, done(lease))
+        }
+    }
+
+    /// Polls `GET /v1/pools/{name}` until `done` holds.
+    func waitForPool(_ name: String, _ what: String, sourceLocation: SourceLocation = #_sourceLocation, until done: (Object) -> Bool) async throws -> Object {
+        try await Self.poll("pool \(name): \(what)", sourceLocation: sourceLocation) {
+            let pool = try await getPool(name)
+            return (pool, done(pool))
+        }
+    }
+
+    /// Follows `nextPageToken` from the first page of `GET /v1/leases?<query>` to the last.
+    /// - Returns: the lease ids of each page.
+    func listPages(token: String, query: String, pageSize: Int, sourceLocation: SourceLocation = #_sourceLocation) async throws -> [[String]] {
+        var pages: [[String]] = []
+        var pageToken: String?
+        repeat {
+            var path = "/v1/leases?pageSize=\(pageSize)" + (query.isEmpty ? "" : "&" + query)
+            if let pageToken { path += "&pageToken=" + (pageToken.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? pageToken) }
+            let response = try await broker.call(.GET, path, token: token)
+            try #require(response.status == 200, "\(response.text)", sourceLocation: sourceLocation)
+            pages.append(response.items.compactMap { $0["id"] as? String })
+            pageToken = response.object["nextPageToken"] as? String
+            try #require(pages.count <= 1000, "paging does not end", sourceLocation: sourceLocation)
+        } while pageToken != nil
+        return pages
+    }
+
+    // MARK: Helpers
+
+    /// Runs `body` with a broker on a fresh database of `backend` and the simulated cloud account
+    /// `sim` the broker allocates in, on a second connection to that database.
+    static func withBrokerAndCloud<Result: Sendable>(
+        _ backend: Backend, configure: (inout BrokerConfiguration) -> Void = { _ in }, _ body: (TestBroker, SimulatedCloud) async throws -> Result
+    ) async throws -> Result {
+        try await TestDatabase.with(backend) { db in
+            let broker = try await TestBroker.start(databaseURL: db.url, configure: configure)
+            do {
+                let cloud = SimulatedCloud(account: "sim", database: try await db.openReplica())
+                let result = try await body(broker, cloud)
+                await broker.stop()
+                return result
+            } catch {
+                await broker.stop()
+                throw error
+            }
+        }
+    }
+
+    /// Calls `probe` every 50 ms until it says it is done, for at most `timeout`. On time-out it
+    /// records an issue and returns the last value, so the caller's expectations show it.
+    static func poll<Value>(
+        _ what: String, timeout: Duration = .seconds(30), sourceLocation: SourceLocation = #_sourceLocation,
+        _ probe: () async throws -> (value: Value, done: Bool)
+    ) async throws -> Value {
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: timeout)
+        while true {
+            let (value, done) = try await probe()
+            if done { return value }
+            guard clock.now < deadline else {
+                Issue.record("gave up after \(timeout) waiting for \(what); last seen: \(value)", sourceLocation: sourceLocation)
+                return value
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    /// A JSON number as an `Int`.
+    static func int(_ value: Any?) -> Int? {
+        switch value {
+        case let int as Int: int
+        case let number as NSNumber: number.intValue
+        default: nil
+        }
+    }
+
+    /// Whether `address` is in 198.18.0.0/15, where the simulated cloud allocates.
+    static func isSimulatedPublicIP(_ address: String) -> Bool {
+        let octets = address.split(separator: ".").compactMap { UInt8($0) }
+        return octets.count == 4 && octets[0] == 198 && (octets[1] == 18 || octets[1] == 19)
+    }
+}

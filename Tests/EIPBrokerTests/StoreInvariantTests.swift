@@ -1,0 +1,560 @@
+import EIPCore
+import EIPStore
+import Testing
+
+/// DESIGN.md's invariants, checked directly against ``BrokerStore`` (no HTTP) on SQLite and
+/// PostgreSQL: the limits under concurrency from two store replicas on one database, the
+/// constraints the database itself enforces, work claiming, idempotency keys, loop leadership and
+/// the audit log.
+///
+/// Serialized: on SQLite, a replica waiting for the other's write lock holds one of the blocking
+/// thread pool's threads (two on a two-core machine), so several two-replica tests at once could
+/// starve the lock holders.
+@Suite("StoreInvariants", .serialized)
+struct StoreInvariantTests {
+    static let location = CloudLocation(provider: "sim", region: "cn-hangzhou")
+    static let admin = Principal.admin
+
+    // MARK: Fixtures
+
+    static func poolSettings(maxSize: Int, packages: [String] = []) -> PoolSettings {
+        PoolSettings(
+            provider: location.provider, region: location.region, defaults: EIPParameters(bandwidth: 5, isp: "BGP"),
+            bandwidthPackages: packages, warm: WarmRange(min: 0, max: 0), maxSize: maxSize, clusters: nil
+        )
+    }
+
+    static func poolRequest(_ pod: String, uid: String? = nil, cluster: String = "prod", pool: String = "web") throws -> AllocationRequest {
+        try AllocationRequest.validated(
+            cluster: cluster, namespace: "default", pod: pod, podUID: uid ?? "uid-\(pod)", pool: pool, eipInstanceID: nil,
+            releaseStrategy: nil, overrides: EIPParameters(), bandwidthPackageID: nil, allowRob: false
+        )
+    }
+
+    static func staticRequest(_ pod: String, eip: String, cluster: String = "prod") throws -> AllocationRequest {
+        try AllocationRequest.validated(
+            cluster: cluster, namespace: "default", pod: pod, podUID: "uid-\(pod)", pool: nil, eipInstanceID: eip,
+            releaseStrategy: nil, overrides: EIPParameters(), bandwidthPackageID: nil, allowRob: false
+        )
+    }
+
+    /// What one allocate call came back with.
+    struct Outcome: Sendable {
+        var leaseID: String?
+        var created: Bool
+        var code: BrokerError.Code?
+    }
+
+    /// Runs every request at once, alternating between the stores (replicas).
+    static func allocateConcurrently(_ requests: [AllocationRequest], over stores: [BrokerStore]) async throws -> [Outcome] {
+        try await withThrowingTaskGroup(of: Outcome.self) { group in
+            for (index, request) in requests.enumerated() {
+                let store = stores[index % stores.count]
+                group.addTask {
+                    do {
+                        let (lease, created) = try await store.allocate(request, staticLocation: location, actor: .cluster(request.cluster))
+                        return Outcome(leaseID: lease.id, created: created, code: nil)
+                    } catch let error as BrokerError {
+                        return Outcome(leaseID: nil, created: false, code: error.code)
+                    }
+                }
+            }
+            var outcomes: [Outcome] = []
+            for try await outcome in group { outcomes.append(outcome) }
+            return outcomes
+        }
+    }
+
+    static func count(_ database: any SQLDatabase, _ query: SQL) async throws -> Int {
+        try #require(try await database.query(query).first?.int("n"))
+    }
+
+    /// Runs `body`, expecting the database to refuse it with `expected`, naming the constraint
+    /// (PostgreSQL reports its name; SQLite's message names the columns or the CHECK's name).
+    static func expectRefusal(
+        _ expected: Refusal, naming constraint: String, sourceLocation: SourceLocation = #_sourceLocation,
+        _ body: () async throws -> Void
+    ) async {
+        let error = await #expect(throws: SQLError.self, sourceLocation: sourceLocation) { try await body() }
+        switch (expected, error) {
+        case (.unique, .uniqueViolation(let name)?), (.check, .checkViolation(let name)?):
+            #expect(name.contains(constraint), "\(name)", sourceLocation: sourceLocation)
+        default:
+            Issue.record("expected a \(expected) violation of \(constraint), got \(String(describing: error))", sourceLocation: sourceLocation)
+        }
+    }
+
+    enum Refusal { case unique, check }
+
+    /// A lease row written past the store, with every column the schema requires.
+    static func rawLease(id: String, pod: String, allocationID: String? = nil, phase: LeasePhase = .allocated, goal: LeaseGoal = .allocated) -> SQL {
+        let active = phase.isTerminal ? 0 : 1
+        return """
+            INSERT INTO leases (id, cluster, namespace, pod, pod_uid, pool, allocation_type, release_strategy, parameters, allocation_id,
+                phase, goal, active, needs_work, version, created_at, updated_at)
+            VALUES (\(id), 'prod', 'default', \(pod), \("uid-" + id), 'web', 'Auto', 'Follow', '{}', \(allocationID),
+                \(phase.rawValue), \(goal.rawValue), \(active), 0, 1, \(Timestamp.now.milliseconds), \(Timestamp.now.milliseconds))
+            """
+    }
+
+    // MARK: Migrations
+
+    @Test(arguments: Backend.allCases)
+    func migrationsAreRecordedOnceAndRerunningIsANoOp(_ backend: Backend) async throws {
+        try await TestDatabase.with(backend) { db in
+            let store = BrokerStore(database: db.database)
+            let list: SQL = "SELECT version, name, applied_at FROM schema_migrations ORDER BY version"
+            let before = try await db.database.query(list).map { "\($0.int("version") ?? -1) \($0.string("name") ?? "") \($0.int64("applied_at") ?? -1)" }
+            #expect(before.count == Migrations.all.count)
+            #expect(try await db.database.query(list).map { $0.int("version") } == [1, 2])
+            #expect(try await db.database.query(list).map { $0.string("name") } == ["books", "simulated cloud"])
+
+            // Again, and from two replicas at once.
+            try await store.migrate()
+            let replica = BrokerStore(database: try await db.openReplica())
+            async let first: Void = store.migrate()
+            async let second: Void = replica.migrate()
+            _ = try await (first, second)
+
+            let after = try await db.database.query(list).map { "\($0.int("version") ?? -1) \($0.string("name") ?? "") \($0.int64("applied_at") ?? -1)" }
+            #expect(after == before)
+            // The schema works after the re-runs.
+            _ = try await store.createCluster(name: "prod", quota: 1, actor: Self.admin)
+            #expect(try await Self.count(db.database, "SELECT COUNT(*) AS n FROM clusters") == 1)
+        }
+    }
+
+    // MARK: Limits under concurrency (invariant 3)
+
+    @Test(arguments: Backend.allCases)
+    func clusterQuotaHoldsUnderConcurrentAllocationsFromTwoReplicas(_ backend: Backend) async throws {
+        try await TestDatabase.with(backend) { db in
+            let store = BrokerStore(database: db.database)
+            let replica = BrokerStore(database: try await db.openReplica())
+            _ = try await store.createCluster(name: "prod", quota: 7, actor: Self.admin)
+            _ = try await store.createPool(name: "web", settings: Self.poolSettings(maxSize: 500), actor: Self.admin)
+
+            let requests = try (0..<100).map { try Self.poolRequest("pod-\($0)") }
+            let outcomes = try await Self.allocateConcurrently(requests, over: [store, replica])
+
+            let granted = outcomes.filter { $0.code == nil }
+            #expect(granted.count == 7)
+            #expect(granted.allSatisfy(\.created))
+            #expect(Set(granted.compactMap(\.leaseID)).count == 7)
+            #expect(outcomes.filter { $0.code == .quotaExceeded }.count == 93)
+
+            #expect(try await store.cluster(named: "prod")?.activeLeases == 7)
+            #expect(try await Self.count(db.database, "SELECT COUNT(*) AS n FROM leases WHERE active = 1") == 7)
+            #expect(try await store.pool(named: "web")?.size == 7)
+            #expect(try await Self.count(db.database, "SELECT COUNT(*) AS n FROM addresses WHERE pool = 'web'") == 7)
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func poolMaxSizeHoldsUnderConcurrentAllocationsFromTwoReplicas(_ backend: Backend) async throws {
+        try await TestDatabase.with(backend) { db in
+            let store = BrokerStore(database: db.database)
+            let replica = BrokerStore(database: try await db.openReplica())
+            _ = try await store.createCluster(name: "prod", quota: 1000, actor: Self.admin)
+            _ = try await store.createPool(name: "web", settings: Self.poolSettings(maxSize: 9), actor: Self.admin)
+
+            let requests = try (0..<100).map { try Self.poolRequest("pod-\($0)") }
+            let outcomes = try await Self.allocateConcurrently(requests, over: [store, replica])
+
+            #expect(outcomes.filter { $0.code == nil }.count == 9)
+            #expect(outcomes.filter { $0.code == .poolExhausted }.count == 91)
+            #expect(try await store.pool(named: "web")?.size == 9)
+            #expect(try await Self.count(db.database, "SELECT COUNT(*) AS n FROM addresses WHERE pool = 'web'") == 9)
+            // Refused calls gave their quota back.
+            #expect(try await store.cluster(named: "prod")?.activeLeases == 9)
+            #expect(try await Self.count(db.database, "SELECT COUNT(*) AS n FROM leases") == 9)
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func bandwidthPackageLimitHoldsUnderConcurrentAllocationsFromTwoReplicas(_ backend: Backend) async throws {
+        try await TestDatabase.with(backend) { db in
+            let store = BrokerStore(database: db.database)
+            let replica = BrokerStore(database: try await db.openReplica())
+            _ = try await store.createCluster(name: "prod", quota: 1000, actor: Self.admin)
+            for (id, maxIPs) in [("cbwp-small", 3), ("cbwp-large", 4)] {
+                _ = try await store.createBandwidthPackage(
+                    BandwidthPackage(id: id, provider: "sim", region: Self.location.region, maxIPs: maxIPs, createdAt: .now), actor: Self.admin
+                )
+            }
+            _ = try await store.createPool(name: "web", settings: Self.poolSettings(maxSize: 100, packages: ["cbwp-small", "cbwp-large"]), actor: Self.admin)
+
+            let requests = try (0..<100).map { try Self.poolRequest("pod-\($0)") }
+            let outcomes = try await Self.allocateConcurrently(requests, over: [store, replica])
+
+            #expect(outcomes.filter { $0.code == nil }.count == 7)
+            #expect(outcomes.filter { $0.code == .bandwidthPackageFull }.count == 93)
+            #expect(try await store.bandwidthPackage(id: "cbwp-small")?.members == 3)
+            #expect(try await store.bandwidthPackage(id: "cbwp-large")?.members == 4)
+            #expect(try await Self.count(db.database, "SELECT COUNT(*) AS n FROM addresses WHERE bandwidth_package_id = 'cbwp-small'") == 3)
+            #expect(try await Self.count(db.database, "SELECT COUNT(*) AS n FROM addresses WHERE bandwidth_package_id = 'cbwp-large'") == 4)
+            // The refused calls' pool slots and quota were given back.
+            #expect(try await store.pool(named: "web")?.size == 7)
+            #expect(try await store.cluster(named: "prod")?.activeLeases == 7)
+        }
+    }
+
+    // MARK: One lease per pod, one address per lease (invariants 1 and 2)
+
+    @Test(arguments: Backend.allCases)
+    func concurrentAllocationsOfOnePodShareOneLease(_ backend: Backend) async throws {
+        try await TestDatabase.with(backend) { db in
+            let store = BrokerStore(database: db.database)
+            let replica = BrokerStore(database: try await db.openReplica())
+            _ = try await store.createCluster(name: "prod", quota: 50, actor: Self.admin)
+            _ = try await store.createPool(name: "web", settings: Self.poolSettings(maxSize: 50), actor: Self.admin)
+
+            let request = try Self.poolRequest("web-0")
+            let outcomes = try await Self.allocateConcurrently(Array(repeating: request, count: 20), over: [store, replica])
+
+            #expect(outcomes.allSatisfy { $0.code == nil })
+            let ids = Set(outcomes.compactMap(\.leaseID))
+            #expect(ids.count == 1)
+            #expect(outcomes.filter(\.created).count == 1)
+            #expect(try await Self.count(db.database, "SELECT COUNT(*) AS n FROM leases WHERE pod = 'web-0'") == 1)
+            #expect(try await Self.count(db.database, "SELECT COUNT(*) AS n FROM addresses") == 1)
+            #expect(try await store.cluster(named: "prod")?.activeLeases == 1)
+            #expect(try await store.pool(named: "web")?.size == 1)
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func theDatabaseRefusesASecondActiveLeaseForAPod(_ backend: Backend) async throws {
+        try await TestDatabase.with(backend) { db in
+            let store = BrokerStore(database: db.database)
+            _ = try await store.createCluster(name: "prod", quota: 10, actor: Self.admin)
+            _ = try await store.createPool(name: "web", settings: Self.poolSettings(maxSize: 10), actor: Self.admin)
+            let (lease, _) = try await store.allocate(try Self.poolRequest("web-0"), staticLocation: Self.location, actor: Self.admin)
+            #expect(lease.phase == .pending)
+
+            let index = backend == .postgres ? "leases_one_active_per_pod" : "leases.cluster, leases.namespace, leases.pod"
+            await Self.expectRefusal(.unique, naming: index) {
+                try await db.database.query(Self.rawLease(id: "l-raw-1", pod: "web-0"))
+            }
+            await Self.expectRefusal(.unique, naming: index) {
+                try await db.database.query(Self.rawLease(id: "l-raw-2", pod: "web-0", phase: .inUse, goal: .associated))
+            }
+            // Only active leases hold the pod's name: finished ones, and one on its way out, do not.
+            try await db.database.query(Self.rawLease(id: "l-raw-3", pod: "web-0", phase: .released, goal: .released))
+            try await db.database.query(Self.rawLease(id: "l-raw-4", pod: "web-0", phase: .failed))
+            try await db.database.query(Self.rawLease(id: "l-raw-5", pod: "web-0", phase: .releasing, goal: .released))
+            #expect(try await Self.count(db.database, "SELECT COUNT(*) AS n FROM leases WHERE pod = 'web-0' AND active = 1 AND goal <> 'released'") == 1)
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func theDatabaseRefusesASecondAddressForALeaseAndASecondLeaseForAnAddress(_ backend: Backend) async throws {
+        try await TestDatabase.with(backend) { db in
+            let store = BrokerStore(database: db.database)
+            _ = try await store.createCluster(name: "prod", quota: 10, actor: Self.admin)
+            _ = try await store.createPool(name: "web", settings: Self.poolSettings(maxSize: 10), actor: Self.admin)
+            let (lease, _) = try await store.allocate(try Self.poolRequest("web-0"), staticLocation: Self.location, actor: Self.admin)
+            #expect(try await Self.count(db.database, "SELECT COUNT(*) AS n FROM addresses WHERE lease_id = \(lease.id)") == 1)
+
+            await Self.expectRefusal(.unique, naming: backend == .postgres ? "addresses_one_per_lease" : "addresses.lease_id") {
+                try await db.database.query(
+                    """
+                    INSERT INTO addresses (id, provider, region, pool, static, parameters, state, lease_id, created_at, updated_at)
+                    VALUES ('a-raw-1', 'sim', 'cn-hangzhou', 'web', 0, '{}', 'allocating', \(lease.id), 0, 0)
+                    """
+                )
+            }
+
+            // The lease side: one active lease per allocation id.
+            let (held, _) = try await store.allocate(try Self.staticRequest("db-0", eip: "eip-static1"), staticLocation: Self.location, actor: Self.admin)
+            #expect(held.allocationID == "eip-static1")
+            await Self.expectRefusal(.unique, naming: backend == .postgres ? "leases_one_active_per_address" : "leases.allocation_id") {
+                try await db.database.query(Self.rawLease(id: "l-raw-1", pod: "db-1", allocationID: "eip-static1"))
+            }
+            // And one address row per allocation id.
+            await Self.expectRefusal(.unique, naming: backend == .postgres ? "addresses_allocation_id_key" : "addresses.allocation_id") {
+                try await db.database.query(
+                    """
+                    INSERT INTO addresses (id, allocation_id, provider, region, static, parameters, state, created_at, updated_at)
+                    VALUES ('a-raw-2', 'eip-static1', 'sim', 'cn-hangzhou', 1, '{}', 'released', 0, 0)
+                    """
+                )
+            }
+            #expect(try await Self.count(db.database, "SELECT COUNT(*) AS n FROM addresses") == 2)
+            #expect(try await Self.count(db.database, "SELECT COUNT(*) AS n FROM leases") == 2)
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func theDatabaseRefusesCountersBeyondTheirLimits(_ backend: Backend) async throws {
+        try await TestDatabase.with(backend) { db in
+            let store = BrokerStore(database: db.database)
+            _ = try await store.createBandwidthPackage(
+                BandwidthPackage(id: "cbwp-1", provider: "sim", region: Self.location.region, maxIPs: 2, createdAt: .now), actor: Self.admin
+            )
+            _ = try await store.createPool(name: "web", settings: Self.poolSettings(maxSize: 3, packages: ["cbwp-1"]), actor: Self.admin)
+
+            try await db.database.query("UPDATE pools SET size = max_size WHERE name = 'web'")
+            await Self.expectRefusal(.check, naming: "pool_capacity") {
+                try await db.database.query("UPDATE pools SET size = max_size + 1 WHERE name = 'web'")
+            }
+            await Self.expectRefusal(.check, naming: "pool_capacity") {
+                try await db.database.query("UPDATE pools SET size = -1 WHERE name = 'web'")
+            }
+            #expect(try await store.pool(named: "web")?.size == 3)
+
+            try await db.database.query("UPDATE bandwidth_packages SET members = 2 WHERE id = 'cbwp-1'")
+            await Self.expectRefusal(.check, naming: "bandwidth_package_capacity") {
+                try await db.database.query("UPDATE bandwidth_packages SET members = members + 1 WHERE id = 'cbwp-1'")
+            }
+            #expect(try await store.bandwidthPackage(id: "cbwp-1")?.members == 2)
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func aStaticEIPHeldByOneLeaseIsInUseForEveryOther(_ backend: Backend) async throws {
+        try await TestDatabase.with(backend) { db in
+            let store = BrokerStore(database: db.database)
+            let replica = BrokerStore(database: try await db.openReplica())
+            _ = try await store.createCluster(name: "prod", quota: 20, actor: Self.admin)
+            _ = try await store.createCluster(name: "dev", quota: 20, actor: Self.admin)
+
+            let (holder, created) = try await store.allocate(try Self.staticRequest("db-0", eip: "eip-static1"), staticLocation: Self.location, actor: Self.admin)
+            #expect(created)
+            #expect(holder.allocationType == .static && holder.allocationID == "eip-static1")
+
+            for (pod, cluster) in [("db-1", "prod"), ("db-0", "dev")] {
+                let error = await #expect(throws: BrokerError.self) {
+                    _ = try await replica.allocate(try Self.staticRequest(pod, eip: "eip-static1", cluster: cluster), staticLocation: Self.location, actor: Self.admin)
+                }
+                #expect(error?.code == .addressInUse)
+                #expect(error?.message == "eipInstanceId: EIP eip-static1 is held by pod default/db-0 of cluster prod")
+            }
+
+            // Many pods racing for one free static EIP: exactly one gets it.
+            let requests = try (0..<10).map { try Self.staticRequest("race-\($0)", eip: "eip-static2") }
+            let outcomes = try await Self.allocateConcurrently(requests, over: [store, replica])
+            #expect(outcomes.filter { $0.code == nil }.count == 1)
+            #expect(outcomes.filter { $0.code == .addressInUse }.count == 9)
+            #expect(try await store.cluster(named: "prod")?.activeLeases == 2)
+            #expect(try await store.cluster(named: "dev")?.activeLeases == 0)
+
+            // Once the holder is released (only unbound: the broker never releases a static EIP),
+            // another pod may take it.
+            _ = try await store.release(leaseID: holder.id, force: false, scope: nil, actor: Self.admin)
+            let work = try await store.claimLeaseWork(owner: "r1", limit: 10, until: .now.adding(milliseconds: 60_000))
+            #expect(work.map(\.lease.id).contains(holder.id))
+            let plan = try await store.beginRelease(leaseID: holder.id, owner: "r1", actor: "reconciler")
+            guard case .finished = plan else {
+                Issue.record("a static EIP must not be released in the cloud, got \(plan)")
+                return
+            }
+            #expect(try await store.lease(id: holder.id)?.phase == .released)
+            let (next, nextCreated) = try await replica.allocate(try Self.staticRequest("db-1", eip: "eip-static1"), staticLocation: Self.location, actor: Self.admin)
+            #expect(nextCreated && next.id != holder.id && next.allocationID == "eip-static1")
+            #expect(try await Self.count(db.database, "SELECT COUNT(*) AS n FROM addresses WHERE allocation_id = 'eip-static1'") == 1)
+        }
+    }
+
+    // MARK: Work claiming
+
+    @Test(arguments: Backend.allCases)
+    func twoReplicasNeverClaimTheSameLease(_ backend: Backend) async throws {
+        try await TestDatabase.with(backend) { db in
+            let store = BrokerStore(database: db.database)
+            let replica = BrokerStore(database: try await db.openReplica())
+            _ = try await store.createCluster(name: "prod", quota: 100, actor: Self.admin)
+            _ = try await store.createPool(name: "web", settings: Self.poolSettings(maxSize: 100), actor: Self.admin)
+            var leaseIDs: Set<String> = []
+            for index in 0..<30 {
+                leaseIDs.insert(try await store.allocate(try Self.poolRequest("pod-\(index)"), staticLocation: Self.location, actor: Self.admin).lease.id)
+            }
+
+            let until = Timestamp.now.adding(milliseconds: 60_000)
+            @Sendable func drain(_ store: BrokerStore, owner: String) async throws -> [String] {
+                var claimed: [String] = []
+                while true {
+                    let batch = try await store.claimLeaseWork(owner: owner, limit: 4, until: until)
+                    if batch.isEmpty { return claimed }
+                    #expect(batch.count <= 4)
+                    #expect(batch.allSatisfy { $0.attempts == 1 && $0.address?.state == .allocating })
+                    claimed += batch.map(\.lease.id)
+                }
+            }
+            async let first = drain(store, owner: "replica-1")
+            async let second = drain(replica, owner: "replica-2")
+            let (one, two) = try await (first, second)
+
+            #expect(one.count + two.count == 30)
+            #expect(Set(one).count == one.count && Set(two).count == two.count)
+            #expect(Set(one).isDisjoint(with: two))
+            #expect(Set(one).union(two) == leaseIDs)
+            for (owner, claimed) in [("replica-1", one), ("replica-2", two)] {
+                let rows = try await db.database.query("SELECT id FROM leases WHERE claim_owner = \(owner)")
+                #expect(Set(rows.compactMap { $0.string("id") }) == Set(claimed))
+            }
+
+            // Nothing is left while the claims hold; a let-go lease is due again, for anyone.
+            #expect(try await store.claimLeaseWork(owner: "replica-3", limit: 100, until: until).isEmpty)
+            let letGo = try #require(one.first ?? two.first)
+            let holder = one.contains(letGo) ? "replica-1" : "replica-2"
+            try await store.unclaim(leaseID: letGo, owner: "replica-3")
+            #expect(try await store.claimLeaseWork(owner: "replica-3", limit: 100, until: until).isEmpty)
+            try await store.unclaim(leaseID: letGo, owner: holder)
+            let again = try await replica.claimLeaseWork(owner: "replica-3", limit: 100, until: until)
+            #expect(again.map(\.lease.id) == [letGo])
+            #expect(again.first?.attempts == 2)
+
+            // A claim that expires (a crashed replica) is taken over.
+            try await db.database.query("UPDATE leases SET claim_until = \(Timestamp.now.milliseconds - 1) WHERE id = \(letGo)")
+            let takenOver = try await store.claimLeaseWork(owner: "replica-1", limit: 100, until: until)
+            #expect(takenOver.map(\.lease.id) == [letGo])
+            await #expect(throws: ClaimLost.self) {
+                try await replica.setPhase(.associating, leaseID: letGo, owner: "replica-3")
+            }
+        }
+    }
+
+    // MARK: Idempotency keys
+
+    @Test(arguments: Backend.allCases)
+    func idempotencyKeysStartCompleteAndDetectMisuse(_ backend: Backend) async throws {
+        try await TestDatabase.with(backend) { db in
+            let store = BrokerStore(database: db.database)
+            let replica = BrokerStore(database: try await db.openReplica())
+
+            #expect(try await store.beginIdempotentRequest(scope: "cluster:prod", key: "k1", requestHash: "h1") == .started)
+            #expect(try await replica.beginIdempotentRequest(scope: "cluster:prod", key: "k1", requestHash: "h1") == .inProgress)
+            #expect(try await replica.beginIdempotentRequest(scope: "cluster:prod", key: "k1", requestHash: "h2") == .mismatch)
+            // Keys are per caller.
+            #expect(try await store.beginIdempotentRequest(scope: "cluster:dev", key: "k1", requestHash: "h2") == .started)
+
+            try await store.completeIdempotentRequest(scope: "cluster:prod", key: "k1", status: 201, body: #"{"id":"l-1"}"#)
+            #expect(try await replica.beginIdempotentRequest(scope: "cluster:prod", key: "k1", requestHash: "h1") == .completed(status: 201, body: #"{"id":"l-1"}"#))
+            #expect(try await replica.beginIdempotentRequest(scope: "cluster:prod", key: "k1", requestHash: "h2") == .mismatch)
+            // A completed key is not abandoned.
+            try await store.abandonIdempotentRequest(scope: "cluster:prod", key: "k1")
+            #expect(try await store.beginIdempotentRequest(scope: "cluster:prod", key: "k1", requestHash: "h1") == .completed(status: 201, body: #"{"id":"l-1"}"#))
+
+            // An abandoned key may be used again, even for another request.
+            try await store.abandonIdempotentRequest(scope: "cluster:dev", key: "k1")
+            #expect(try await store.beginIdempotentRequest(scope: "cluster:dev", key: "k1", requestHash: "h3") == .started)
+
+            // Many callers with one key at once: one goes ahead.
+            let outcomes = try await withThrowingTaskGroup(of: IdempotencyRecord.self) { group in
+                for index in 0..<12 {
+                    let store = index.isMultiple(of: 2) ? store : replica
+                    group.addTask { try await store.beginIdempotentRequest(scope: "cluster:prod", key: "race", requestHash: "h") }
+                }
+                var outcomes: [IdempotencyRecord] = []
+                for try await outcome in group { outcomes.append(outcome) }
+                return outcomes
+            }
+            #expect(outcomes.filter { $0 == .started }.count == 1)
+            #expect(outcomes.filter { $0 == .inProgress }.count == 11)
+
+            try await store.purgeIdempotencyKeys(before: .now.adding(milliseconds: 1_000))
+            #expect(try await Self.count(db.database, "SELECT COUNT(*) AS n FROM idempotency_keys") == 0)
+            #expect(try await store.beginIdempotentRequest(scope: "cluster:prod", key: "k1", requestHash: "h2") == .started)
+        }
+    }
+
+    // MARK: Loop leadership
+
+    @Test(arguments: Backend.allCases)
+    func oneLeaderPerLoopUntilItsTermEnds(_ backend: Backend) async throws {
+        try await TestDatabase.with(backend) { db in
+            let store = BrokerStore(database: db.database)
+            let replica = BrokerStore(database: try await db.openReplica())
+            let later = Timestamp.now.adding(milliseconds: 60_000)
+
+            #expect(try await store.lead(loop: "pools", owner: "replica-1", until: later))
+            #expect(try await !replica.lead(loop: "pools", owner: "replica-2", until: later))
+            #expect(try await store.lead(loop: "pools", owner: "replica-1", until: later.adding(milliseconds: 1)))
+            #expect(try await !replica.lead(loop: "pools", owner: "replica-2", until: later))
+            // Loops are led independently.
+            #expect(try await replica.lead(loop: "garbage", owner: "replica-2", until: later))
+            #expect(try await !store.lead(loop: "garbage", owner: "replica-1", until: later))
+
+            // A term that runs out is handed over, and the old leader cannot take it back.
+            #expect(try await store.lead(loop: "drift", owner: "replica-1", until: .now.adding(milliseconds: 300)))
+            #expect(try await !replica.lead(loop: "drift", owner: "replica-2", until: later))
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(try await replica.lead(loop: "drift", owner: "replica-2", until: later))
+            #expect(try await !store.lead(loop: "drift", owner: "replica-1", until: later))
+            let leaders = try await db.database.query("SELECT loop, owner FROM loop_leaders ORDER BY loop")
+            #expect(leaders.map { "\($0.string("loop") ?? ""):\($0.string("owner") ?? "")" } == ["drift:replica-2", "garbage:replica-2", "pools:replica-1"])
+
+            // Ten contenders at once: one leader.
+            let results = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for index in 0..<10 {
+                    let store = index.isMultiple(of: 2) ? store : replica
+                    group.addTask { try await store.lead(loop: "race", owner: "replica-\(index)", until: later) }
+                }
+                var results: [Bool] = []
+                for try await result in group { results.append(result) }
+                return results
+            }
+            #expect(results.filter { $0 }.count == 1)
+        }
+    }
+
+    // MARK: Audit log
+
+    @Test(arguments: Backend.allCases)
+    func mutationsAppendEventsThatPageByCursor(_ backend: Backend) async throws {
+        try await TestDatabase.with(backend) { db in
+            let store = BrokerStore(database: db.database)
+            let replica = BrokerStore(database: try await db.openReplica())
+            _ = try await store.createCluster(name: "prod", quota: 10, actor: Self.admin)
+            _ = try await store.createCluster(name: "dev", quota: 10, actor: Self.admin)
+            _ = try await store.createPool(name: "web", settings: Self.poolSettings(maxSize: 10), actor: Self.admin)
+            var leases: [Lease] = []
+            for index in 0..<4 {
+                leases.append(try await replica.allocate(try Self.poolRequest("pod-\(index)"), staticLocation: Self.location, actor: .cluster("prod")).lease)
+            }
+            _ = try await store.allocate(try Self.poolRequest("pod-0", cluster: "dev"), staticLocation: Self.location, actor: .cluster("dev"))
+            _ = try await replica.release(leaseID: leases[1].id, force: false, scope: "prod", actor: .cluster("prod"))
+            // Reading and refused calls record nothing.
+            _ = try await store.lease(id: leases[0].id)
+            _ = try? await store.allocate(try Self.poolRequest("pod-x", pool: "nope"), staticLocation: Self.location, actor: .cluster("prod"))
+
+            var all: [AuditEvent] = []
+            var token: String?
+            var pages = 0
+            repeat {
+                let page = try await (pages.isMultiple(of: 2) ? store : replica).events(subjectID: nil, cluster: nil, pageSize: 3, pageToken: token)
+                #expect(page.items.count <= 3)
+                all += page.items
+                token = page.nextPageToken
+                pages += 1
+            } while token != nil && pages < 10
+            #expect(pages == 3)
+            #expect(all.map(\.action) == [
+                "cluster.create", "cluster.create", "pool.create", "lease.allocate", "lease.allocate", "lease.allocate", "lease.allocate",
+                "lease.allocate", "lease.release",
+            ])
+            #expect(zip(all, all.dropFirst()).allSatisfy { $0.id < $1.id })
+            #expect(all.map(\.actor) == ["admin", "admin", "admin", "cluster:prod", "cluster:prod", "cluster:prod", "cluster:prod", "cluster:dev", "cluster:prod"])
+            #expect(all[3].subjectType == "lease" && all[3].subjectID == leases[0].id && all[3].cluster == "prod")
+            #expect(all[3].message == "pod default/pod-0 from pool web, address pending")
+
+            let ofLease = try await store.events(subjectID: leases[1].id, cluster: nil, pageSize: 10, pageToken: nil)
+            #expect(ofLease.items.map(\.action) == ["lease.allocate", "lease.release"])
+            #expect(ofLease.nextPageToken == nil)
+            let ofDev = try await store.events(subjectID: nil, cluster: "dev", pageSize: 10, pageToken: nil)
+            #expect(ofDev.items.map(\.action) == ["cluster.create", "lease.allocate"])
+            // A cursor keeps its place as the log grows.
+            let firstPage = try await store.events(subjectID: nil, cluster: nil, pageSize: 8, pageToken: nil)
+            _ = try await store.release(leaseID: leases[2].id, force: true, scope: nil, actor: Self.admin)
+            let rest = try await store.events(subjectID: nil, cluster: nil, pageSize: 8, pageToken: firstPage.nextPageToken)
+            #expect(rest.items.map(\.action) == ["lease.release", "lease.release"])
+            #expect(rest.items.last?.subjectID == leases[2].id)
+
+            let error = await #expect(throws: BrokerError.self) {
+                _ = try await store.events(subjectID: nil, cluster: nil, pageSize: 3, pageToken: "not a token!")
+            }
+            #expect(error?.code == .invalidArgument)
+        }
+    }
+}
