@@ -65,8 +65,12 @@ public final class SQLiteBackend: SQLDatabase {
                 }
             } catch let error as SQLiteError {
                 switch error.reason {
-                case .constraintUniqueFailed, .constraintPrimaryKeyFailed, .constraint where error.message.contains("UNIQUE"):
+                case .constraintUniqueFailed, .constraintPrimaryKeyFailed:
                     throw SQLError.uniqueViolation(constraint: error.message)
+                case .constraint where error.message.contains("UNIQUE"):
+                    throw SQLError.uniqueViolation(constraint: error.message)
+                case .constraint where error.message.contains("CHECK"):
+                    throw SQLError.checkViolation(constraint: error.message)
                 case .constraintCheckFailed:
                     throw SQLError.checkViolation(constraint: error.message)
                 case .constraintForeignKeyFailed:
