@@ -79,6 +79,12 @@ public struct EIPParameters: Sendable, Hashable, Codable {
         if let description, description.count > 256 {
             found.append(.init(field: prefix + "description", rule: "must be at most 256 characters"))
         }
+        // Control characters (NUL above all, which PostgreSQL cannot store) have no place in a cloud name.
+        for (field, value) in [("name", name), ("description", description)] {
+            if let value, value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+                found.append(.init(field: prefix + field, rule: "must not contain control characters"))
+            }
+        }
         return found
     }
 }

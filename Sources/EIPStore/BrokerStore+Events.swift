@@ -4,7 +4,9 @@ extension BrokerStore {
     /// The audit log, oldest first, after the page token's position; optionally for one subject
     /// and confined to one cluster.
     public func events(subjectID: String?, cluster: String?, pageSize: Int, pageToken: String?) async throws -> Page<AuditEvent> {
-        let after = Int64(try PageToken.decode(pageToken) ?? "0") ?? 0
+        guard let after = Int64(try PageToken.decode(pageToken) ?? "0") else {
+            throw BrokerError.invalid("pageToken", "is not a token this server issued")
+        }
         var query: SQL = "SELECT * FROM events WHERE id > \(after)"
         if let subjectID { query = query + " AND subject_id = \(subjectID)" }
         if let cluster { query = query + " AND cluster = \(cluster)" }

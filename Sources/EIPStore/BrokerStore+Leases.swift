@@ -110,6 +110,8 @@ extension BrokerStore {
         }
         // The old pod is gone (new UID): apply its strategy as if it had been released.
         try await applyRelease(to: existing, force: true, now: now, actor: actor, reason: "pod \(request.namespace)/\(request.pod) was replaced (uid \(request.podUID))", in: sql)
+        // A goal change must mark the lease as work, or the reconciler never releases it.
+        try await touch(leaseID: existing.id, now: now, in: sql)
         return nil
     }
 

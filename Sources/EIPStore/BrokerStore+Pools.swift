@@ -32,6 +32,7 @@ extension BrokerStore {
         do {
             try await transaction { sql in
                 try await Self.checkPackages(settings.bandwidthPackages, region: settings.region, provider: settings.provider, in: sql)
+                try await Self.checkClusters(settings.clusters ?? [], in: sql)
                 try await sql.query(
                     """
                     INSERT INTO pools (name, provider, region, defaults, bandwidth_packages, warm_min, warm_max, max_size, clusters, created_at, updated_at)
@@ -52,11 +53,25 @@ extension BrokerStore {
     static func checkPackages(_ ids: [String], region: String, provider: String, in sql: any SQLExecutor) async throws {
         for (index, id) in ids.enumerated() {
             guard let row = try await sql.query("SELECT region, provider FROM bandwidth_packages WHERE id = \(id)").first else {
-                throw BrokerError.invalid("bandwidthPackages[\(index)]", "bandwidth package '\(id)' is not registered: create it first")
+                throw BrokerError(
+                    .notFound, "bandwidthPackages[\(index)]: bandwidth package '\(id)' is not registered: create it first",
+                    fieldViolations: [.init(field: "bandwidthPackages[\(index)]", rule: "must name a registered bandwidth package")]
+                )
             }
             guard row.string("region") == region, row.string("provider") == provider else {
                 throw BrokerError.invalid("bandwidthPackages[\(index)]", "bandwidth package '\(id)' is in \(row.string("provider") ?? "")/\(row.string("region") ?? ""), not the pool's \(provider)/\(region)")
             }
+        }
+    }
+
+    /// Every cluster a pool is opened to must be registered (`404 NotFound` otherwise).
+    static func checkClusters(_ names: [String], in sql: any SQLExecutor) async throws {
+        for (index, name) in names.enumerated() {
+            guard try await sql.query("SELECT name FROM clusters WHERE name = \(name)").isEmpty else { continue }
+            throw BrokerError(
+                .notFound, "clusters[\(index)]: cluster '\(name)' does not exist",
+                fieldViolations: [.init(field: "clusters[\(index)]", rule: "must name a registered cluster")]
+            )
         }
     }
 
@@ -99,6 +114,7 @@ extension BrokerStore {
                 throw BrokerError.invalid("warm", "needs 0 <= warm.min <= warm.max <= maxSize")
             }
             try await Self.checkPackages(settings.bandwidthPackages, region: settings.region, provider: settings.provider, in: sql)
+            try await Self.checkClusters(settings.clusters ?? [], in: sql)
             try await sql.query(
                 """
                 UPDATE pools SET defaults = \(JSONColumn.encode(settings.defaults)), bandwidth_packages = \(JSONColumn.encode(settings.bandwidthPackages)),

@@ -126,7 +126,7 @@ public enum Migrations {
                 claim_until BIGINT,
                 created_at BIGINT NOT NULL,
                 updated_at BIGINT NOT NULL,
-                CHECK ((lease_id IS NULL) OR (state IN ('allocating', 'leased'))),
+                CHECK ((lease_id IS NULL) OR (state IN ('allocating', 'leased', 'releasing'))),
                 CHECK ((state <> 'idle') OR (lease_id IS NULL AND allocation_id IS NOT NULL))
             )
             """,

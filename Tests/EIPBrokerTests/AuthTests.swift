@@ -230,6 +230,8 @@ import Testing
             let token = try #require(first["token"])
             let again = try await broker.call(.POST, "/v1/clusters/alpha/tokens", token: broker.adminToken, headers: key)
             #expect(!again.text.contains(token), "the token was stored in plain text and replayed")
+            #expect(again.status == 201, "\(again.text)")
+            #expect(again["token"] != nil)
             #expect(try await broker.call(.GET, "/v1/pools", token: token).status == 200)
         }
     }

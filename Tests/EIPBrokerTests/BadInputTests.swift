@@ -136,7 +136,7 @@ struct BadRequest: Sendable {
             // Allocate: malformed documents.
             BadRequest(name: "truncated JSON", method: .POST, path: "/v1/leases", body: #"{"namespace":"#, field: "body"),
             BadRequest(name: "JSON array", method: .POST, path: "/v1/leases", body: #"[{"namespace":"default"}]"#, field: "body"),
-            BadRequest(name: "empty body", method: .POST, path: "/v1/leases", body: "", field: "body"),
+            BadRequest(name: "empty body", method: .POST, path: "/v1/leases", body: "", field: "namespace"),
             lease("unknown field", ["colour": "red"], field: "colour"),
             BadRequest(name: "oversize body", method: .POST, path: "/v1/leases",
                        body: allocate(["description": String(repeating: "a", count: (1 << 20) + 1)]),
@@ -177,6 +177,10 @@ struct BadRequest: Sendable {
                        body: #"{"cluster":"alpha","pods":[{"namespace":"Default","pod":"web-0","podUid":"uid-web-0"}]}"#, field: "pods[0].namespace"),
             BadRequest(name: "heartbeat without pods", method: .POST, path: "/v1/heartbeats",
                        body: #"{"cluster":"alpha"}"#, field: "pods"),
+            BadRequest(name: "heartbeat for a cluster with a NUL byte", method: .POST, path: "/v1/heartbeats",
+                       body: TestBroker.json(["cluster": "al\u{0}pha", "pods": [Any]()]), field: "cluster"),
+            BadRequest(name: "heartbeat for an unknown cluster", method: .POST, path: "/v1/heartbeats",
+                       body: #"{"cluster":"ghost","pods":[]}"#, status: 404, code: "NotFound", field: "cluster"),
 
             // Pools.
             BadRequest(name: "pool without name", method: .POST, path: "/v1/pools", body: #"{"maxSize":5}"#, field: "name"),
@@ -192,6 +196,13 @@ struct BadRequest: Sendable {
                        body: #"{"name":"second","maxSize":5,"warm":{"min":0,"max":0,"target":1}}"#, field: "warm.target"),
             BadRequest(name: "pool with a bad package id", method: .POST, path: "/v1/pools",
                        body: #"{"name":"second","maxSize":5,"bandwidthPackages":["pkg-1"]}"#, field: "bandwidthPackages[0]"),
+            BadRequest(name: "pool with an unregistered package", method: .POST, path: "/v1/pools",
+                       body: #"{"name":"second","maxSize":5,"bandwidthPackages":["cbwp-unknown"]}"#, status: 404, code: "NotFound",
+                       field: "bandwidthPackages[0]"),
+            BadRequest(name: "pool open to an unknown cluster", method: .POST, path: "/v1/pools",
+                       body: #"{"name":"second","maxSize":5,"clusters":["alpha","ghost"]}"#, status: 404, code: "NotFound", field: "clusters[1]"),
+            BadRequest(name: "patch pool open to an unknown cluster", method: .PATCH, path: "/v1/pools/default",
+                       body: #"{"clusters":["ghost"]}"#, status: 404, code: "NotFound", field: "clusters[0]"),
             BadRequest(name: "pool with a bad ISP", method: .POST, path: "/v1/pools",
                        body: #"{"name":"second","maxSize":5,"isp":"BGP-PRO!"}"#, field: "isp"),
             BadRequest(name: "pool with a bad charge type", method: .POST, path: "/v1/pools",
@@ -231,7 +242,9 @@ struct BadRequest: Sendable {
             BadRequest(name: "ipAddress filter malformed", method: .GET, path: "/v1/leases?ipAddress=1.2.3", body: nil, field: "ipAddress"),
             BadRequest(name: "namespace filter with a NUL byte", method: .GET, path: "/v1/leases?namespace=a%00b", body: nil, field: "namespace"),
             BadRequest(name: "get an unknown lease", method: .GET, path: "/v1/leases/no-such-lease", body: nil, status: 404, code: "NotFound", field: "lease"),
-            BadRequest(name: "get a lease id with a NUL byte", method: .GET, path: "/v1/leases/a%00b", body: nil, status: 404, code: "NotFound", field: "lease"),
+            BadRequest(name: "lease id with a NUL byte", method: .GET, path: "/v1/leases/a%00b", body: nil, field: "path"),
+            BadRequest(name: "release a lease id with a NUL byte", method: .POST, path: "/v1/leases/a%00b/release", body: "{}", field: "path"),
+            BadRequest(name: "events subjectId with a NUL byte", method: .GET, path: "/v1/events?subjectId=a%00b", body: nil, field: "subjectId"),
         ]
         for ip in ["300.1.1.1", "10.0.0", "abc", "01.2.3.4"] {
             cases.append(

@@ -76,6 +76,14 @@ struct LeaseWalkthroughTests {
             #expect(released["phase"] == "Released")
             #expect(try await kit.cluster("prod-hz-1", token: token).int("activeLeases") == 0)
 
+            // Releasing again is a no-op; a released lease cannot be bound again.
+            let repeated = try await broker.call(.POST, "/v1/leases/\(id)/release", token: token)
+            #expect(repeated.status == 200, "\(repeated.text)")
+            #expect(repeated["phase"] == "Released")
+            let late = try await broker.call(.POST, "/v1/leases/\(id)/associate", token: token, json: TestBroker.json(["privateIpAddress": "192.168.10.24"]))
+            #expect(late.status == 409, "\(late.text)")
+            #expect(late["code"] == "Conflict")
+
             // warm.max (3) has room: the address goes back to the pool idle instead of the cloud.
             let back = try await kit.waitForPool("web", "the released address idle again") { $0.int("idle") == 2 }
             #expect(back.int("leased") == 0)

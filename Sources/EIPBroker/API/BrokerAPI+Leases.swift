@@ -84,6 +84,7 @@ extension BrokerAPI {
         guard case .json(let body) = input.body else { throw BrokerError.invalid("body", "must be JSON") }
         let cluster = try Self.cluster(of: caller, requested: body.cluster)
         var violations: [BrokerError.FieldViolation] = []
+        if !Validation.isDNSLabel(cluster) { violations.append(.init(field: "cluster", rule: "must be a cluster name (DNS label)")) }
         for (index, pod) in body.pods.enumerated() where violations.count < 20 {
             if !Validation.isDNSLabel(pod.namespace) { violations.append(.init(field: "pods[\(index)].namespace", rule: "must be a DNS label")) }
             if !Validation.isDNSSubdomain(pod.pod) { violations.append(.init(field: "pods[\(index)].pod", rule: "must be a Kubernetes object name")) }

@@ -1,22 +1,34 @@
 import EIPCore
+import Foundation
 import Hummingbird
+import HummingbirdCore
 import NIOCore
+import OpenAPIRuntime
 
 /// Reads request bodies up to a limit, so an oversized body is refused with 413 before any
 /// handler runs, and later middleware can read the buffered body again.
 ///
 /// An empty body on `POST`, `PUT` or `PATCH` reads as the empty JSON object `{}`: optional
 /// bodies (`release`) may be left out, and a missing required body is reported field by field.
+///
+/// It also refuses a request target whose path or query holds a control character (no name or id
+/// has one, and PostgreSQL cannot even compare text holding NUL), and, holding the body, names the
+/// field of a number the generated decoding refuses without saying where.
 struct BodyLimitMiddleware<Context: RequestContext>: RouterMiddleware {
     let maximumSize: Int
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var request = request
+        if let field = Self.fieldWithControlCharacters(in: request.uri) {
+            throw BrokerError.invalid(field, "must not contain control characters")
+        }
         if let length = request.headers[.contentLength].flatMap(Int.init), length > maximumSize {
             throw BrokerError(.payloadTooLarge, "request body of \(length) bytes exceeds the limit of \(maximumSize) bytes")
         }
+        var body = ByteBuffer()
         do {
             let buffer = try await request.collectBody(upTo: maximumSize)
+            body = buffer
             if buffer.readableBytes == 0, [.post, .put, .patch].contains(request.method) {
                 var head = request.head
                 head.headerFields[.contentType] = "application/json"
@@ -27,6 +39,51 @@ struct BodyLimitMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as HTTPError where error.status == .contentTooLarge {
             throw BrokerError(.payloadTooLarge, "request body exceeds the limit of \(maximumSize) bytes")
         }
-        return try await next(request, context)
+        do {
+            return try await next(request, context)
+        } catch let error as ServerError where error.operationInput == nil {
+            // Foundation reports a number that fits no integer (`2.5`, `1e30`) as invalid JSON,
+            // without its path. Every number in the API is an integer, so find it.
+            if case .dataCorrupted(let corrupted)? = error.underlyingError as? DecodingError, corrupted.codingPath.isEmpty,
+                let field = Self.nonIntegerNumber(in: body)
+            {
+                throw BrokerError.invalid(field, "must be an integer")
+            }
+            throw error
+        }
+    }
+
+    /// The query parameter, or `path`, whose decoded text holds a control character.
+    static func fieldWithControlCharacters(in uri: URI) -> String? {
+        func hasControl(_ text: some StringProtocol) -> Bool { text.unicodeScalars.contains { $0.properties.generalCategory == .control } }
+        if hasControl(uri.path.removingPercentEncoding ?? uri.path) { return "path" }
+        for (name, value) in uri.queryParameters where hasControl(name) || hasControl(value) { return String(name) }
+        return nil
+    }
+
+    /// The JSON path (`bandwidth`, `warm.min`) of the first number in `body` that is not an
+    /// integer, when `body` is a JSON document.
+    static func nonIntegerNumber(in body: ByteBuffer) -> String? {
+        guard let document = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView), options: [.fragmentsAllowed]) else {
+            return nil
+        }
+        func find(_ value: Any, at path: String) -> String? {
+            switch value {
+            case let object as [String: Any]:
+                for (key, member) in object.sorted(by: { $0.key < $1.key }) {
+                    if let found = find(member, at: path.isEmpty ? key : "\(path).\(key)") { return found }
+                }
+            case let array as [Any]:
+                for (index, element) in array.enumerated() {
+                    if let found = find(element, at: "\(path)[\(index)]") { return found }
+                }
+            case is NSNumber where (value as? Int) == nil:
+                return path.isEmpty ? "body" : path
+            default:
+                break
+            }
+            return nil
+        }
+        return find(document, at: "")
     }
 }

@@ -3,6 +3,7 @@ import EIPStore
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 import Logging
 import OpenAPIRuntime
 
@@ -14,7 +15,7 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch {
-            let problem = Self.brokerError(for: error)
+            let problem = Self.invalidQueryParameter(for: error, in: request.uri) ?? Self.brokerError(for: error)
             if problem.code == .internalError {
                 // Only the underlying error: a ServerError's own description quotes the request
                 // head, Authorization header included.
@@ -53,6 +54,26 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         default:
             return BrokerError(.internalError, "internal error")
         }
+    }
+
+    /// The generated code decodes the query before the body and reports a query value it cannot
+    /// decode without the parameter's name: this names the typed parameter (`wait`, `pageSize`,
+    /// `phase`) whose value does not parse.
+    static func invalidQueryParameter(for error: any Error, in uri: URI) -> BrokerError? {
+        guard let error = error as? ServerError, error.operationInput == nil, error.underlyingError is DecodingError else { return nil }
+        for (name, value) in uri.queryParameters {
+            switch name {
+            case "wait", "pageSize":
+                if Int(value) == nil { return .invalid(String(name), "must be an integer (got '\(value.prefix(80))')") }
+            case "phase":
+                if LeasePhase(rawValue: String(value)) == nil {
+                    return .invalid("phase", "must be one of \(LeasePhase.allCases.map(\.rawValue).joined(separator: ", ")) (got '\(value.prefix(80))')")
+                }
+            default:
+                continue
+            }
+        }
+        return nil
     }
 
     static func requestDecodingError(_ error: any Error, cause: String) -> BrokerError {

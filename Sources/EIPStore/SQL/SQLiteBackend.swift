@@ -5,14 +5,30 @@ public import SQLiteNIO
 ///
 /// SQLite has one writer at a time, so the backend keeps one connection and runs transactions
 /// one after another (`BEGIN IMMEDIATE`), which makes every transaction serializable.
+///
+/// The connection runs on a thread of its own. Waiting for another connection's write lock
+/// (`busy_timeout`) blocks that thread; on the shared blocking pool (two threads on two cores),
+/// a few such waits would take every thread, and the connections holding the locks could not run
+/// their next statement until the waits timed out ("database is locked").
 public final class SQLiteBackend: SQLDatabase {
     let connection: SQLiteConnection
+    let thread: NIOThreadPool
     let gate = TransactionGate()
     public var dialect: SQLDialect { .sqlite }
 
     /// Opens (creating if needed) the database at `path`, or an in-memory one for `nil`.
     public init(path: String?, logger: Logger) async throws {
-        connection = try await SQLiteConnection.open(storage: path.map { .file(path: $0) } ?? .memory, logger: logger)
+        thread = NIOThreadPool(numberOfThreads: 1)
+        thread.start()
+        do {
+            connection = try await SQLiteConnection.open(
+                storage: path.map { .file(path: $0) } ?? .memory, threadPool: thread, logger: logger,
+                on: MultiThreadedEventLoopGroup.singleton.any()
+            )
+        } catch {
+            try? await thread.shutdownGracefully()
+            throw error
+        }
         _ = try await connection.query("PRAGMA journal_mode = WAL", [])
         _ = try await connection.query("PRAGMA foreign_keys = ON", [])
         _ = try await connection.query("PRAGMA busy_timeout = 5000", [])
@@ -33,7 +49,15 @@ public final class SQLiteBackend: SQLDatabase {
         }
     }
 
-    public func shutdown() async throws { try await connection.close() }
+    public func shutdown() async throws {
+        try await connection.close()
+        try await thread.shutdownGracefully()
+    }
+
+    deinit {
+        // Dropped without shutdown() (a start-up that failed): stop the thread all the same.
+        thread.shutdownGracefully { _ in }
+    }
 
     struct Executor: SQLExecutor {
         let connection: SQLiteConnection

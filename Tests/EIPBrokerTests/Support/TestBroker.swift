@@ -101,7 +101,7 @@ final class TestBroker: Sendable {
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         let response = try await client.execute(request, timeout: .seconds(90))
         let body = try await response.body.collect(upTo: 16 << 20)
-        return TestResponse(status: Int(response.status.code), headers: response.headers, body: Data(buffer: body))
+        return TestResponse(status: Int(response.status.code), headers: response.headers, body: Data(body.readableBytesView))
     }
 
     /// A JSON object literal from a dictionary, for request bodies.
