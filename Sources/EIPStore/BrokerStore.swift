@@ -35,6 +35,20 @@ public struct Page<Item: Sendable>: Sendable {
     }
 }
 
+extension Page {
+    /// Every item of every page `fetch` returns, following the page tokens.
+    public static func all(_ fetch: (String?) async throws -> Page<Item>) async throws -> [Item] {
+        var items: [Item] = []
+        var token: String?
+        repeat {
+            let page = try await fetch(token)
+            items += page.items
+            token = page.nextPageToken
+        } while token != nil
+        return items
+    }
+}
+
 /// Opaque page tokens: the sort key of the last item, base64url-encoded.
 enum PageToken {
     static func encode(_ key: String) -> String {

@@ -5,14 +5,8 @@ import EIPStore
 extension BrokerAPI {
     func listBandwidthPackages(_ input: Operations.ListBandwidthPackages.Input) async throws -> Operations.ListBandwidthPackages.Output {
         _ = try RequestScope.admin()
-        var items: [Components.Schemas.BandwidthPackage] = []
-        var token: String?
-        repeat {
-            let page = try await store.bandwidthPackages(pageSize: 1000, pageToken: token)
-            items += page.items.map(Components.Schemas.BandwidthPackage.init)
-            token = page.nextPageToken
-        } while token != nil
-        return .ok(.init(body: .json(.init(items: items))))
+        let packages = try await Page.all { try await store.bandwidthPackages(pageSize: 1000, pageToken: $0) }
+        return .ok(.init(body: .json(.init(items: packages.map(Components.Schemas.BandwidthPackage.init)))))
     }
 
     func getBandwidthPackage(_ input: Operations.GetBandwidthPackage.Input) async throws -> Operations.GetBandwidthPackage.Output {

@@ -5,14 +5,8 @@ import EIPStore
 extension BrokerAPI {
     func listClusters(_ input: Operations.ListClusters.Input) async throws -> Operations.ListClusters.Output {
         _ = try RequestScope.admin()
-        var items: [Components.Schemas.Cluster] = []
-        var token: String?
-        repeat {
-            let page = try await store.clusters(pageSize: 1000, pageToken: token)
-            items += page.items.map(Components.Schemas.Cluster.init)
-            token = page.nextPageToken
-        } while token != nil
-        return .ok(.init(body: .json(.init(items: items))))
+        let clusters = try await Page.all { try await store.clusters(pageSize: 1000, pageToken: $0) }
+        return .ok(.init(body: .json(.init(items: clusters.map(Components.Schemas.Cluster.init)))))
     }
 
     func getCluster(_ input: Operations.GetCluster.Input) async throws -> Operations.GetCluster.Output {

@@ -5,14 +5,8 @@ import EIPStore
 extension BrokerAPI {
     func listPools(_ input: Operations.ListPools.Input) async throws -> Operations.ListPools.Output {
         let caller = try RequestScope.caller()
-        var items: [Components.Schemas.Pool] = []
-        var token: String?
-        repeat {
-            let page = try await store.pools(visibleTo: caller, pageSize: 1000, pageToken: token)
-            items += page.items.map(Components.Schemas.Pool.init)
-            token = page.nextPageToken
-        } while token != nil
-        return .ok(.init(body: .json(.init(items: items))))
+        let pools = try await Page.all { try await store.pools(visibleTo: caller, pageSize: 1000, pageToken: $0) }
+        return .ok(.init(body: .json(.init(items: pools.map(Components.Schemas.Pool.init)))))
     }
 
     func getPool(_ input: Operations.GetPool.Input) async throws -> Operations.GetPool.Output {

@@ -55,7 +55,7 @@ struct IdempotencyMiddleware<Context: RequestContext>: RouterMiddleware {
             try await finish(scope: scope, key: key, status: problem.code.httpStatus, body: nil)
             throw error
         }
-        var collector = CollectingWriter()
+        let collector = CollectingWriter()
         var buffered = response
         try await response.body.write(collector.writerReference)
         let bytes = collector.collected.value
