@@ -12,6 +12,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "eip-broker", targets: ["eip-broker"]),
+        .executable(name: "eip-cloud-emulator", targets: ["eip-cloud-emulator"]),
         .library(name: "EIPBroker", targets: ["EIPBroker"]),
     ],
     dependencies: [
@@ -50,6 +51,30 @@ let package = Package(
             dependencies: [
                 "EIPCore",
                 "EIPStore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "EIPCloudEmulator",
+            dependencies: [
+                "EIPCore",
+                "EIPStore",
+                "EIPCloud",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "eip-cloud-emulator",
+            dependencies: [
+                "EIPCloudEmulator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -107,6 +132,7 @@ let package = Package(
                 "EIPCore",
                 "EIPStore",
                 "EIPCloud",
+                "EIPCloudEmulator",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "X509", package: "swift-certificates"),

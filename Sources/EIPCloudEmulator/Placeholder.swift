@@ -1,0 +1,2 @@
+// The Alibaba Cloud OpenAPI emulator (being written).
+enum EmulatorPlaceholder {}

@@ -1,0 +1,1 @@
+print("eip-cloud-emulator: being written")
