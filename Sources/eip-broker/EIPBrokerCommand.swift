@@ -40,6 +40,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "PEM private key for TLS [env: EIPBROKER_TLS_KEY]")
     var tlsKey: String?
 
+    @Option(help: "YAML file of cloud accounts (see README) [env: EIPBROKER_ACCOUNTS_FILE] (default: the simulated cloud 'sim')")
+    var accountsFile: String?
+
     @Option(help: "Seed a demo cluster and pool on first start: true or false [env: EIPBROKER_SEED_DEMO] (default: true without --database-url)")
     var seedDemo: Bool?
 
@@ -61,6 +64,9 @@ struct Serve: AsyncParsableCommand {
         configuration.adminToken = setting(adminToken, "EIPBROKER_ADMIN_TOKEN")
         configuration.tlsCertificatePath = setting(tlsCert, "EIPBROKER_TLS_CERT")
         configuration.tlsKeyPath = setting(tlsKey, "EIPBROKER_TLS_KEY")
+        if let path = setting(accountsFile, "EIPBROKER_ACCOUNTS_FILE") {
+            configuration.accounts = try BrokerConfiguration.accounts(fromFile: path, environment: environment)
+        }
         if let text = setting(seedDemo.map { String($0) }, "EIPBROKER_SEED_DEMO") {
             guard let value = Bool(text) else { throw ValidationError("--seed-demo / EIPBROKER_SEED_DEMO must be true or false (got '\(text)')") }
             configuration.seedDemo = value

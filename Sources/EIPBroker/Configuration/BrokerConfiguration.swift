@@ -1,3 +1,4 @@
+import EIPCore
 public import EIPStore
 public import Foundation
 
@@ -39,6 +40,19 @@ public struct BrokerConfiguration: Sendable {
     public var idempotencyRetention: Duration = .seconds(24 * 3600)
 
     public init() {}
+
+    /// Reads the cloud accounts from a YAML accounts file (see ``AccountsFile``), expanding
+    /// `${NAME}` from `environment`.
+    /// - Throws: `BrokerError.invalidArgument` naming the bad key, or the file's read error.
+    public static func accounts(fromFile path: String, environment: [String: String]) throws -> [CloudAccountConfiguration] {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw BrokerError.invalid("accounts-file", "cannot read '\(path)': \(error.localizedDescription)")
+        }
+        return try AccountsFile.parse(text, environment: environment)
+    }
 }
 
 /// One cloud account the broker may allocate in.
