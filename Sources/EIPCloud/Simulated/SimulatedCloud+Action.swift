@@ -10,6 +10,7 @@ extension SimulatedCloud {
         case release
         case joinBandwidthPackage
         case leaveBandwidthPackage
+        case tagResources
 
         /// The Alibaba Cloud API the call stands for.
         public var apiName: String {
@@ -22,6 +23,7 @@ extension SimulatedCloud {
             case .release: "ReleaseEipAddress"
             case .joinBandwidthPackage: "AddCommonBandwidthPackageIp"
             case .leaveBandwidthPackage: "RemoveCommonBandwidthPackageIp"
+            case .tagResources: "TagResources"
             }
         }
 

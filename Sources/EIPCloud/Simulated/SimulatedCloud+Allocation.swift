@@ -35,7 +35,9 @@ extension SimulatedCloud {
         }
     }
 
-    private func allocate(_ sql: any SQLExecutor, _ request: CloudAllocationRequest, parameters: EIPParameters, token: String?) async throws -> CloudEIP {
+    func allocate(
+        _ sql: any SQLExecutor, _ request: CloudAllocationRequest, parameters: EIPParameters, token: String?, requestedAddress: String? = nil
+    ) async throws -> CloudEIP {
         let lock = "allocation-lock:\(account)"
         try await sql.query("INSERT INTO sim_counters (name, value) VALUES (\(lock), 0) ON CONFLICT (name) DO NOTHING")
         try await sql.query("SELECT value FROM sim_counters WHERE name = \(lock)\(raw: sql.dialect.forUpdate)")
@@ -44,7 +46,9 @@ extension SimulatedCloud {
             let rows = try await sql.query("SELECT * FROM sim_eips WHERE account = \(account) AND client_token = \(token)")
             if let row = rows.first {
                 let existing = try SimulatedEIPRecord(row: row).settled(at: .now)
-                guard existing.region == request.region, existing.parameters == parameters else {
+                guard existing.region == request.region, existing.parameters == parameters,
+                    requestedAddress == nil || requestedAddress == existing.ipAddress
+                else {
                     throw CloudError(
                         .rejected, code: "IdempotentParameterMismatch",
                         message: "The client token \(token) was used before with other parameters."
@@ -62,12 +66,16 @@ extension SimulatedCloud {
             )
         }
 
-        let counter = SimulatedIdentifiers.addressCounter
-        try await sql.query("INSERT INTO sim_counters (name, value) VALUES (\(counter), 0) ON CONFLICT (name) DO NOTHING")
-        let number = try await sql.query("UPDATE sim_counters SET value = value + 1 WHERE name = \(counter) RETURNING value")
-            .first?.int64("value") ?? 0
-        guard let address = SimulatedIdentifiers.address(number: number) else {
-            throw CloudError(.unavailable, code: "ResourceNotEnough.Eip", message: "The simulated address range 198.18.0.0/15 is used up.")
+        let address: String
+        if let requestedAddress {
+            guard try await sql.query("SELECT allocation_id FROM sim_eips WHERE ip_address = \(requestedAddress)").isEmpty else {
+                throw CloudError(
+                    .rejected, code: "InvalidIpAddress.AlreadyAllocated", message: "The IP address \(requestedAddress) is already allocated."
+                )
+            }
+            address = requestedAddress
+        } else {
+            address = try await nextFreeAddress(sql)
         }
 
         let record = CloudEIP(
@@ -85,6 +93,23 @@ extension SimulatedCloud {
             """
         )
         return record
+    }
+
+    /// The next address of 198.18.0.0/15 by the shared counter, skipping addresses already held
+    /// (taken by an allocation of a specific address).
+    private func nextFreeAddress(_ sql: any SQLExecutor) async throws -> String {
+        let counter = SimulatedIdentifiers.addressCounter
+        try await sql.query("INSERT INTO sim_counters (name, value) VALUES (\(counter), 0) ON CONFLICT (name) DO NOTHING")
+        while true {
+            let number = try await sql.query("UPDATE sim_counters SET value = value + 1 WHERE name = \(counter) RETURNING value")
+                .first?.int64("value") ?? 0
+            guard let address = SimulatedIdentifiers.address(number: number) else {
+                throw CloudError(.unavailable, code: "ResourceNotEnough.Eip", message: "The simulated address range 198.18.0.0/15 is used up.")
+            }
+            if try await sql.query("SELECT allocation_id FROM sim_eips WHERE ip_address = \(address)").isEmpty {
+                return address
+            }
+        }
     }
 
     /// The EIP as any replica sees it now, or `nil` when this account has no such EIP in `region`.

@@ -75,7 +75,7 @@ extension SimulatedCloud {
         case boundElsewhere(SimulatedEIPRecord)
     }
 
-    private func startAssociation(_ allocationID: String, _ eni: String, _ privateIP: String, _ region: String) async throws -> Transition {
+    func startAssociation(_ allocationID: String, _ eni: String, _ privateIP: String, _ region: String) async throws -> Transition {
         try await database.transaction { sql in
             guard let record = try await lockedRecord(sql, allocationID: allocationID, region: region) else {
                 throw Self.notFound(allocationID)
@@ -129,7 +129,18 @@ extension SimulatedCloud {
     /// Starts unbinding an EIP (unless it is unbound or already unbinding) and waits until it is
     /// `Available`.
     private func unbind(_ allocationID: String, _ region: String) async throws {
-        let transition: Transition = try await database.transaction { sql in
+        let transition = try await startUnbinding(allocationID, region)
+        guard case .changing = transition else { return }
+        // Done once it is no longer unbinding, even if another caller has bound it again since.
+        try await waitUntilSettled(allocationID, wanted: .available) {
+            try await read(allocationID: allocationID, region: region)?.status != .unassociating
+        }
+    }
+
+    /// Starts unbinding an EIP in one transaction: `.settled` when it is unbound, `.changing`
+    /// when it is (now) unbinding.
+    func startUnbinding(_ allocationID: String, _ region: String) async throws -> Transition {
+        try await database.transaction { sql in
             guard let record = try await lockedRecord(sql, allocationID: allocationID, region: region) else {
                 throw Self.notFound(allocationID)
             }
@@ -147,11 +158,6 @@ extension SimulatedCloud {
                 """
             )
             return .changing
-        }
-        guard case .changing = transition else { return }
-        // Done once it is no longer unbinding, even if another caller has bound it again since.
-        try await waitUntilSettled(allocationID, wanted: .available) {
-            try await read(allocationID: allocationID, region: region)?.status != .unassociating
         }
     }
 

@@ -1,2 +1,0 @@
-// The Alibaba Cloud OpenAPI emulator (being written).
-enum EmulatorPlaceholder {}

@@ -1,1 +1,0 @@
-print("eip-cloud-emulator: being written")
