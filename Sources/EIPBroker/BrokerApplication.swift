@@ -45,7 +45,7 @@ public func buildApplication(
     if let sqlite = database as? SQLiteBackend { services.append(DatabaseCloser(database: sqlite)) }
 
     let store = BrokerStore(database: database)
-    let accounts = CloudAccounts(configuration: configuration.accounts, database: database)
+    let accounts = CloudAccounts(configuration: configuration.accounts, database: database, logger: logger)
     let signal = WorkSignal()
     let started = StartupLatch()
     services.append(

@@ -1,6 +1,7 @@
 import EIPCloud
 import EIPCore
 import EIPStore
+import Logging
 
 /// The cloud accounts of the configuration, by name, ready to call.
 struct CloudAccounts: Sendable {
@@ -9,13 +10,15 @@ struct CloudAccounts: Sendable {
     /// The account static EIPs are looked up in: the first configured.
     let defaultAccount: String
 
-    init(configuration: [CloudAccountConfiguration], database: any SQLDatabase) {
+    init(configuration: [CloudAccountConfiguration], database: any SQLDatabase, logger: Logger) {
         var providers: [String: any CloudProvider] = [:]
         var regions: [String: String] = [:]
         for account in configuration {
             switch account.kind {
             case .simulated(let latency, let settleDelay):
                 providers[account.name] = SimulatedCloud(account: account.name, database: database, latency: latency, settleDelay: settleDelay)
+            case .alibaba(let alibaba):
+                providers[account.name] = AlibabaCloudProvider(configuration: alibaba, logger: logger)
             }
             regions[account.name] = account.defaultRegion
         }

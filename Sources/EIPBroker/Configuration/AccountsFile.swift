@@ -1,3 +1,4 @@
+import EIPCloud
 import EIPCore
 import Foundation
 import Yams
@@ -12,6 +13,18 @@ import Yams
 ///     kind: simulated
 ///     region: cn-hangzhou
 ///     simulated: {latency: 0s, settleDelay: 20ms}
+///   - name: aliyun-prod
+///     kind: alibaba
+///     region: cn-hangzhou
+///     alibaba:
+///       credentials:
+///         source: accessKey          # accessKey | stsToken | ecsRamRole | oidcRole
+///         accessKeyId: ${ALIBABA_CLOUD_ACCESS_KEY_ID}
+///         accessKeySecret: ${ALIBABA_CLOUD_ACCESS_KEY_SECRET}
+///       signatureVersion: v3         # or v1
+///       endpoints: {vpc: https://vpc.aliyuncs.com}
+///       timeout: 10s
+///       rateLimits: {AllocateEipAddress: 120, default: 600}   # calls per minute
 /// ```
 enum AccountsFile {
     /// Parses the file's text into account configurations.
@@ -40,8 +53,11 @@ enum AccountsFile {
                 let latency = try duration(account.simulated?.latency, default: 0, field: "\(field).simulated.latency")
                 let settle = try duration(account.simulated?.settleDelay, default: 20, field: "\(field).simulated.settleDelay")
                 return .simulated(name: account.name, region: region, latency: .milliseconds(latency), settleDelay: .milliseconds(settle))
+            case "alibaba":
+                guard let alibaba = account.alibaba else { throw BrokerError.invalid("\(field).alibaba", "is required for an alibaba account") }
+                return .alibaba(try alibaba.configuration(account: account.name, region: region, field: "\(field).alibaba", environment: environment))
             default:
-                throw BrokerError.invalid("\(field).kind", "must be simulated (got '\(account.kind)')")
+                throw BrokerError.invalid("\(field).kind", "must be simulated or alibaba (got '\(account.kind)')")
             }
         }
     }
@@ -55,6 +71,96 @@ enum AccountsFile {
         var kind: String
         var region: String?
         var simulated: Simulated?
+        var alibaba: Alibaba?
+    }
+
+    struct Alibaba: Decodable {
+        var credentials: Credentials
+        var signatureVersion: String?
+        /// One URL for every product (an emulator), or per product below.
+        var endpoint: String?
+        var endpoints: [String: String]?
+        var timeout: String?
+        var rateLimits: [String: Double]?
+
+        struct Credentials: Decodable {
+            var source: String
+            var accessKeyId: String?
+            var accessKeySecret: String?
+            var securityToken: String?
+            var roleName: String?
+            var metadataEndpoint: String?
+            var imdsToken: Bool?
+            var roleArn: String?
+            var oidcProviderArn: String?
+            var oidcTokenFile: String?
+            var sessionName: String?
+            var sessionDuration: String?
+            var stsEndpoint: String?
+        }
+
+        func configuration(account: String, region: String, field: String, environment: [String: String]) throws -> AlibabaCloudProvider.Configuration {
+            func required(_ value: String?, _ key: String) throws -> String {
+                guard let value, !value.isEmpty else { throw BrokerError.invalid("\(field).credentials.\(key)", "is required for source \(credentials.source)") }
+                return value
+            }
+            func url(_ text: String?, _ key: String) throws -> URL? {
+                guard let text else { return nil }
+                guard let url = URL(string: text), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil else {
+                    throw BrokerError.invalid("\(field).\(key)", "must be an http(s) URL (got '\(text)')")
+                }
+                return url
+            }
+            let source: AlibabaCredentialSource
+            switch credentials.source {
+            case "accessKey":
+                source = .accessKey(id: try required(credentials.accessKeyId, "accessKeyId"), secret: try required(credentials.accessKeySecret, "accessKeySecret"))
+            case "stsToken":
+                source = .stsToken(
+                    id: try required(credentials.accessKeyId, "accessKeyId"), secret: try required(credentials.accessKeySecret, "accessKeySecret"),
+                    token: try required(credentials.securityToken, "securityToken")
+                )
+            case "ecsRamRole":
+                source = .ecsRAMRole(
+                    roleName: credentials.roleName,
+                    metadataEndpoint: try url(credentials.metadataEndpoint, "credentials.metadataEndpoint") ?? AlibabaCredentialSource.defaultMetadataEndpoint,
+                    useIMDSToken: credentials.imdsToken ?? true
+                )
+            case "oidcRole":
+                let duration = try AccountsFile.duration(credentials.sessionDuration, default: 3_600_000, field: "\(field).credentials.sessionDuration")
+                source = .oidcRole(
+                    roleARN: try required(credentials.roleArn ?? environment[AlibabaCredentialSource.EnvironmentVariable.roleARN], "roleArn"),
+                    providerARN: try required(credentials.oidcProviderArn ?? environment[AlibabaCredentialSource.EnvironmentVariable.providerARN], "oidcProviderArn"),
+                    tokenFile: try required(credentials.oidcTokenFile ?? environment[AlibabaCredentialSource.EnvironmentVariable.tokenFile], "oidcTokenFile"),
+                    sessionName: credentials.sessionName ?? "eip-broker", duration: .milliseconds(duration),
+                    stsEndpoint: try url(credentials.stsEndpoint, "credentials.stsEndpoint") ?? AlibabaCredentialSource.defaultSTSEndpoint
+                )
+            default:
+                throw BrokerError.invalid("\(field).credentials.source", "must be accessKey, stsToken, ecsRamRole or oidcRole (got '\(credentials.source)')")
+            }
+            var endpoints = AlibabaEndpoints()
+            if let all = try url(endpoint, "endpoint") { endpoints = .all(at: all) }
+            for (key, text) in (self.endpoints ?? [:]).sorted(by: { $0.key < $1.key }) {
+                guard let product = [AlibabaProduct.vpc, .ecs, .sts].first(where: { $0.code == key }) else {
+                    throw BrokerError.invalid("\(field).endpoints.\(key)", "must be vpc, ecs or sts")
+                }
+                endpoints.overrides[product] = try url(text, "endpoints.\(key)")
+            }
+            var rpc = AlibabaRPCClient.Configuration()
+            switch signatureVersion ?? "v3" {
+            case "v3": rpc.signatureVersion = .v3
+            case "v1": rpc.signatureVersion = .v1
+            case let other: throw BrokerError.invalid("\(field).signatureVersion", "must be v3 or v1 (got '\(other)')")
+            }
+            rpc.timeout = .milliseconds(try AccountsFile.duration(timeout, default: 10_000, field: "\(field).timeout"))
+            var limits = AlibabaRateLimits()
+            for (action, perMinute) in rateLimits ?? [:] {
+                guard perMinute > 0 else { throw BrokerError.invalid("\(field).rateLimits.\(action)", "must be a positive number of calls per minute") }
+                if action == "default" { limits.defaultRate = .init(perMinute: perMinute) } else { limits.actions[action] = .init(perMinute: perMinute) }
+            }
+            return AlibabaCloudProvider.Configuration(account: account, defaultRegion: region, credentials: source, endpoints: endpoints, rpc: rpc, rateLimits: limits)
+        }
+
     }
 
     struct Simulated: Decodable {

@@ -1,3 +1,4 @@
+public import EIPCloud
 import EIPCore
 public import EIPStore
 public import Foundation
@@ -60,6 +61,8 @@ public struct CloudAccountConfiguration: Sendable {
     public enum Kind: Sendable {
         /// The simulated cloud, stored in the broker's own database.
         case simulated(latency: Duration, settleDelay: Duration)
+        /// An Alibaba Cloud account, reached through its signed OpenAPI.
+        case alibaba(AlibabaCloudProvider.Configuration)
     }
 
     /// The name pools use to refer to it.
@@ -72,6 +75,11 @@ public struct CloudAccountConfiguration: Sendable {
         self.name = name
         self.defaultRegion = defaultRegion
         self.kind = kind
+    }
+
+    /// An Alibaba Cloud account; its name and default region come from `configuration`.
+    public static func alibaba(_ configuration: AlibabaCloudProvider.Configuration) -> Self {
+        CloudAccountConfiguration(name: configuration.account, defaultRegion: configuration.defaultRegion, kind: .alibaba(configuration))
     }
 
     /// The simulated cloud account `sim` in `cn-hangzhou`.
