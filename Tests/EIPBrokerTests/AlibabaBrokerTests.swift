@@ -1,0 +1,134 @@
+import EIPBroker
+import EIPCloud
+import EIPCloudEmulator
+import EIPCore
+import Foundation
+import NIOHTTP1
+import Testing
+
+/// The broker with an Alibaba Cloud account pointed at the emulator: the same walkthrough as on
+/// the simulated cloud, through signed OpenAPI calls over HTTP.
+@Suite("Broker on Alibaba Cloud (emulated)")
+struct AlibabaBrokerTests {
+    static let region = "cn-hangzhou"
+
+    /// Starts the emulator and a broker whose only account, `aliyun`, points at it.
+    static func withBroker<Result: Sendable>(
+        _ backend: Backend, emulator configureEmulator: (inout EmulatorConfiguration) -> Void = { _ in },
+        _ body: (TestBroker, AlibabaEmulatorFixture) async throws -> Result
+    ) async throws -> Result {
+        try await AlibabaEmulatorFixture.with(configure: configureEmulator) { fixture in
+            var account = fixture.configuration()
+            account.account = "aliyun"
+            let settings = account
+            return try await TestDatabase.with(backend) { db in
+                let broker = try await TestBroker.start(databaseURL: db.url) { $0.accounts = [.alibaba(settings)] }
+                do {
+                    let result = try await body(broker, fixture)
+                    await broker.stop()
+                    return result
+                } catch {
+                    await broker.stop()
+                    throw error
+                }
+            }
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func walkthroughWithABandwidthPackageAndAStaticEIP(_ backend: Backend) async throws {
+        try await Self.withBroker(backend) { broker, fixture in
+            let kit = LeaseTestKit(broker)
+            let cloud = fixture.emulator.cloud
+            let token = try await kit.cluster("alpha", quota: 10)
+            let package = try await broker.call(
+                .POST, "/v1/bandwidth-packages", token: broker.adminToken,
+                json: TestBroker.json(["id": "cbwp-emu1", "maxIps": 5, "provider": "aliyun", "region": Self.region])
+            )
+            try #require(package.status == 201, "\(package.text)")
+            try await kit.pool([
+                "name": "ali", "provider": "aliyun", "region": Self.region, "maxSize": 5, "warm": ["min": 0, "max": 0],
+                "bandwidth": 10, "internetChargeType": "PayByTraffic", "bandwidthPackages": ["cbwp-emu1"],
+            ])
+
+            // Allocate and associate: the EIP is made, tagged, put in the package and bound.
+            let allocated = try await kit.settle(
+                try await kit.allocate(token: token, ["namespace": "games", "pod": "relay-0", "podUid": "u-1", "pool": "ali"]),
+                into: "Allocated", token: token
+            )
+            let leaseID = try #require(allocated["id"])
+            let allocationID = try #require(allocated["allocationId"])
+            let inUse = try await kit.associate(leaseID, token: token, privateIP: "192.168.7.20")
+            #expect(inUse["phase"] == "InUse")
+            #expect(inUse["networkInterfaceId"]?.hasPrefix("eni-") == true)
+            let bound = try #require(try await cloud.peek(allocationID: allocationID, region: Self.region))
+            #expect(bound.status == .inUse)
+            #expect(bound.privateIPAddress == "192.168.7.20")
+            #expect(bound.bandwidthPackageID == "cbwp-emu1")
+            #expect(bound.parameters.bandwidth == 10)
+            #expect(bound.tags["eip-broker/lease"] == leaseID)
+            #expect(bound.tags["eip-broker/cluster"] == "alpha")
+            #expect(try await kit.bandwidthPackage("cbwp-emu1").int("members") == 1)
+
+            // Release (Follow, no warm room): out of the package, released in the cloud.
+            let released = try await kit.release(leaseID, token: token, expecting: "Released")
+            #expect(released["phase"] == "Released")
+            #expect(try await cloud.peek(allocationID: allocationID, region: Self.region) == nil)
+            #expect(try await kit.bandwidthPackage("cbwp-emu1").int("members") == 0)
+
+            // A static EIP: bound and unbound, never released.
+            let mine = try await cloud.allocate(
+                CloudAllocationRequest(region: Self.region, parameters: EIPParameters(bandwidth: 3), clientToken: "static-1", tags: [:])
+            )
+            let staticLease = try await kit.settle(
+                try await kit.allocate(token: token, ["namespace": "games", "pod": "relay-1", "podUid": "u-2", "eipInstanceId": mine.allocationID]),
+                into: "Allocated", token: token
+            )
+            #expect(staticLease["ipAddress"] == mine.ipAddress)
+            let staticID = try #require(staticLease["id"])
+            #expect(try await kit.associate(staticID, token: token, privateIP: "192.168.7.21")["phase"] == "InUse")
+            #expect(try await cloud.peek(allocationID: mine.allocationID, region: Self.region)?.status == .inUse)
+            let second = try await kit.allocate(token: token, ["namespace": "games", "pod": "relay-2", "podUid": "u-3", "eipInstanceId": mine.allocationID])
+            #expect(second.status == 409)
+            #expect(second["code"] == "AddressInUse")
+            #expect(try await kit.release(staticID, token: token, expecting: "Released")["phase"] == "Released")
+            let kept = try #require(try await cloud.peek(allocationID: mine.allocationID, region: Self.region))
+            #expect(kept.status == .available)
+            #expect(kept.instanceID == nil)
+
+            // The emulator's key never reaches the broker's logs.
+            #expect(!broker.logs.text.contains(fixture.emulator.configuration.accessKeySecret))
+        }
+    }
+
+    @Test
+    func burstOfAllocationsUnderTheCloudsThrottleFailsNoLease() async throws {
+        try await Self.withBroker(.sqlite, emulator: { $0.throttles["AllocateEipAddress"] = ThrottleLimit(perMinute: 120) }) { broker, fixture in
+            let kit = LeaseTestKit(broker)
+            let token = try await kit.cluster("burst", quota: 100)
+            try await kit.pool(["name": "ali", "provider": "aliyun", "region": Self.region, "maxSize": 100, "warm": ["min": 0, "max": 0]])
+            let answers = try await withThrowingTaskGroup(of: Int.self) { group in
+                for index in 0..<100 {
+                    group.addTask {
+                        try await kit.allocate(token: token, ["namespace": "load", "pod": "p-\(index)", "podUid": "u-\(index)", "pool": "ali"], wait: nil).status
+                    }
+                }
+                return try await group.reduce(into: [Int]()) { $0.append($1) }
+            }
+            #expect(answers.allSatisfy { $0 == 201 })
+            let leases = try await LeaseTestKit.poll("100 leases allocated", timeout: .seconds(240)) {
+                let list = try await broker.call(.GET, "/v1/leases?pageSize=1000", token: token)
+                let phases = list.items.compactMap { $0["phase"] as? String }
+                return (list.items, phases.count == 100 && phases.allSatisfy { $0 == "Allocated" || $0 == "Failed" })
+            }
+            let failed = leases.filter { ($0["phase"] as? String) != "Allocated" }
+            #expect(failed.isEmpty, "leases not allocated: \(failed.map { ($0["lastError"] as? String) ?? "" })")
+            let ids = Set(leases.compactMap { $0["allocationId"] as? String })
+            #expect(ids.count == 100)
+            let refusals = fixture.emulator.stats.throttled(of: "AllocateEipAddress")
+            let requests = fixture.emulator.stats.requests(of: "AllocateEipAddress")
+            print("throttle burst: 100 leases allocated; AllocateEipAddress requests \(requests), Throttling.User refusals \(refusals)")
+            #expect(requests >= 100)
+        }
+    }
+}
