@@ -1,2 +1,0 @@
-// The in-cluster agent (being written): Kubernetes client and pod controller.
-enum AgentPlaceholder {}
