@@ -382,7 +382,9 @@ struct AlibabaClientTests {
             faults.failNext("DescribeEipAddresses", count: 2)
             faults.failNext("AssociateEipAddress")
             faults.failNext("TagResources")
-            faults.throttle("AllocateEipAddress", ThrottleLimit(perMinute: 120, burst: 1))
+            // One token every 10 s: the second and third allocations are refused at once, however
+            // slow the machine, and succeed after the cloud's x-acs-retry-after.
+            faults.throttle("AllocateEipAddress", ThrottleLimit(perMinute: 6, burst: 1))
 
             var eips: [CloudEIP] = []
             for index in 0..<3 {
@@ -405,9 +407,11 @@ struct AlibabaClientTests {
     @Test func clientPacingKeepsBelowTheCloudsQuota() async throws {
         try await AlibabaEmulatorFixture.with { fixture in
             // The same quota on both sides: the client waits its turn and the cloud never refuses.
-            fixture.emulator.faults.throttle("AllocateEipAddress", ThrottleLimit(perMinute: 600, burst: 2))
+            // The client paces at half the cloud's rate, and the cloud tolerates a burst of 3, so
+            // scheduling jitter on a loaded machine cannot bunch calls into a refusal.
+            fixture.emulator.faults.throttle("AllocateEipAddress", ThrottleLimit(perMinute: 600, burst: 3))
             let provider = fixture.provider {
-                $0.rateLimits = AlibabaRateLimits(actions: ["AllocateEipAddress": .perMinute(540, burst: 1)])
+                $0.rateLimits = AlibabaRateLimits(actions: ["AllocateEipAddress": .perMinute(300, burst: 1)])
             }
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for index in 0..<12 {
