@@ -1,0 +1,144 @@
+import EIPAPI
+import EIPCore
+public import Logging
+import Synchronization
+
+/// The agent's controller: watches pods (of the cluster or of one node) and gives each pod that
+/// asks for an EIP its address, through the broker, as the seed's annotations describe.
+///
+/// - Informer events feed a keyed, de-duplicating ``PodWorkQueue`` served by
+///   ``PodControllerConfiguration/concurrency`` workers, with a backoff per pod, so one slow pod
+///   never blocks the others.
+/// - Every ``PodControllerConfiguration/resyncInterval`` every known pod is queued again, and so
+///   is every PodEIP whose pod is gone (pods deleted while the agent was down).
+/// - In cluster scope only, after the first complete list and then every
+///   ``PodControllerConfiguration/heartbeatInterval``, the broker gets the heartbeat: every live
+///   pod that wants an EIP. A node agent sees one node, and a heartbeat is the complete list
+///   of the cluster, so it sends none (see ``AgentScope/node(_:)``).
+///
+/// ```swift
+/// let controller = PodController(client: kubernetes, broker: broker, configuration: .init(defaultPool: "default"), logger: logger)
+/// try await elector.run { try await controller.run() }
+/// ```
+public final class PodController: Sendable {
+    private let client: KubernetesClient
+    private let broker: BrokerClient
+    private let configuration: PodControllerConfiguration
+    private let logger: Logger
+    private let reconciler: PodEIPReconciler
+
+    public init(client: KubernetesClient, broker: BrokerClient, configuration: PodControllerConfiguration, logger: Logger) {
+        self.client = client
+        self.broker = broker
+        self.configuration = configuration
+        self.logger = logger
+        reconciler = PodEIPReconciler(client: client, broker: broker, configuration: configuration, logger: logger)
+    }
+
+    /// Runs until cancelled: a fresh informer, the workers, resync and heartbeat. Can be run
+    /// again afterwards (as ``LeaderElector`` does on each new term).
+    public func run() async throws {
+        var fieldSelector: String?
+        if case .node(let node) = configuration.scope { fieldSelector = "spec.nodeName=\(node)" }
+        let informer = Informer<Pod>(client: client, fieldSelector: fieldSelector, logger: logger)
+        let queue = PodWorkQueue(backoff: configuration.retryBackoff)
+        let (synced, syncedContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+
+        try await withTaskCancellationHandler {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await informer.run() }
+                group.addTask {
+                    for await event in informer.events {
+                        switch event {
+                        case .added(let pod), .updated(_, let pod), .deleted(let pod): await queue.add(pod.key)
+                        case .synced: syncedContinuation.yield()
+                        }
+                    }
+                    syncedContinuation.finish()
+                }
+                for _ in 0..<configuration.concurrency {
+                    group.addTask { await self.work(queue, informer) }
+                }
+                group.addTask {
+                    var iterator = synced.makeAsyncIterator()
+                    guard await iterator.next() != nil else { return }
+                    try await self.periodic(queue, informer)
+                }
+                do {
+                    try await group.next()
+                } catch {
+                    await queue.finish()
+                    throw error
+                }
+                await queue.finish()
+                group.cancelAll()
+            }
+        } onCancel: {
+            Task { await queue.finish() }
+        }
+    }
+
+    private func work(_ queue: PodWorkQueue, _ informer: Informer<Pod>) async {
+        while let key = await queue.next() {
+            do {
+                try await reconciler.reconcile(key, pod: informer.object(key))
+                await queue.done(key, failed: false)
+            } catch {
+                logger.info("will retry the pod", metadata: ["pod": "\(key)", "error": "\(error)"])
+                await queue.done(key, failed: true, retryAfter: (error as? BrokerClientError)?.retryAfter)
+            }
+        }
+    }
+
+    /// After the first sync: resync (and, in cluster scope, the heartbeat) on their intervals.
+    private func periodic(_ queue: PodWorkQueue, _ informer: Informer<Pod>) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                while !Task.isCancelled {
+                    await self.resync(queue, informer)
+                    try await Task.sleep(for: self.configuration.resyncInterval)
+                }
+            }
+            if configuration.scope == .cluster {
+                group.addTask {
+                    while !Task.isCancelled {
+                        await self.heartbeat(informer)
+                        try await Task.sleep(for: self.configuration.heartbeatInterval)
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+    }
+
+    /// Queues every known pod, and every PodEIP of this agent's scope whose pod is gone.
+    private func resync(_ queue: PodWorkQueue, _ informer: Informer<Pod>) async {
+        let pods = informer.objects
+        let live = Set(pods.map(\.key))
+        for pod in pods { await queue.add(pod.key) }
+        var options = ListOptions()
+        if case .node(let node) = configuration.scope { options.labelSelector = "\(AgentScope.nodeLabel)=\(node)" }
+        do {
+            let podEIPs = try await client.listAll(PodEIPObject.self, options: options)
+            for object in podEIPs.items where !live.contains(object.key) { await queue.add(object.key) }
+        } catch {
+            logger.warning("cannot list PodEIPs for the resync", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Sends the broker every live pod that wants an EIP (cluster scope only).
+    private func heartbeat(_ informer: Informer<Pod>) async {
+        let pods = informer.objects.compactMap { pod -> Components.Schemas.HeartbeatPod? in
+            guard !pod.isTerminating, !pod.status.isTerminal, let uid = pod.metadata.uid,
+                (try? PodEIPRequestParser.parse(annotations: pod.metadata.annotations, defaultPool: configuration.defaultPool)) != nil
+            else { return nil }
+            return Components.Schemas.HeartbeatPod(namespace: pod.key.namespace, pod: pod.key.name, podUid: uid)
+        }
+        do {
+            let answer = try await broker.heartbeat(pods)
+            logger.debug("heartbeat sent", metadata: ["pods": "\(pods.count)", "released": "\(answer.released.count)"])
+        } catch {
+            logger.warning("heartbeat failed", metadata: ["error": "\(error)"])
+        }
+    }
+}

@@ -1,0 +1,27 @@
+import EIPAPI
+package import EIPCore
+
+extension PodEIP {
+    /// The PodEIP that shows a lease as the broker answered it: the seed's spec and status
+    /// fields, with `status.status` the lease's phase.
+    package init(brokerLease lease: BrokerLease) {
+        let strategy = ReleaseStrategy(
+            kind: lease.releaseStrategy.rawValue, ttlMilliseconds: lease.releaseAfter.flatMap(GoDuration.milliseconds)
+        ) ?? .follow
+        self.init(
+            spec: PodEIPSpec(
+                allocationID: lease.allocationId, bandwidthPackageID: lease.bandwidthPackageId,
+                allocationType: PodEIPAllocationType(
+                    type: AllocationType(rawValue: lease.allocationType.rawValue) ?? .auto, releaseStrategy: strategy
+                )
+            ),
+            status: PodEIPStatus(
+                eipAddress: lease.ipAddress, internetChargeType: lease.internetChargeType, isp: lease.isp,
+                networkInterfaceID: lease.networkInterfaceId, podLastSeen: lease.podLastSeen.map(Timestamp.init),
+                privateIPAddress: lease.privateIpAddress, publicIpAddressPoolID: lease.publicIpAddressPoolId,
+                resourceGroupID: lease.resourceGroupId, name: lease.name, bandwidthPackageID: lease.bandwidthPackageId,
+                status: lease.phase.rawValue
+            )
+        )
+    }
+}

@@ -1,0 +1,177 @@
+import EIPAPI
+import EIPCore
+internal import Foundation
+import Logging
+import Synchronization
+
+/// Brings one pod's EIP in line with what the pod asks for: allocates and associates it through
+/// the broker, shows it on the pod (annotation, readiness condition) and in its `PodEIP`, and
+/// releases it once the pod is gone.
+///
+/// Each call works on one pod key; ``PodController`` guarantees no two calls for the same key
+/// run at once. A call that throws is retried with backoff; a bad annotation or a contested
+/// static EIP is reported once as a Warning Event on the pod.
+final class PodEIPReconciler: Sendable {
+    /// The annotation on each PodEIP holding the id of its broker lease.
+    static let leaseAnnotation = "eip-broker.io/lease-id"
+
+    let client: KubernetesClient
+    let broker: BrokerClient
+    let configuration: PodControllerConfiguration
+    let logger: Logger
+    private let reported = Mutex<Set<String>>([])
+
+    init(client: KubernetesClient, broker: BrokerClient, configuration: PodControllerConfiguration, logger: Logger) {
+        self.client = client
+        self.broker = broker
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Reconciles the pod `key`, whose current state (per the informer) is `pod`, or `nil` when
+    /// it is gone.
+    func reconcile(_ key: ObjectKey, pod: Pod?) async throws {
+        guard let pod, !pod.isTerminating, !pod.status.isTerminal else {
+            try await release(key)
+            return
+        }
+        let request: PodEIPRequest?
+        do {
+            request = try PodEIPRequestParser.parse(annotations: pod.metadata.annotations, defaultPool: configuration.defaultPool)
+        } catch {
+            await warn(pod, reason: "InvalidAnnotation", message: error.description)
+            return
+        }
+        guard let request, let uid = pod.metadata.uid, let podIP = pod.status.podIP, !podIP.isEmpty else { return }
+
+        var lease: BrokerLease
+        do {
+            let fields = request.allocateFields(namespace: key.namespace, pod: key.name, podUID: uid, allowRob: configuration.allowRob)
+            lease = try await broker.allocate(fields, wait: configuration.brokerWait)
+        } catch let error as BrokerClientError where error.httpStatus < 500 {
+            await warn(pod, reason: error.code.rawValue, message: "allocating an EIP failed: \(error.detail ?? error.description)")
+            throw error
+        }
+        var object = try await savePodEIP(key, lease: lease)
+
+        if lease.phase == .allocated || (lease.phase == .inUse && lease.privateIpAddress != podIP) {
+            lease = try await broker.associate(leaseID: lease.id, privateIPAddress: podIP, wait: configuration.brokerWait)
+            object = try await savePodEIP(key, lease: lease, existing: object)
+        }
+        switch lease.phase {
+        case .inUse:
+            break
+        case .failed:
+            await warn(pod, reason: "EIPFailed", message: "the EIP lease \(lease.id) failed: \(lease.lastError ?? "unknown error")")
+            throw LeaseNotSettled(leaseID: lease.id, phase: lease.phase.rawValue)
+        default:
+            throw LeaseNotSettled(leaseID: lease.id, phase: lease.phase.rawValue)
+        }
+
+        if let address = lease.ipAddress, pod.metadata.annotations[PodAnnotation.allocatedAddress] != address {
+            _ = try await client.patchMetadata(
+                Pod.self, namespace: key.namespace, name: key.name, MetadataPatch(annotations: [PodAnnotation.allocatedAddress: address])
+            )
+        }
+        if pod.hasReadinessGate(PodAnnotation.readinessGate), pod.condition(PodAnnotation.readinessGate)?.status != "True" {
+            _ = try await client.patchPodConditions(namespace: key.namespace, name: key.name, [
+                PodCondition(
+                    type: PodAnnotation.readinessGate, status: "True", reason: PodAnnotation.readinessGateReason,
+                    message: "EIP \(lease.ipAddress ?? "") is associated with \(podIP)", lastTransitionTime: Date()
+                )
+            ])
+        }
+        logger.debug("pod has its EIP", metadata: ["pod": "\(key)", "lease": "\(lease.id)", "address": "\(lease.ipAddress ?? "-")"])
+    }
+
+    /// The pod `key` is gone: releases its lease through the broker (which applies the release
+    /// strategy), then lifts the finalizer of its PodEIP and deletes it once the lease is
+    /// released. A retained lease (TTL, Never) keeps its PodEIP, showing the lease.
+    func release(_ key: ObjectKey) async throws {
+        let object: PodEIPObject
+        do {
+            object = try await client.get(PodEIPObject.self, namespace: key.namespace, name: key.name)
+        } catch let error as KubernetesAPIError where error.code == .notFound {
+            return
+        }
+        guard object.metadata.finalizers.contains(PodEIP.finalizer) else { return }
+        var lease: BrokerLease?
+        if let leaseID = object.metadata.annotations[Self.leaseAnnotation] {
+            do {
+                lease = try await broker.release(leaseID: leaseID, wait: configuration.brokerWait)
+            } catch let error as BrokerClientError where error.code == .notFound {
+                lease = nil
+            }
+        }
+        if let lease, lease.phase != .released {
+            _ = try await savePodEIP(key, lease: lease, existing: object)
+            if lease.phase == .allocated { return }  // retained by its release strategy
+            throw LeaseNotSettled(leaseID: lease.id, phase: lease.phase.rawValue)
+        }
+        _ = try await client.patchMetadata(
+            PodEIPObject.self, namespace: key.namespace, name: key.name,
+            MetadataPatch(finalizers: object.metadata.finalizers.filter { $0 != PodEIP.finalizer })
+        )
+        do {
+            try await client.delete(PodEIPObject.self, namespace: key.namespace, name: key.name)
+        } catch let error as KubernetesAPIError where error.code == .notFound {}
+        logger.debug("released the pod's EIP", metadata: ["pod": "\(key)"])
+    }
+
+    /// Creates or updates the PodEIP of `key` to show `lease`, with the agent's finalizer.
+    private func savePodEIP(_ key: ObjectKey, lease: BrokerLease, existing: PodEIPObject? = nil) async throws -> PodEIPObject {
+        let shown = PodEIP(brokerLease: lease)
+        var object: PodEIPObject
+        if let existing {
+            object = existing
+        } else {
+            do {
+                object = try await client.get(PodEIPObject.self, namespace: key.namespace, name: key.name)
+            } catch let error as KubernetesAPIError where error.code == .notFound {
+                var created = PodEIPObject(namespace: key.namespace, name: key.name, podEIP: shown)
+                created.metadata.finalizers = [PodEIP.finalizer]
+                created.metadata.annotations[Self.leaseAnnotation] = lease.id
+                if case .node(let node) = configuration.scope { created.metadata.labels[AgentScope.nodeLabel] = node }
+                object = try await client.create(created)
+            }
+        }
+        if object.spec != shown.spec || !object.metadata.finalizers.contains(PodEIP.finalizer)
+            || object.metadata.annotations[Self.leaseAnnotation] != lease.id
+        {
+            object.spec = shown.spec
+            if !object.metadata.finalizers.contains(PodEIP.finalizer) { object.metadata.finalizers.append(PodEIP.finalizer) }
+            object.metadata.annotations[Self.leaseAnnotation] = lease.id
+            object = try await client.update(object)
+        }
+        if object.status != shown.status {
+            object.status = shown.status
+            object = try await client.updateStatus(object)
+        }
+        return object
+    }
+
+    /// Sends a Warning Event about `pod`, once per pod, reason and message.
+    func warn(_ pod: Pod, reason: String, message: String) async {
+        let key = "\(pod.metadata.uid ?? pod.metadata.name)|\(reason)|\(message)"
+        guard reported.withLock({ $0.insert(key).inserted }) else { return }
+        logger.warning("\(message)", metadata: ["pod": "\(pod.key)", "reason": "\(reason)"])
+        var host: String?
+        if case .node(let node) = configuration.scope { host = node }
+        let event = KubernetesEvent(
+            regarding: pod, type: .warning, reason: reason, message: message, component: configuration.component, host: host
+        )
+        do {
+            _ = try await client.create(event)
+        } catch {
+            reported.withLock { _ = $0.remove(key) }
+            logger.warning("cannot create an Event", metadata: ["pod": "\(pod.key)", "error": "\(error)"])
+        }
+    }
+}
+
+/// A lease is still on its way (or failed): the pod is tried again later.
+struct LeaseNotSettled: Error, CustomStringConvertible {
+    var leaseID: String
+    var phase: String
+    var description: String { "lease \(leaseID) is \(phase)" }
+}
