@@ -14,10 +14,7 @@ enum SignedHeadersCanonicalRequest {
     ) -> String {
         let names = Set(signedHeaders).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
         let canonicalHeaders = names.map { "\($0):\(trimmed(headers[$0] ?? ""))\n" }.joined()
-        let canonicalQuery = query
-            .sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
-            .map { AlibabaSignature.percentEncode($0.key) + "=" + AlibabaSignature.percentEncode($0.value) }
-            .joined(separator: "&")
+        let canonicalQuery = AlibabaSignature.canonicalQuery(query)
         return [method.uppercased(), path.isEmpty ? "/" : path, canonicalQuery, canonicalHeaders, names.joined(separator: ";"), hashedPayload]
             .joined(separator: "\n")
     }

@@ -109,13 +109,6 @@ extension BrokerStore {
         }
     }
 
-    /// Every address the books say the broker holds in `provider`/`region` (for drift checks).
-    public func liveAddresses(provider: String, region: String) async throws -> [AddressRecord] {
-        try await database.query(
-            "SELECT * FROM addresses WHERE provider = \(provider) AND region = \(region) AND state NOT IN ('released', 'lost') AND static = 0"
-        ).map(AddressRecord.init(row:))
-    }
-
     // MARK: Loop leadership
 
     /// Takes or renews leadership of a background loop until `until`; returns whether `owner` leads.

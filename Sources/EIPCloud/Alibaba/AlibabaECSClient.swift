@@ -15,19 +15,6 @@ public struct AlibabaECSClient: Sendable {
         )
     }
 
-    /// Every page of `DescribeNetworkInterfaces`, following `NextToken`.
-    public func describeAllNetworkInterfaces(_ request: DescribeNetworkInterfacesRequest, region: String) async throws -> [AlibabaNetworkInterface] {
-        var request = request
-        var all: [AlibabaNetworkInterface] = []
-        var seenTokens: Set<String> = []
-        while true {
-            let page = try await describeNetworkInterfaces(request, region: region)
-            all += page.networkInterfaces
-            guard let next = page.nextToken, !page.networkInterfaces.isEmpty, seenTokens.insert(next).inserted else { return all }
-            request.nextToken = next
-        }
-    }
-
     /// The ENI whose primary private IP is `address`, or else the one holding it as a secondary
     /// IP (`PrimaryIpAddress`, then `PrivateIpAddress.1`); `nil` when there is none.
     public func networkInterface(holding address: String, region: String) async throws -> AlibabaNetworkInterface? {

@@ -46,12 +46,4 @@ struct AlibabaHTTPTransport: Sendable {
         let defaultPort = url.scheme?.lowercased() == "https" ? 443 : 80
         return port == defaultPort ? bracketed : "\(bracketed):\(port)"
     }
-
-    /// `application/x-www-form-urlencoded` text of `parameters`, sorted by name, encoded as
-    /// Alibaba encodes (RFC 3986).
-    static func formEncoded(_ parameters: [String: String]) -> String {
-        parameters.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
-            .map { AlibabaSignature.percentEncode($0.key) + "=" + AlibabaSignature.percentEncode($0.value) }
-            .joined(separator: "&")
-    }
 }

@@ -113,7 +113,7 @@ public struct AlibabaRPCClient: Sendable {
         var headers: [(String, String)] = [("host", host), ("accept", "application/json"), ("user-agent", configuration.userAgent)]
         switch configuration.signatureVersion {
         case .v3:
-            let body = form.isEmpty ? [] : Array(AlibabaHTTPTransport.formEncoded(form).utf8)
+            let body = form.isEmpty ? [] : Array(AlibabaSignature.canonicalQuery(form).utf8)
             var signed: [String: String] = [
                 "host": host,
                 "x-acs-action": request.action,
@@ -149,7 +149,7 @@ public struct AlibabaRPCClient: Sendable {
             )
             var body: [UInt8]?
             if !form.isEmpty {
-                body = Array(AlibabaHTTPTransport.formEncoded(form).utf8)
+                body = Array(AlibabaSignature.canonicalQuery(form).utf8)
                 headers.append(("content-type", "application/x-www-form-urlencoded"))
             }
             return SignedRequest(url: Self.url(request.endpoint, query: query), headers: headers, body: body)
@@ -161,7 +161,7 @@ public struct AlibabaRPCClient: Sendable {
         if let queryStart = base.firstIndex(of: "?") { base = String(base[..<queryStart]) }
         if !base.hasSuffix("/") { base += "/" }
         guard !query.isEmpty else { return URL(string: base)! }
-        return URL(string: base + "?" + AlibabaHTTPTransport.formEncoded(query))!
+        return URL(string: base + "?" + AlibabaSignature.canonicalQuery(query))!
     }
 
     private struct ErrorBody: Decodable {

@@ -59,9 +59,4 @@ public struct AlibabaRPCParameters: Sendable, Hashable, ExpressibleByDictionaryL
             values["\(name).\(index + 1).Value"] = tag.value
         }
     }
-
-    /// These parameters with every pair of `other` added (`other` wins on a clash).
-    public func merging(_ other: [String: String]) -> AlibabaRPCParameters {
-        AlibabaRPCParameters(values.merging(other) { $1 })
-    }
 }

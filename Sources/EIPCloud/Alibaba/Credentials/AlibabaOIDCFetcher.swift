@@ -37,7 +37,7 @@ struct AlibabaOIDCFetcher: Sendable {
                     ("content-type", "application/x-www-form-urlencoded"),
                     ("accept", "application/json"),
                 ],
-                body: Array(AlibabaHTTPTransport.formEncoded(form).utf8), timeout: timeout, maximumBytes: 256 << 10
+                body: Array(AlibabaSignature.canonicalQuery(form).utf8), timeout: timeout, maximumBytes: 256 << 10
             )
         } catch let error as CancellationError {
             throw error

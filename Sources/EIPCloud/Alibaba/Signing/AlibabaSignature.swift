@@ -126,15 +126,16 @@ public enum AlibabaSignature {
         return hexString(HMAC<SHA256>.authenticationCode(for: Array(stringToSign.utf8), using: key))
     }
 
-    // MARK: - Private
-
-    /// Sorted (byte order of the names), percent-encoded `k=v` pairs joined with `&`.
-    private static func canonicalQuery(_ parameters: [String: String]) -> String {
+    /// Sorted (byte order of the names), percent-encoded `k=v` pairs joined with `&`: the
+    /// canonical query of both signature versions, and the form body Alibaba expects.
+    public static func canonicalQuery(_ parameters: [String: String]) -> String {
         parameters
             .sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
             .map { percentEncode($0.key) + "=" + percentEncode($0.value) }
             .joined(separator: "&")
     }
+
+    // MARK: - Private
 
     private static func isUnreserved(_ byte: UInt8) -> Bool {
         switch byte {
