@@ -23,10 +23,13 @@ enum Bootstrap {
     /// books have no pool yet. - Returns: whether it did.
     static func seedDemo(store: BrokerStore, accounts: CloudAccounts) async throws -> Bool {
         guard try await store.pools(visibleTo: .admin, pageSize: 1, pageToken: nil).items.isEmpty else { return false }
-        if try await store.cluster(named: "demo") == nil {
-            _ = try await store.createCluster(name: "demo", quota: 100, actor: .admin)
-        }
         let account = accounts.defaultAccount
+        if try await store.cluster(named: "demo") == nil {
+            // The demo cluster lives in the default account; on a real cloud it needs VPCs set
+            // (`PATCH /v1/clusters/demo`) before its pods can be associated.
+            let location = ClusterLocation(provider: account, region: accounts.defaultRegion(of: account))
+            _ = try await store.createCluster(name: "demo", quota: 100, location: location, actor: .admin)
+        }
         _ = try await store.createPool(
             name: "demo",
             settings: PoolSettings(

@@ -1,7 +1,7 @@
 import EIPAPI
 import EIPCloud
 import EIPCore
-public import EIPStore
+import EIPStore
 import Foundation
 public import Hummingbird
 import HummingbirdCore
@@ -105,6 +105,7 @@ public func buildApplication(
     )
     app.beforeServerStarts {
         try await store.migrate()
+        try await store.placeUnlocatedClusters(provider: accounts.defaultAccount, region: accounts.defaultRegion(of: accounts.defaultAccount))
         let token = try await Bootstrap.adminToken(configured: configuration.adminToken, store: store)
         let seeded = configuration.seedDemo ? try await Bootstrap.seedDemo(store: store, accounts: accounts) : false
         await bootstrap.set((token, seeded))
@@ -127,7 +128,7 @@ private struct AfterStartup<Wrapped: Service>: Service {
     let latch: StartupLatch
     let service: Wrapped
     func run() async throws {
-        try await cancelWhenGracefulShutdown { await latch.wait() }
+        await cancelWhenGracefulShutdown { await latch.wait() }
         guard !Task.isCancelled, !Task.isShuttingDownGracefully else { return }
         try await service.run()
     }

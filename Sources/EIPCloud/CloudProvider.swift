@@ -19,8 +19,15 @@ public protocol CloudProvider: Sendable {
     /// Every EIP in `region` carrying the tag `key=value` (all pages).
     func describeTagged(key: String, value: String, region: String) async throws -> [CloudEIP]
 
-    /// The ENI that has `privateIPAddress` as its primary or a secondary private IP.
-    func networkInterface(privateIPAddress: String, region: String) async throws -> String
+    /// The ENI in one of `vpcIDs` that has `privateIPAddress` as its primary or a secondary
+    /// private IP; or, when `networkInterfaceID` is given, that ENI after checking that it is in
+    /// one of `vpcIDs` and holds the address. ENIs are never looked up outside `vpcIDs`: two
+    /// clusters whose pods share a private IP in different VPCs each find their own ENI.
+    ///
+    /// The simulated cloud reads an empty `vpcIDs` as its default VPC; a real cloud refuses it.
+    /// - Throws: `CloudError` `.notFound` when no ENI of those VPCs matches (the code says whether
+    ///   the address or the given ENI was not found), `.rejected` for an empty `vpcIDs` on a real cloud.
+    func networkInterface(privateIPAddress: String, networkInterfaceID: String?, region: String, vpcIDs: [String]) async throws -> String
 
     /// Binds the EIP to the ENI's private IP and waits until it is `InUse`. When `force` is set,
     /// an EIP bound elsewhere is unbound first (Terway's `allow_eip_rob`).

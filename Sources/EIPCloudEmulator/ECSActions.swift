@@ -3,11 +3,11 @@ import EIPCore
 import HTTPTypes
 
 /// ECS `2014-05-26` `DescribeNetworkInterfaces`, over the simulated cloud's ENIs: every private
-/// IP has an ENI of its own and is that ENI's primary IP.
+/// IP of a VPC has an ENI of its own in that VPC and is that ENI's primary IP.
 ///
 /// Filters: `PrimaryIpAddress`, `PrivateIpAddress.N` (on Alibaba these are the secondary IPs;
 /// since the simulated ENIs have none, the emulator matches them against the one, primary IP),
-/// `NetworkInterfaceId.N`; several filters must all match. Paging: `MaxResults` (1-500,
+/// `NetworkInterfaceId.N`, `VpcId`; several filters must all match. Paging: `MaxResults` (1-500,
 /// default 10) with `NextToken`, or `PageNumber` / `PageSize` (1-1000, default 10).
 struct ECSActions: Sendable {
     let cloud: SimulatedCloud
@@ -24,7 +24,7 @@ struct ECSActions: Sendable {
         }
         var lookups = privateIPs
         if let primary { lookups.append(primary) }
-        var interfaces = try await cloud.networkInterfaces(privateIPAddresses: lookups, networkInterfaceIDs: ids, region: region)
+        var interfaces = try await cloud.networkInterfaces(privateIPAddresses: lookups, networkInterfaceIDs: ids, vpcID: parameters.string("VpcId"), region: region)
         if let primary { interfaces = interfaces.filter { $0.privateIPAddress == primary } }
         if !privateIPs.isEmpty { interfaces = interfaces.filter { privateIPs.contains($0.privateIPAddress) } }
 
@@ -61,7 +61,7 @@ struct ECSActions: Sendable {
             "NetworkInterfaceId": .string(interface.networkInterfaceID),
             "Status": "InUse",
             "Type": "Secondary",
-            "VpcId": "vpc-emulator",
+            "VpcId": .string(interface.vpcID),
             "VSwitchId": "vsw-emulator",
             "ZoneId": .string(region + "-a"),
             "PrivateIpAddress": .string(interface.privateIPAddress),

@@ -1,3 +1,5 @@
+public import EIPCloud
+
 /// How a ``CloudEmulator`` runs: where it listens, the one account it serves, its database,
 /// and the faults it starts with.
 ///
@@ -37,6 +39,9 @@ public struct EmulatorConfiguration: Sendable, CustomStringConvertible, CustomDe
     public var eipQuota: Int
     /// How long `Associating` and `Unassociating` last before the EIP settles (default 200 ms).
     public var settleDelay: Duration
+    /// The account's VPCs and their CIDR blocks (default ``SimulatedVPC/default``, `vpc-sim`
+    /// holding every address); `DescribeNetworkInterfaces` finds ENIs only in these.
+    public var vpcs: [SimulatedVPC] = [.default]
 
     /// Added before every API call is answered (default none).
     public var latency: Duration

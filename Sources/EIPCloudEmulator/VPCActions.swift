@@ -114,7 +114,7 @@ struct VPCActions: Sendable {
         let privateIP: String
         if let given = parameters.string("PrivateIpAddress") {
             guard Validation.isIPv4(given) else { throw EmulatorAPIError.invalidParameter("PrivateIpAddress", "'\(given)' is not an IPv4 address.") }
-            guard cloud.stableNetworkInterfaceID(privateIPAddress: given) == instanceID else {
+            guard try await cloud.privateIPAddress(ofNetworkInterface: instanceID) == given else {
                 throw EmulatorAPIError(
                     .badRequest, "InvalidPrivateIpAddress.NotFound", "The private IP address \(given) does not belong to the ENI \(instanceID)."
                 )

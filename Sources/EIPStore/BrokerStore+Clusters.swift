@@ -1,23 +1,48 @@
 public import EIPCore
 
+/// Who a stored token stands for: the principal, and for a cluster token the cluster's id.
+public struct TokenOwner: Sendable, Hashable {
+    public var principal: Principal
+    /// The cluster's immutable id (``Cluster/id``); `nil` for an admin.
+    public var clusterID: String?
+
+    public init(principal: Principal, clusterID: String? = nil) {
+        self.principal = principal
+        self.clusterID = clusterID
+    }
+}
+
 extension BrokerStore {
-    public func createCluster(name: String, quota: Int, actor: Principal) async throws -> Cluster {
+    /// Registers a cluster: its agent's quota, where its pods are, and whether it may rob static EIPs.
+    public func createCluster(name: String, quota: Int, location: ClusterLocation, allowRob: Bool = false, actor: Principal) async throws -> Cluster {
         let now = Timestamp.now
+        let cluster = Cluster(id: Self.newID(prefix: "c-"), name: name, location: location, allowRob: allowRob, quota: quota, createdAt: now)
         do {
             try await transaction { sql in
                 try await sql.query(
-                    "INSERT INTO clusters (name, quota, created_at, updated_at) VALUES (\(name), \(quota), \(now.milliseconds), \(now.milliseconds))"
+                    """
+                    INSERT INTO clusters (id, name, provider, region, vpc_ids, allow_rob, quota, created_at, updated_at)
+                    VALUES (\(cluster.id), \(name), \(location.provider), \(location.region), \(JSONColumn.encode(location.vpcIDs)),
+                            \(allowRob), \(quota), \(now.milliseconds), \(now.milliseconds))
+                    """
                 )
-                try await sql.recordEvent(actor: actor.description, action: "cluster.create", subjectType: "cluster", subjectID: name, cluster: name, message: "quota \(quota)")
+                try await sql.recordEvent(
+                    actor: actor.description, action: "cluster.create", subjectType: "cluster", subjectID: name, cluster: name,
+                    message: "quota \(quota), \(location.provider)/\(location.region)\(Self.describe(vpcIDs: location.vpcIDs))\(allowRob ? ", may rob static EIPs" : "")"
+                )
             }
         } catch SQLError.uniqueViolation {
             throw BrokerError(.conflict, "cluster '\(name)' already exists")
         }
-        return Cluster(name: name, quota: quota, createdAt: now)
+        return cluster
     }
 
     public func cluster(named name: String) async throws -> Cluster? {
         try await database.query("SELECT * FROM clusters WHERE name = \(name)").first.map(Self.cluster(from:))
+    }
+
+    static func cluster(named name: String, in sql: any SQLExecutor) async throws -> Cluster? {
+        try await sql.query("SELECT * FROM clusters WHERE name = \(name)").first.map(Self.cluster(from:))
     }
 
     public func clusters(pageSize: Int, pageToken: String?) async throws -> Page<Cluster> {
@@ -27,18 +52,33 @@ extension BrokerStore {
         return Page(items: items, nextPageToken: rows.count > pageSize ? items.last.map { PageToken.encode($0.name) } : nil)
     }
 
-    /// Changes a cluster's quota. Lowering it below the active leases is allowed: no lease is
-    /// taken away, but no new one is granted until the count falls under the quota.
-    public func updateCluster(name: String, quota: Int?, actor: Principal) async throws -> Cluster {
+    /// Changes a cluster's quota, VPCs or `allowRob`; `nil` keeps a setting. Lowering the quota
+    /// below the active leases is allowed: no lease is taken away, but no new one is granted until
+    /// the count falls under the quota. The account and region never change: leases are bound there.
+    public func updateCluster(name: String, quota: Int?, vpcIDs: [String]? = nil, allowRob: Bool? = nil, actor: Principal) async throws -> Cluster {
         try await transaction { sql in
-            if let quota {
-                try await sql.query("UPDATE clusters SET quota = \(quota), updated_at = \(Timestamp.now.milliseconds) WHERE name = \(name)")
-                try await sql.recordEvent(actor: actor.description, action: "cluster.update", subjectType: "cluster", subjectID: name, cluster: name, message: "quota \(quota)")
-            }
-            guard let row = try await sql.query("SELECT * FROM clusters WHERE name = \(name)").first else {
+            guard try await !sql.query("SELECT name FROM clusters WHERE name = \(name)\(raw: sql.dialect.forUpdate)").isEmpty else {
                 throw BrokerError.notFound("cluster", name)
             }
-            return try Self.cluster(from: row)
+            let now = Timestamp.now.milliseconds
+            var changes: [String] = []
+            if let quota {
+                try await sql.query("UPDATE clusters SET quota = \(quota), updated_at = \(now) WHERE name = \(name)")
+                changes.append("quota \(quota)")
+            }
+            if let vpcIDs {
+                try await sql.query("UPDATE clusters SET vpc_ids = \(JSONColumn.encode(vpcIDs)), updated_at = \(now) WHERE name = \(name)")
+                changes.append("VPCs \(vpcIDs.isEmpty ? "(default)" : vpcIDs.joined(separator: ", "))")
+            }
+            if let allowRob {
+                try await sql.query("UPDATE clusters SET allow_rob = \(allowRob), updated_at = \(now) WHERE name = \(name)")
+                changes.append(allowRob ? "may rob static EIPs" : "may not rob static EIPs")
+            }
+            if !changes.isEmpty {
+                try await sql.recordEvent(actor: actor.description, action: "cluster.update", subjectType: "cluster", subjectID: name, cluster: name, message: changes.joined(separator: ", "))
+            }
+            guard let cluster = try await Self.cluster(named: name, in: sql) else { throw BrokerError.notFound("cluster", name) }
+            return cluster
         }
     }
 
@@ -52,19 +92,38 @@ extension BrokerStore {
             guard active == 0 else {
                 throw BrokerError(.conflict, "cluster '\(name)' still holds \(active) active leases: release them first")
             }
+            // Recorded while the row still exists, so the event carries the cluster's id.
+            try await sql.recordEvent(actor: actor.description, action: "cluster.delete", subjectType: "cluster", subjectID: name, cluster: name, message: "deleted")
             try await sql.query("DELETE FROM tokens WHERE cluster = \(name)")
             try await sql.query("DELETE FROM leases WHERE cluster = \(name) AND active = 0")
             try await sql.query("DELETE FROM clusters WHERE name = \(name)")
-            try await sql.recordEvent(actor: actor.description, action: "cluster.delete", subjectType: "cluster", subjectID: name, cluster: name, message: "deleted")
         }
+    }
+
+    /// Gives clusters registered before clusters had a location the broker's default account and
+    /// region. - Returns: how many it placed.
+    @discardableResult
+    public func placeUnlocatedClusters(provider: String, region: String) async throws -> Int {
+        try await database.query(
+            "UPDATE clusters SET provider = \(provider), region = \(region) WHERE provider IS NULL OR region IS NULL RETURNING name"
+        ).count
     }
 
     static func cluster(from row: SQLRow) throws -> Cluster {
         Cluster(
-            name: try row.requiredString("name"), quota: row.int("quota") ?? 0, activeLeases: row.int("active_leases") ?? 0,
+            id: try row.requiredString("id"), name: try row.requiredString("name"),
+            location: ClusterLocation(
+                provider: row.string("provider") ?? "", region: row.string("region") ?? "",
+                vpcIDs: JSONColumn.decode([String].self, row.string("vpc_ids")) ?? []
+            ),
+            allowRob: row.bool("allow_rob"), quota: row.int("quota") ?? 0, activeLeases: row.int("active_leases") ?? 0,
             lastHeartbeat: row.int64("last_heartbeat").map(Timestamp.init(milliseconds:)),
             createdAt: Timestamp(milliseconds: try row.requiredInt64("created_at"))
         )
+    }
+
+    private static func describe(vpcIDs: [String]) -> String {
+        vpcIDs.isEmpty ? "" : " in " + vpcIDs.joined(separator: ", ")
     }
 
     // MARK: Tokens
@@ -104,13 +163,15 @@ extension BrokerStore {
         try await !database.query("SELECT id FROM tokens WHERE role = 'admin' LIMIT 1").isEmpty
     }
 
-    /// The stored hashes that match `hash`, with who they stand for.
-    public func principal(forTokenHash hash: String) async throws -> (hash: String, principal: Principal)? {
-        guard let row = try await database.query("SELECT token_hash, role, cluster FROM tokens WHERE token_hash = \(hash)").first else {
+    /// The stored hash that matches `hash`, with who it stands for.
+    public func owner(ofTokenHash hash: String) async throws -> (hash: String, owner: TokenOwner)? {
+        guard let row = try await database.query(
+            "SELECT t.token_hash, t.role, t.cluster, c.id AS cluster_id FROM tokens t LEFT JOIN clusters c ON c.name = t.cluster WHERE t.token_hash = \(hash)"
+        ).first else {
             return nil
         }
         let stored = try row.requiredString("token_hash")
-        if row.string("role") == "admin" { return (stored, .admin) }
-        return (stored, .cluster(try row.requiredString("cluster")))
+        if row.string("role") == "admin" { return (stored, TokenOwner(principal: .admin)) }
+        return (stored, TokenOwner(principal: .cluster(try row.requiredString("cluster")), clusterID: try row.requiredString("cluster_id")))
     }
 }

@@ -2,14 +2,14 @@ public import EIPCore
 
 extension BrokerStore {
     /// The audit log, oldest first, after the page token's position; optionally for one subject
-    /// and confined to one cluster.
-    public func events(subjectID: String?, cluster: String?, pageSize: Int, pageToken: String?) async throws -> Page<AuditEvent> {
+    /// and confined to one cluster, by its id (``Cluster/id``).
+    public func events(subjectID: String?, clusterID: String?, pageSize: Int, pageToken: String?) async throws -> Page<AuditEvent> {
         guard let after = Int64(try PageToken.decode(pageToken) ?? "0") else {
             throw BrokerError.invalid("pageToken", "is not a token this server issued")
         }
         var query: SQL = "SELECT * FROM events WHERE id > \(after)"
         if let subjectID { query = query + " AND subject_id = \(subjectID)" }
-        if let cluster { query = query + " AND cluster = \(cluster)" }
+        if let clusterID { query = query + " AND cluster_id = \(clusterID)" }
         query = query + " ORDER BY id LIMIT \(pageSize + 1)"
         let rows = try await database.query(query)
         let items = try rows.prefix(pageSize).map { row in

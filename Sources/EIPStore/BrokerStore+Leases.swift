@@ -18,16 +18,6 @@ public struct LeaseFilter: Sendable {
     }
 }
 
-/// Where a static lease's EIP lives when the request does not say: the broker's default account.
-public struct CloudLocation: Sendable, Hashable {
-    public var provider: String
-    public var region: String
-    public init(provider: String, region: String) {
-        self.provider = provider
-        self.region = region
-    }
-}
-
 /// What a heartbeat did.
 public struct HeartbeatOutcome: Sendable {
     public var seen: Int
@@ -48,23 +38,26 @@ extension BrokerStore {
 
     /// Allocates an address for a pod, or returns the lease it already has.
     ///
+    /// Pools and static EIPs are served only from the cluster's own account and region (its
+    /// ``ClusterLocation``), and `allowRob` only to a cluster registered with it (or an admin).
+    ///
     /// A pod with an active lease gets that lease back (`created == false`). A pod of the same name
     /// but a new UID (a StatefulSet pod recreated) gets the old lease handed over when its strategy
     /// retains addresses (TTL, Never); under `Follow` the old lease is released and a new one made.
     /// - Returns: The lease, and whether it was created by this call.
-    public func allocate(_ request: AllocationRequest, staticLocation: CloudLocation, actor: Principal) async throws -> (lease: Lease, created: Bool) {
+    public func allocate(_ request: AllocationRequest, actor: Principal) async throws -> (lease: Lease, created: Bool) {
         do {
-            return try await allocateOnce(request, staticLocation: staticLocation, actor: actor)
+            return try await allocateOnce(request, actor: actor)
         } catch SQLError.uniqueViolation {
             // Another call for the same pod won the race: answer with its lease.
-            return try await allocateOnce(request, staticLocation: staticLocation, actor: actor)
+            return try await allocateOnce(request, actor: actor)
         }
     }
 
-    private func allocateOnce(_ request: AllocationRequest, staticLocation: CloudLocation, actor: Principal) async throws -> (lease: Lease, created: Bool) {
+    private func allocateOnce(_ request: AllocationRequest, actor: Principal) async throws -> (lease: Lease, created: Bool) {
         try await transaction { sql in
             let now = Timestamp.now
-            guard try await !sql.query("SELECT name FROM clusters WHERE name = \(request.cluster)").isEmpty else {
+            guard let cluster = try await Self.cluster(named: request.cluster, in: sql) else {
                 throw BrokerError(.notFound, "cluster: cluster '\(request.cluster)' does not exist", fieldViolations: [.init(field: "cluster", rule: "must name an existing cluster")])
             }
             if let existing = try await sql.query(
@@ -77,7 +70,7 @@ extension BrokerStore {
                     return (answer, false)
                 }
             }
-            return (try await Self.createLease(request, staticLocation: staticLocation, now: now, actor: actor, in: sql), true)
+            return (try await Self.createLease(request, for: cluster, now: now, actor: actor, in: sql), true)
         }
     }
 
@@ -115,7 +108,13 @@ extension BrokerStore {
         return nil
     }
 
-    private static func createLease(_ request: AllocationRequest, staticLocation: CloudLocation, now: Timestamp, actor: Principal, in sql: any SQLExecutor) async throws -> Lease {
+    private static func createLease(_ request: AllocationRequest, for cluster: Cluster, now: Timestamp, actor: Principal, in sql: any SQLExecutor) async throws -> Lease {
+        if case .static(_, allowRob: true) = request.source, actor.clusterScope != nil, !cluster.allowRob {
+            throw BrokerError(
+                .permissionDenied, "allowRob: cluster '\(cluster.name)' is not allowed to take static EIPs bound elsewhere",
+                fieldViolations: [.init(field: "allowRob", rule: "needs a cluster registered with allowRob: true")]
+            )
+        }
         let leaseID = newID(prefix: "l-")
         var lease = Lease(
             id: leaseID, cluster: request.cluster, namespace: request.namespace, pod: request.pod, podUID: request.podUID,
@@ -136,7 +135,7 @@ extension BrokerStore {
             lease.allocationID = allocationID
             lease.allowRob = allowRob
             lease.releaseStrategy = .follow
-            try await claimStaticAddress(allocationID, for: lease, location: staticLocation, now: now, in: sql)
+            try await claimStaticAddress(allocationID, for: lease, location: cluster.location, actor: actor, now: now, in: sql)
         case .pool(let name, let overrides, let packageOverride):
             guard let row = try await sql.query("SELECT \(raw: poolColumns) FROM pools p WHERE p.name = \(name)").first else {
                 throw BrokerError(.notFound, "pool: pool '\(name)' does not exist", fieldViolations: [.init(field: "pool", rule: "must name an existing pool")])
@@ -145,14 +144,15 @@ extension BrokerStore {
             guard pool.admits(cluster: request.cluster) else {
                 throw BrokerError(.permissionDenied, "pool: cluster '\(request.cluster)' may not use pool '\(name)'", fieldViolations: [.init(field: "pool", rule: "must be open to the caller's cluster")])
             }
+            guard pool.provider == cluster.location.provider, pool.region == cluster.location.region else {
+                throw BrokerError.invalid(
+                    "pool", "must be in the cluster's account and region (\(cluster.location.provider)/\(cluster.location.region)); pool '\(name)' is in \(pool.provider)/\(pool.region)"
+                )
+            }
             lease.pool = name
             lease.parameters = pool.defaults.overridden(by: overrides)
             if let packageOverride {
-                guard let package = try await sql.query("SELECT region, provider FROM bandwidth_packages WHERE id = \(packageOverride)").first,
-                    package.string("region") == pool.region, package.string("provider") == pool.provider
-                else {
-                    throw BrokerError.invalid("bandwidthPackageId", "bandwidth package '\(packageOverride)' is not registered in the pool's account and region")
-                }
+                try await checkPackageOverride(packageOverride, for: pool, actor: actor, in: sql)
             }
             if let idle = try await claimIdleAddress(in: pool, parameters: lease.parameters, package: packageOverride, leaseID: leaseID, now: now, in: sql) {
                 lease.allocationID = idle.allocationID
@@ -188,8 +188,26 @@ extension BrokerStore {
         return nil
     }
 
+    /// A cluster may name only one of the pool's own bandwidth packages; an admin may name any
+    /// package registered in the pool's account and region.
+    private static func checkPackageOverride(_ id: String, for pool: Pool, actor: Principal, in sql: any SQLExecutor) async throws {
+        if actor.clusterScope != nil {
+            guard pool.bandwidthPackages.contains(id) else {
+                throw BrokerError.invalid("bandwidthPackageId", "must be one of the bandwidth packages of pool '\(pool.name)'")
+            }
+            return
+        }
+        guard let package = try await sql.query("SELECT region, provider FROM bandwidth_packages WHERE id = \(id)").first,
+            package.string("region") == pool.region, package.string("provider") == pool.provider
+        else {
+            throw BrokerError.invalid("bandwidthPackageId", "bandwidth package '\(id)' is not registered in the pool's account and region")
+        }
+    }
+
     /// Reserves room for one more address in the pool (and its bandwidth package) and records it
-    /// as `allocating` for the reconciler. - Returns: the bandwidth package it will join.
+    /// as `allocating` for the reconciler. A refusal leaves every counter as it was, so callers
+    /// that carry on in the same transaction (the warm loop) never commit a slot without an address.
+    /// - Returns: the bandwidth package it will join.
     static func reserveNewAddress(in pool: Pool, parameters: EIPParameters, packageOverride: String?, leaseID: String?, now: Timestamp, in sql: any SQLExecutor) async throws -> String? {
         let reserved = try await sql.query("UPDATE pools SET size = size + 1 WHERE name = \(pool.name) AND size < max_size RETURNING size")
         guard !reserved.isEmpty else {
@@ -205,6 +223,7 @@ extension BrokerStore {
             }
         }
         if !candidates.isEmpty, package == nil {
+            try await sql.query("UPDATE pools SET size = size - 1 WHERE name = \(pool.name)")
             throw BrokerError(.bandwidthPackageFull, "bandwidth package\(candidates.count > 1 ? "s" : "") \(candidates.joined(separator: ", ")) of pool '\(pool.name)' \(candidates.count > 1 ? "are" : "is") full", retryAfter: 30)
         }
         try await sql.query(
@@ -217,25 +236,38 @@ extension BrokerStore {
         return package
     }
 
-    /// Records that a static EIP is wanted by this lease; refuses one another lease holds.
-    private static func claimStaticAddress(_ allocationID: String, for lease: Lease, location: CloudLocation, now: Timestamp, in sql: any SQLExecutor) async throws {
+    /// Records that a static EIP of the cluster's account and region is wanted by this lease;
+    /// refuses one another lease holds. The refusal names the holder only to an admin or to the
+    /// holder's own cluster: other tenants learn that it is taken, not by whom.
+    private static func claimStaticAddress(_ allocationID: String, for lease: Lease, location: ClusterLocation, actor: Principal, now: Timestamp, in sql: any SQLExecutor) async throws {
         let claimed = try await sql.query(
             """
             INSERT INTO addresses (id, allocation_id, provider, region, pool, static, parameters, state, lease_id, created_at, updated_at)
             VALUES (\(newID(prefix: "a-")), \(allocationID), \(location.provider), \(location.region), NULL, 1, '{}', 'allocating', \(lease.id), \(now.milliseconds), \(now.milliseconds))
             ON CONFLICT (allocation_id) DO UPDATE SET state = 'allocating', lease_id = excluded.lease_id, updated_at = excluded.updated_at
             WHERE addresses.static = 1 AND addresses.lease_id IS NULL AND addresses.state IN ('released', 'lost')
+                AND addresses.provider = excluded.provider AND addresses.region = excluded.region
             RETURNING id
             """
         )
         guard claimed.isEmpty else { return }
         let holder = try await sql.query(
-            "SELECT l.id, l.namespace, l.pod, l.cluster, a.pool FROM addresses a LEFT JOIN leases l ON l.id = a.lease_id WHERE a.allocation_id = \(allocationID)"
+            """
+            SELECT l.id, l.namespace, l.pod, l.cluster, a.pool, a.provider, a.region, a.lease_id
+            FROM addresses a LEFT JOIN leases l ON l.id = a.lease_id WHERE a.allocation_id = \(allocationID)
+            """
         ).first
-        if let pool = holder?.string("pool") {
-            throw BrokerError(.addressInUse, "eipInstanceId: EIP \(allocationID) belongs to pool '\(pool)'", fieldViolations: [.init(field: "eipInstanceId", rule: "must not be an address of a pool")])
+        let mayKnow = actor.clusterScope == nil || (holder?.string("cluster") != nil && holder?.string("cluster") == actor.clusterScope)
+        if let holder, holder.string("lease_id") == nil, holder.string("provider") != location.provider || holder.string("region") != location.region {
+            throw BrokerError.invalid("eipInstanceId", "EIP \(allocationID) is not in the cluster's account and region (\(location.provider)/\(location.region))")
         }
-        let owner = holder.flatMap { row in row.string("pod").map { "pod \(row.string("namespace") ?? "")/\($0) of cluster \(row.string("cluster") ?? "")" } } ?? "another lease"
+        if let pool = holder?.string("pool") {
+            let which = mayKnow ? "pool '\(pool)'" : "a pool"
+            throw BrokerError(.addressInUse, "eipInstanceId: EIP \(allocationID) belongs to \(which)", fieldViolations: [.init(field: "eipInstanceId", rule: "must not be an address of a pool")])
+        }
+        let owner = holder.flatMap { row in
+            mayKnow ? row.string("pod").map { "pod \(row.string("namespace") ?? "")/\($0) of cluster \(row.string("cluster") ?? "")" } : nil
+        } ?? "another lease"
         throw BrokerError(.addressInUse, "eipInstanceId: EIP \(allocationID) is held by \(owner)", fieldViolations: [.init(field: "eipInstanceId", rule: "must not be held by another pod")], retryAfter: 5)
     }
 

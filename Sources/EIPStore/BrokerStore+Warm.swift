@@ -14,18 +14,21 @@ extension BrokerStore {
                 FROM pools p WHERE p.warm_min > 0 ORDER BY p.name
                 """
             )
-            for row in pools {
+            var made = 0
+            pools: for row in pools {
                 let pool = try Self.pool(from: row)
                 let missing = pool.warm.min - pool.idle - (row.int("warming") ?? 0)
                 guard missing > 0 else { continue }
-                for _ in 0..<min(missing, limit - reserved.count) {
+                for _ in 0..<min(missing, limit - made) {
                     do {
                         _ = try await Self.reserveNewAddress(in: pool, parameters: pool.defaults, packageOverride: nil, leaseID: nil, now: now, in: sql)
+                        made += 1
                     } catch let error as BrokerError where [.poolExhausted, .bandwidthPackageFull].contains(error.code) {
+                        // Full: the refusal left the counters as they were; try again next period.
                         break
                     }
                 }
-                if reserved.count >= limit { break }
+                if made >= limit { break pools }
             }
             let rows = try await sql.query(
                 "SELECT * FROM addresses WHERE state = 'allocating' AND lease_id IS NULL AND (claim_until IS NULL OR claim_until < \(now.milliseconds)) ORDER BY created_at LIMIT \(limit)\(raw: sql.dialect.skipLocked)"

@@ -83,15 +83,17 @@ enum JSONColumn {
 }
 
 extension SQLExecutor {
-    /// Appends an entry to the audit log in the current transaction.
+    /// Appends an entry to the audit log in the current transaction, filed under the cluster's
+    /// id as well as its name: a cluster re-created under the same name does not see these.
     func recordEvent(
         actor: String, action: String, subjectType: String, subjectID: String, cluster: String?, message: String,
         at: Timestamp = .now
     ) async throws {
         try await query(
             """
-            INSERT INTO events (at, actor, action, subject_type, subject_id, cluster, message)
-            VALUES (\(at.milliseconds), \(actor), \(action), \(subjectType), \(subjectID), \(cluster), \(message))
+            INSERT INTO events (at, actor, action, subject_type, subject_id, cluster, cluster_id, message)
+            VALUES (\(at.milliseconds), \(actor), \(action), \(subjectType), \(subjectID), \(cluster),
+                    (SELECT id FROM clusters WHERE name = \(cluster)), \(message))
             """
         )
     }

@@ -208,6 +208,37 @@ public enum Migrations {
             )
             """,
         ]),
+        Migration(version: 3, name: "cluster identity and location", statements: [
+            // An id a re-created cluster of the same name does not inherit: idempotency keys
+            // and audit events belong to it. Existing clusters get one from their creation.
+            "ALTER TABLE clusters ADD COLUMN id TEXT",
+            "UPDATE clusters SET id = 'c-' || name || '-' || CAST(created_at AS TEXT)",
+            "CREATE UNIQUE INDEX clusters_id ON clusters (id)",
+            // Where the cluster's pods are: its account and region (filled from the broker's
+            // default account at start for clusters made before), and the VPCs its ENIs are in.
+            "ALTER TABLE clusters ADD COLUMN provider TEXT",
+            "ALTER TABLE clusters ADD COLUMN region TEXT",
+            "ALTER TABLE clusters ADD COLUMN vpc_ids TEXT NOT NULL DEFAULT '[]'",
+            "ALTER TABLE clusters ADD COLUMN allow_rob BIGINT NOT NULL DEFAULT 0",
+            "ALTER TABLE events ADD COLUMN cluster_id TEXT",
+            "UPDATE events SET cluster_id = (SELECT c.id FROM clusters c WHERE c.name = events.cluster)",
+            "CREATE INDEX events_cluster ON events (cluster_id, id)",
+            // Minted tokens were once stored for replay: forget them (only hashes are kept).
+            "DELETE FROM idempotency_keys WHERE scope LIKE '%/tokens%'",
+            // The simulated cloud's ENIs belong to a VPC; those seen before are in its default one.
+            """
+            CREATE TABLE sim_enis_vpc (
+                account TEXT NOT NULL,
+                vpc_id TEXT NOT NULL,
+                private_ip_address TEXT NOT NULL,
+                network_interface_id TEXT NOT NULL UNIQUE,
+                PRIMARY KEY (account, vpc_id, private_ip_address)
+            )
+            """,
+            "INSERT INTO sim_enis_vpc (account, vpc_id, private_ip_address, network_interface_id) SELECT account, 'vpc-sim', private_ip_address, network_interface_id FROM sim_enis",
+            "DROP TABLE sim_enis",
+            "ALTER TABLE sim_enis_vpc RENAME TO sim_enis",
+        ]),
     ]
 
     /// Applies every migration not yet recorded, each in its own transaction. Safe to run from

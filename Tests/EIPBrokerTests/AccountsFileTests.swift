@@ -42,9 +42,10 @@ struct AccountsFileTests {
         )
         #expect(accounts.map(\.name) == ["sim", "aliyun-prod"])
         #expect(accounts[0].defaultRegion == "cn-hangzhou")
-        guard case .simulated(let latency, let settle) = accounts[0].kind else { Issue.record("not simulated"); return }
+        guard case .simulated(let latency, let settle, let vpcs) = accounts[0].kind else { Issue.record("not simulated"); return }
         #expect(latency == .milliseconds(5))
         #expect(settle == .seconds(1))
+        #expect(vpcs == [.default])
         guard case .alibaba(let alibaba) = accounts[1].kind else { Issue.record("not alibaba"); return }
         #expect(alibaba.account == "aliyun-prod")
         #expect(alibaba.defaultRegion == "cn-shanghai")

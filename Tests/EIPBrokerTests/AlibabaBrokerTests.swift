@@ -40,7 +40,7 @@ struct AlibabaBrokerTests {
         try await Self.withBroker(backend) { broker, fixture in
             let kit = LeaseTestKit(broker)
             let cloud = fixture.emulator.cloud
-            let token = try await kit.cluster("alpha", quota: 10)
+            let token = try await kit.cluster("alpha", quota: 10, ["vpcIds": ["vpc-sim"]])
             let package = try await broker.call(
                 .POST, "/v1/bandwidth-packages", token: broker.adminToken,
                 json: TestBroker.json(["id": "cbwp-emu1", "maxIps": 5, "provider": "aliyun", "region": Self.region])
@@ -105,7 +105,7 @@ struct AlibabaBrokerTests {
     func burstOfAllocationsUnderTheCloudsThrottleFailsNoLease() async throws {
         try await Self.withBroker(.sqlite, emulator: { $0.throttles["AllocateEipAddress"] = ThrottleLimit(perMinute: 120) }) { broker, fixture in
             let kit = LeaseTestKit(broker)
-            let token = try await kit.cluster("burst", quota: 100)
+            let token = try await kit.cluster("burst", quota: 100, ["vpcIds": ["vpc-sim"]])
             try await kit.pool(["name": "ali", "provider": "aliyun", "region": Self.region, "maxSize": 100, "warm": ["min": 0, "max": 0]])
             // The 100 allocations are recorded in moments (8 calls in flight, the test client's
             // connections); the burst the cloud sees is the reconciler's.

@@ -277,7 +277,7 @@ struct AlibabaClientTests {
             #expect(try await provider.describe(allocationID: eip.allocationID, region: Self.region)?.tags == tags)
             #expect(try await provider.describeTagged(key: "eip-broker/owner", value: "broker-1", region: Self.region).map(\.allocationID) == [eip.allocationID])
 
-            let eni = try await provider.networkInterface(privateIPAddress: "10.2.0.9", region: Self.region)
+            let eni = try await provider.networkInterface(privateIPAddress: "10.2.0.9", networkInterfaceID: nil, region: Self.region, vpcIDs: ["vpc-sim"])
             try await provider.associate(allocationID: eip.allocationID, networkInterfaceID: eni, privateIPAddress: "10.2.0.9", region: Self.region, force: false)
             let inUse = try #require(try await provider.describe(allocationID: eip.allocationID, region: Self.region))
             #expect(inUse.status == .inUse && inUse.instanceID == eni && inUse.privateIPAddress == "10.2.0.9")
@@ -313,8 +313,8 @@ struct AlibabaClientTests {
         try await AlibabaEmulatorFixture.with { fixture in
             let provider = fixture.provider()
             let eip = try await provider.allocate(CloudAllocationRequest(region: Self.region, parameters: EIPParameters(), clientToken: "rob", tags: [:]))
-            let first = try await provider.networkInterface(privateIPAddress: "10.3.0.1", region: Self.region)
-            let second = try await provider.networkInterface(privateIPAddress: "10.3.0.2", region: Self.region)
+            let first = try await provider.networkInterface(privateIPAddress: "10.3.0.1", networkInterfaceID: nil, region: Self.region, vpcIDs: ["vpc-sim"])
+            let second = try await provider.networkInterface(privateIPAddress: "10.3.0.2", networkInterfaceID: nil, region: Self.region, vpcIDs: ["vpc-sim"])
             try await provider.associate(allocationID: eip.allocationID, networkInterfaceID: first, privateIPAddress: "10.3.0.1", region: Self.region, force: false)
 
             let refused = await #expect(throws: CloudError.self) {
@@ -358,7 +358,7 @@ struct AlibabaClientTests {
                 faults.dropResponseNext(action)
             }
             let eip = try await provider.allocate(CloudAllocationRequest(region: Self.region, parameters: EIPParameters(), clientToken: "lost", tags: ["a": "b"]))
-            let eni = try await provider.networkInterface(privateIPAddress: "10.6.0.1", region: Self.region)
+            let eni = try await provider.networkInterface(privateIPAddress: "10.6.0.1", networkInterfaceID: nil, region: Self.region, vpcIDs: ["vpc-sim"])
             try await provider.associate(allocationID: eip.allocationID, networkInterfaceID: eni, privateIPAddress: "10.6.0.1", region: Self.region, force: false)
             #expect(try await provider.describe(allocationID: eip.allocationID, region: Self.region)?.status == .inUse)
             try await provider.unassociate(allocationID: eip.allocationID, region: Self.region)
@@ -397,7 +397,7 @@ struct AlibabaClientTests {
             #expect(Set(eips.map(\.allocationID)).count == 3)
             #expect(fixture.emulator.stats.throttled(of: "AllocateEipAddress") >= 1)
 
-            let eni = try await provider.networkInterface(privateIPAddress: "10.4.0.1", region: Self.region)
+            let eni = try await provider.networkInterface(privateIPAddress: "10.4.0.1", networkInterfaceID: nil, region: Self.region, vpcIDs: ["vpc-sim"])
             try await provider.associate(allocationID: eips[0].allocationID, networkInterfaceID: eni, privateIPAddress: "10.4.0.1", region: Self.region, force: false)
             #expect(try await provider.describe(allocationID: eips[0].allocationID, region: Self.region)?.status == .inUse)
             #expect(fixture.emulator.stats.errors(withCode: "ServiceUnavailable") == 4)
@@ -494,7 +494,7 @@ struct AlibabaClientTests {
             #expect(inPackage?.kind == .rejected && inPackage?.code == "OperationFailed.EipInCbwp")
 
             let local = await Self.cloudError {
-                _ = try await provider.networkInterface(privateIPAddress: "not-an-ip", region: Self.region)
+                _ = try await provider.networkInterface(privateIPAddress: "not-an-ip", networkInterfaceID: nil, region: Self.region, vpcIDs: ["vpc-sim"])
             }
             #expect(local?.kind == .rejected)
             let region = await Self.cloudError { _ = try await provider.describe(allocationID: eip.allocationID, region: "cn-hangzhou/../x") }
@@ -531,7 +531,7 @@ struct AlibabaClientTests {
 
             fixture.emulator.faults.failNext("AllocateEipAddress")
             let eip = try await provider.allocate(CloudAllocationRequest(region: Self.region, parameters: EIPParameters(), clientToken: "logs", tags: ["a": "b"]))
-            let eni = try await provider.networkInterface(privateIPAddress: "10.5.0.1", region: Self.region)
+            let eni = try await provider.networkInterface(privateIPAddress: "10.5.0.1", networkInterfaceID: nil, region: Self.region, vpcIDs: ["vpc-sim"])
             try await provider.associate(allocationID: eip.allocationID, networkInterfaceID: eni, privateIPAddress: "10.5.0.1", region: Self.region, force: false)
             try await provider.unassociate(allocationID: eip.allocationID, region: Self.region)
             try await provider.release(allocationID: eip.allocationID, region: Self.region)

@@ -101,7 +101,7 @@ struct AlibabaCredentialsTests {
             #expect(fixture.emulator.stats.snapshot.metadataTokens >= 1)
             // The STS credentials sign VPC calls (V3 with x-acs-security-token) and ECS calls.
             _ = try await provider.describeTagged(key: "k", value: "v", region: Self.region)
-            _ = try await provider.networkInterface(privateIPAddress: "10.9.0.1", region: Self.region)
+            _ = try await provider.networkInterface(privateIPAddress: "10.9.0.1", networkInterfaceID: nil, region: Self.region, vpcIDs: ["vpc-sim"])
             // A named role skips the discovery request and works the same.
             let named = fixture.provider(credentials: .ecsRAMRole(roleName: fixture.emulator.configuration.roleName, metadataEndpoint: fixture.url))
             #expect(try await named.credentials.credentials().accessKeyID.hasPrefix("STS."))

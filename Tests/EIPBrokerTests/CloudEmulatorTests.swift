@@ -342,7 +342,7 @@ struct CloudEmulatorTests {
     @Test func associateReturnsWhileAssociating() async throws {
         try await Self.withEmulator(configure: { $0.settleDelay = .seconds(3600) }) { running, caller, _ in
             let (id, _) = try await Self.allocate(caller)
-            let eni = running.emulator.cloud.stableNetworkInterfaceID(privateIPAddress: "10.0.9.9")
+            let eni = try await running.emulator.cloud.networkInterface(privateIPAddress: "10.0.9.9", networkInterfaceID: nil, region: Self.region, vpcIDs: [])
             let parameters = ["RegionId": Self.region, "AllocationId": id, "InstanceId": eni, "InstanceType": "NetworkInterface", "PrivateIpAddress": "10.0.9.9"]
             #expect(try await caller.call("AssociateEipAddress", parameters).status == 200)
             #expect(try await Self.describeOne(caller, id)["Status"] as? String == "Associating")

@@ -294,9 +294,11 @@ struct LeaseTestKit: Sendable {
 
     // MARK: Operator
 
-    /// Registers a cluster and mints its agent's token. - Returns: the token.
-    func cluster(_ name: String, quota: Int) async throws -> String {
-        let created = try await broker.call(.POST, "/v1/clusters", token: adminToken, json: TestBroker.json(["name": name, "quota": quota]))
+    /// Registers a cluster (with `settings` such as `vpcIds`, `provider`, `allowRob`) and mints
+    /// its token. - Returns: the token.
+    func cluster(_ name: String, quota: Int, _ settings: [String: Any] = [:]) async throws -> String {
+        let body = settings.merging(["name": name, "quota": quota]) { _, new in new }
+        let created = try await broker.call(.POST, "/v1/clusters", token: adminToken, json: TestBroker.json(body))
         try #require(created.status == 201, "\(created.text)")
         let minted = try await broker.call(.POST, "/v1/clusters/\(name)/tokens", token: adminToken)
         try #require(minted.status == 201, "\(minted.text)")

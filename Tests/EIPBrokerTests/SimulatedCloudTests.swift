@@ -79,7 +79,7 @@ struct SimulatedCloudTests {
                 _ = try await cloud.allocate(Self.request(parameters: EIPParameters(bandwidth: 0)))
             }
             await Self.expectCloudError(.rejected, code: "InvalidParameter") {
-                _ = try await cloud.networkInterface(privateIPAddress: "10.0.0.256", region: Self.region)
+                _ = try await cloud.networkInterface(privateIPAddress: "10.0.0.256", networkInterfaceID: nil, region: Self.region, vpcIDs: [])
             }
             let held = try await Self.count(db.database)
             #expect(held == 0)
@@ -135,11 +135,11 @@ struct SimulatedCloudTests {
             let cloud = SimulatedCloud(database: db.database)
             let replica = SimulatedCloud(database: replicaDatabase)
 
-            let eni = try await cloud.networkInterface(privateIPAddress: "10.0.3.7", region: Self.region)
+            let eni = try await cloud.networkInterface(privateIPAddress: "10.0.3.7", networkInterfaceID: nil, region: Self.region, vpcIDs: [])
             #expect(eni.hasPrefix("eni-"))
-            #expect(try await replica.networkInterface(privateIPAddress: "10.0.3.7", region: Self.region) == eni)
-            #expect(try await SimulatedCloud(database: db.database).networkInterface(privateIPAddress: "10.0.3.7", region: Self.region) == eni)
-            #expect(try await cloud.networkInterface(privateIPAddress: "10.0.3.8", region: Self.region) != eni)
+            #expect(try await replica.networkInterface(privateIPAddress: "10.0.3.7", networkInterfaceID: nil, region: Self.region, vpcIDs: []) == eni)
+            #expect(try await SimulatedCloud(database: db.database).networkInterface(privateIPAddress: "10.0.3.7", networkInterfaceID: nil, region: Self.region, vpcIDs: []) == eni)
+            #expect(try await cloud.networkInterface(privateIPAddress: "10.0.3.8", networkInterfaceID: nil, region: Self.region, vpcIDs: []) != eni)
 
             let eip = try await cloud.allocate(Self.request())
             try await cloud.associate(allocationID: eip.allocationID, networkInterfaceID: eni, privateIPAddress: "10.0.3.7", region: Self.region, force: false)
@@ -165,8 +165,8 @@ struct SimulatedCloudTests {
     func associateRefusesAnEIPInUseElsewhereUnlessForced(_ backend: Backend) async throws {
         try await TestDatabase.with(backend) { db in
             let cloud = SimulatedCloud(database: db.database)
-            let eniA = try await cloud.networkInterface(privateIPAddress: "10.0.0.1", region: Self.region)
-            let eniB = try await cloud.networkInterface(privateIPAddress: "10.0.0.2", region: Self.region)
+            let eniA = try await cloud.networkInterface(privateIPAddress: "10.0.0.1", networkInterfaceID: nil, region: Self.region, vpcIDs: [])
+            let eniB = try await cloud.networkInterface(privateIPAddress: "10.0.0.2", networkInterfaceID: nil, region: Self.region, vpcIDs: [])
             let eip = try await cloud.allocate(Self.request())
             try await cloud.associate(allocationID: eip.allocationID, networkInterfaceID: eniA, privateIPAddress: "10.0.0.1", region: Self.region, force: false)
 
@@ -185,7 +185,7 @@ struct SimulatedCloudTests {
     func unassociates(_ backend: Backend) async throws {
         try await TestDatabase.with(backend) { db in
             let cloud = SimulatedCloud(database: db.database)
-            let eni = try await cloud.networkInterface(privateIPAddress: "172.16.0.9", region: Self.region)
+            let eni = try await cloud.networkInterface(privateIPAddress: "172.16.0.9", networkInterfaceID: nil, region: Self.region, vpcIDs: [])
             let eip = try await cloud.allocate(Self.request())
             try await cloud.unassociate(allocationID: eip.allocationID, region: Self.region)
 

@@ -11,7 +11,7 @@ import Testing
 /// waiting for each other's write lock do not starve one another of threads.
 @Suite("StoreInvariants")
 struct StoreInvariantTests {
-    static let location = CloudLocation(provider: "sim", region: "cn-hangzhou")
+    static let location = ClusterLocation(provider: "sim", region: "cn-hangzhou")
     static let admin = Principal.admin
 
     // MARK: Fixtures
@@ -37,6 +37,12 @@ struct StoreInvariantTests {
         )
     }
 
+    /// Every counter matches the rows it counts (``BrokerStore/counterDrift()``).
+    static func expectBooksBalance(_ store: BrokerStore, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        let drift = try await store.counterDrift()
+        #expect(drift.isEmpty, "counters drifted: \(drift)", sourceLocation: sourceLocation)
+    }
+
     /// What one allocate call came back with.
     struct Outcome: Sendable {
         var leaseID: String?
@@ -51,7 +57,7 @@ struct StoreInvariantTests {
                 let store = stores[index % stores.count]
                 group.addTask {
                     do {
-                        let (lease, created) = try await store.allocate(request, staticLocation: location, actor: .cluster(request.cluster))
+                        let (lease, created) = try await store.allocate(request, actor: .cluster(request.cluster))
                         return Outcome(leaseID: lease.id, created: created, code: nil)
                     } catch let error as BrokerError {
                         return Outcome(leaseID: nil, created: false, code: error.code)
@@ -119,7 +125,7 @@ struct StoreInvariantTests {
             let after = try await db.database.query(list).map { "\($0.int("version") ?? -1) \($0.string("name") ?? "") \($0.int64("applied_at") ?? -1)" }
             #expect(after == before)
             // The schema works after the re-runs.
-            _ = try await store.createCluster(name: "prod", quota: 1, actor: Self.admin)
+            _ = try await store.createCluster(name: "prod", quota: 1, location: Self.location, actor: Self.admin)
             #expect(try await Self.count(db.database, "SELECT COUNT(*) AS n FROM clusters") == 1)
         }
     }
@@ -131,7 +137,7 @@ struct StoreInvariantTests {
         try await TestDatabase.with(backend) { db in
             let store = BrokerStore(database: db.database)
             let replica = BrokerStore(database: try await db.openReplica())
-            _ = try await store.createCluster(name: "prod", quota: 7, actor: Self.admin)
+            _ = try await store.createCluster(name: "prod", quota: 7, location: Self.location, actor: Self.admin)
             _ = try await store.createPool(name: "web", settings: Self.poolSettings(maxSize: 500), actor: Self.admin)
 
             let requests = try (0..<100).map { try Self.poolRequest("pod-\($0)") }
@@ -147,6 +153,7 @@ struct StoreInvariantTests {
             #expect(try await Self.count(db.database, "SELECT COUNT(*) AS n FROM leases WHERE active = 1") == 7)
             #expect(try await store.pool(named: "web")?.size == 7)
             #expect(try await Self.count(db.database, "SELECT COUNT(*) AS n FROM addresses WHERE pool = 'web'") == 7)
+            try await Self.expectBooksBalance(store)
         }
     }
 
@@ -155,7 +162,7 @@ struct StoreInvariantTests {
         try await TestDatabase.with(backend) { db in
             let store = BrokerStore(database: db.database)
             let replica = BrokerStore(database: try await db.openReplica())
-            _ = try await store.createCluster(name: "prod", quota: 1000, actor: Self.admin)
+            _ = try await store.createCluster(name: "prod", quota: 1000, location: Self.location, actor: Self.admin)
             _ = try await store.createPool(name: "web", settings: Self.poolSettings(maxSize: 9), actor: Self.admin)
 
             let requests = try (0..<100).map { try Self.poolRequest("pod-\($0)") }
@@ -168,6 +175,7 @@ struct StoreInvariantTests {
             // Refused calls gave their quota back.
             #expect(try await store.cluster(named: "prod")?.activeLeases == 9)
             #expect(try await Self.count(db.database, "SELECT COUNT(*) AS n FROM leases") == 9)
+            try await Self.expectBooksBalance(store)
         }
     }
 
@@ -176,7 +184,7 @@ struct StoreInvariantTests {
         try await TestDatabase.with(backend) { db in
             let store = BrokerStore(database: db.database)
             let replica = BrokerStore(database: try await db.openReplica())
-            _ = try await store.createCluster(name: "prod", quota: 1000, actor: Self.admin)
+            _ = try await store.createCluster(name: "prod", quota: 1000, location: Self.location, actor: Self.admin)
             for (id, maxIPs) in [("cbwp-small", 3), ("cbwp-large", 4)] {
                 _ = try await store.createBandwidthPackage(
                     BandwidthPackage(id: id, provider: "sim", region: Self.location.region, maxIPs: maxIPs, createdAt: .now), actor: Self.admin
@@ -196,6 +204,7 @@ struct StoreInvariantTests {
             // The refused calls' pool slots and quota were given back.
             #expect(try await store.pool(named: "web")?.size == 7)
             #expect(try await store.cluster(named: "prod")?.activeLeases == 7)
+            try await Self.expectBooksBalance(store)
         }
     }
 
@@ -206,7 +215,7 @@ struct StoreInvariantTests {
         try await TestDatabase.with(backend) { db in
             let store = BrokerStore(database: db.database)
             let replica = BrokerStore(database: try await db.openReplica())
-            _ = try await store.createCluster(name: "prod", quota: 50, actor: Self.admin)
+            _ = try await store.createCluster(name: "prod", quota: 50, location: Self.location, actor: Self.admin)
             _ = try await store.createPool(name: "web", settings: Self.poolSettings(maxSize: 50), actor: Self.admin)
 
             let request = try Self.poolRequest("web-0")
@@ -220,6 +229,7 @@ struct StoreInvariantTests {
             #expect(try await Self.count(db.database, "SELECT COUNT(*) AS n FROM addresses") == 1)
             #expect(try await store.cluster(named: "prod")?.activeLeases == 1)
             #expect(try await store.pool(named: "web")?.size == 1)
+            try await Self.expectBooksBalance(store)
         }
     }
 
@@ -227,9 +237,9 @@ struct StoreInvariantTests {
     func theDatabaseRefusesASecondActiveLeaseForAPod(_ backend: Backend) async throws {
         try await TestDatabase.with(backend) { db in
             let store = BrokerStore(database: db.database)
-            _ = try await store.createCluster(name: "prod", quota: 10, actor: Self.admin)
+            _ = try await store.createCluster(name: "prod", quota: 10, location: Self.location, actor: Self.admin)
             _ = try await store.createPool(name: "web", settings: Self.poolSettings(maxSize: 10), actor: Self.admin)
-            let (lease, _) = try await store.allocate(try Self.poolRequest("web-0"), staticLocation: Self.location, actor: Self.admin)
+            let (lease, _) = try await store.allocate(try Self.poolRequest("web-0"), actor: Self.admin)
             #expect(lease.phase == .pending)
 
             let index = backend == .postgres ? "leases_one_active_per_pod" : "leases.cluster, leases.namespace, leases.pod"
@@ -251,9 +261,9 @@ struct StoreInvariantTests {
     func theDatabaseRefusesASecondAddressForALeaseAndASecondLeaseForAnAddress(_ backend: Backend) async throws {
         try await TestDatabase.with(backend) { db in
             let store = BrokerStore(database: db.database)
-            _ = try await store.createCluster(name: "prod", quota: 10, actor: Self.admin)
+            _ = try await store.createCluster(name: "prod", quota: 10, location: Self.location, actor: Self.admin)
             _ = try await store.createPool(name: "web", settings: Self.poolSettings(maxSize: 10), actor: Self.admin)
-            let (lease, _) = try await store.allocate(try Self.poolRequest("web-0"), staticLocation: Self.location, actor: Self.admin)
+            let (lease, _) = try await store.allocate(try Self.poolRequest("web-0"), actor: Self.admin)
             #expect(try await Self.count(db.database, "SELECT COUNT(*) AS n FROM addresses WHERE lease_id = \(lease.id)") == 1)
 
             await Self.expectRefusal(.unique, naming: backend == .postgres ? "addresses_one_per_lease" : "addresses.lease_id") {
@@ -266,7 +276,7 @@ struct StoreInvariantTests {
             }
 
             // The lease side: one active lease per allocation id.
-            let (held, _) = try await store.allocate(try Self.staticRequest("db-0", eip: "eip-static1"), staticLocation: Self.location, actor: Self.admin)
+            let (held, _) = try await store.allocate(try Self.staticRequest("db-0", eip: "eip-static1"), actor: Self.admin)
             #expect(held.allocationID == "eip-static1")
             await Self.expectRefusal(.unique, naming: backend == .postgres ? "leases_one_active_per_address" : "leases.allocation_id") {
                 try await db.database.query(Self.rawLease(id: "l-raw-1", pod: "db-1", allocationID: "eip-static1"))
@@ -316,20 +326,30 @@ struct StoreInvariantTests {
         try await TestDatabase.with(backend) { db in
             let store = BrokerStore(database: db.database)
             let replica = BrokerStore(database: try await db.openReplica())
-            _ = try await store.createCluster(name: "prod", quota: 20, actor: Self.admin)
-            _ = try await store.createCluster(name: "dev", quota: 20, actor: Self.admin)
+            _ = try await store.createCluster(name: "prod", quota: 20, location: Self.location, actor: Self.admin)
+            _ = try await store.createCluster(name: "dev", quota: 20, location: Self.location, actor: Self.admin)
 
-            let (holder, created) = try await store.allocate(try Self.staticRequest("db-0", eip: "eip-static1"), staticLocation: Self.location, actor: Self.admin)
+            let (holder, created) = try await store.allocate(try Self.staticRequest("db-0", eip: "eip-static1"), actor: Self.admin)
             #expect(created)
             #expect(holder.allocationType == .static && holder.allocationID == "eip-static1")
 
             for (pod, cluster) in [("db-1", "prod"), ("db-0", "dev")] {
                 let error = await #expect(throws: BrokerError.self) {
-                    _ = try await replica.allocate(try Self.staticRequest(pod, eip: "eip-static1", cluster: cluster), staticLocation: Self.location, actor: Self.admin)
+                    _ = try await replica.allocate(try Self.staticRequest(pod, eip: "eip-static1", cluster: cluster), actor: Self.admin)
                 }
                 #expect(error?.code == .addressInUse)
                 #expect(error?.message == "eipInstanceId: EIP eip-static1 is held by pod default/db-0 of cluster prod")
             }
+            // Another tenant learns that it is taken, not by whom; the holder's own cluster may know.
+            let foreign = await #expect(throws: BrokerError.self) {
+                _ = try await replica.allocate(try Self.staticRequest("db-0", eip: "eip-static1", cluster: "dev"), actor: .cluster("dev"))
+            }
+            #expect(foreign?.code == .addressInUse)
+            #expect(foreign?.message == "eipInstanceId: EIP eip-static1 is held by another lease")
+            let own = await #expect(throws: BrokerError.self) {
+                _ = try await replica.allocate(try Self.staticRequest("db-1", eip: "eip-static1"), actor: .cluster("prod"))
+            }
+            #expect(own?.message == "eipInstanceId: EIP eip-static1 is held by pod default/db-0 of cluster prod")
 
             // Many pods racing for one free static EIP: exactly one gets it.
             let requests = try (0..<10).map { try Self.staticRequest("race-\($0)", eip: "eip-static2") }
@@ -350,9 +370,98 @@ struct StoreInvariantTests {
                 return
             }
             #expect(try await store.lease(id: holder.id)?.phase == .released)
-            let (next, nextCreated) = try await replica.allocate(try Self.staticRequest("db-1", eip: "eip-static1"), staticLocation: Self.location, actor: Self.admin)
+            let (next, nextCreated) = try await replica.allocate(try Self.staticRequest("db-1", eip: "eip-static1"), actor: Self.admin)
             #expect(nextCreated && next.id != holder.id && next.allocationID == "eip-static1")
             #expect(try await Self.count(db.database, "SELECT COUNT(*) AS n FROM addresses WHERE allocation_id = 'eip-static1'") == 1)
+            try await Self.expectBooksBalance(store)
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func staticEIPsAndRobbingStayWithinTheClustersTenancy(_ backend: Backend) async throws {
+        try await TestDatabase.with(backend) { db in
+            let store = BrokerStore(database: db.database)
+            _ = try await store.createCluster(name: "prod", quota: 20, location: Self.location, actor: Self.admin)
+            _ = try await store.createCluster(name: "robber", quota: 20, location: Self.location, allowRob: true, actor: Self.admin)
+            let shanghai = ClusterLocation(provider: "sim", region: "cn-shanghai")
+            _ = try await store.createCluster(name: "west", quota: 20, location: shanghai, actor: Self.admin)
+            _ = try await store.createPool(name: "web", settings: Self.poolSettings(maxSize: 5), actor: Self.admin)
+
+            // allowRob only for a cluster registered with it (or an admin).
+            let robbing = { (cluster: String, eip: String) throws -> AllocationRequest in
+                try AllocationRequest.validated(
+                    cluster: cluster, namespace: "default", pod: "db-0", podUID: "uid-db-0", pool: nil, eipInstanceID: eip,
+                    releaseStrategy: nil, overrides: EIPParameters(), bandwidthPackageID: nil, allowRob: true
+                )
+            }
+            let refused = await #expect(throws: BrokerError.self) { _ = try await store.allocate(try robbing("prod", "eip-rob1"), actor: .cluster("prod")) }
+            #expect(refused?.code == .permissionDenied)
+            #expect(refused?.fieldViolations.map(\.field) == ["allowRob"])
+            #expect(try await store.cluster(named: "prod")?.activeLeases == 0)
+            #expect(try await store.allocate(try robbing("robber", "eip-rob1"), actor: .cluster("robber")).lease.allowRob)
+            #expect(try await store.allocate(try robbing("prod", "eip-rob2"), actor: Self.admin).lease.allowRob)
+
+            // A static EIP is recorded in the cluster's own account and region.
+            _ = try await store.allocate(try Self.staticRequest("db-9", eip: "eip-hz1"), actor: .cluster("prod"))
+            #expect(try await Self.count(db.database, "SELECT COUNT(*) AS n FROM addresses WHERE allocation_id = 'eip-hz1' AND region = 'cn-hangzhou'") == 1)
+            let westStatic = try await store.allocate(try Self.staticRequest("db-9", eip: "eip-sh1", cluster: "west"), actor: .cluster("west"))
+            #expect(westStatic.created)
+            #expect(try await Self.count(db.database, "SELECT COUNT(*) AS n FROM addresses WHERE allocation_id = 'eip-sh1' AND region = 'cn-shanghai'") == 1)
+            // A pool of another region is refused to a cluster placed elsewhere.
+            let elsewhere = await #expect(throws: BrokerError.self) {
+                _ = try await store.allocate(try Self.poolRequest("web-0", cluster: "west"), actor: .cluster("west"))
+            }
+            #expect(elsewhere?.code == .invalidArgument)
+            #expect(elsewhere?.fieldViolations.map(\.field) == ["pool"])
+            #expect(try await store.cluster(named: "west")?.activeLeases == 1)
+            try await Self.expectBooksBalance(store)
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func aFullBandwidthPackageNeverGrowsThePoolPastWhatItHolds(_ backend: Backend) async throws {
+        try await TestDatabase.with(backend) { db in
+            let store = BrokerStore(database: db.database)
+            _ = try await store.createCluster(name: "prod", quota: 10, location: Self.location, actor: Self.admin)
+            for id in ["cbwp-one", "cbwp-other"] {
+                _ = try await store.createBandwidthPackage(
+                    BandwidthPackage(id: id, provider: "sim", region: Self.location.region, maxIPs: 1, createdAt: .now), actor: Self.admin
+                )
+            }
+            var settings = Self.poolSettings(maxSize: 20, packages: ["cbwp-one"])
+            settings.warm = WarmRange(min: 3, max: 5)
+            _ = try await store.createPool(name: "web", settings: settings, actor: Self.admin)
+            _ = try await store.createPool(name: "other", settings: Self.poolSettings(maxSize: 5, packages: ["cbwp-other"]), actor: Self.admin)
+
+            // Several pool-keeper periods: the package holds one address, so the pool reserves one.
+            var reserved: [AddressRecord] = []
+            for _ in 0..<5 {
+                reserved += try await store.reserveWarmAddresses(limit: 10)
+                #expect(try await store.pool(named: "web")?.size == 1)
+                try await Self.expectBooksBalance(store)
+            }
+            #expect(reserved.count == 1)
+            try await store.recordWarmAllocated(addressID: reserved[0].id, allocationID: "eip-warm1", ipAddress: "198.18.0.1", actor: "keeper")
+            for _ in 0..<3 { _ = try await store.reserveWarmAddresses(limit: 10) }
+            #expect(try await store.pool(named: "web")?.size == 1)
+
+            // Allocation works up to the real capacity, then says the package is full.
+            let (first, _) = try await store.allocate(try Self.poolRequest("web-0"), actor: .cluster("prod"))
+            #expect(first.ipAddress == "198.18.0.1")
+            let full = await #expect(throws: BrokerError.self) { _ = try await store.allocate(try Self.poolRequest("web-1"), actor: .cluster("prod")) }
+            #expect(full?.code == .bandwidthPackageFull)
+            // A cluster may not name another pool's package; an admin may name one of the account's.
+            let foreign = try AllocationRequest.validated(
+                cluster: "prod", namespace: "default", pod: "web-2", podUID: "uid-web-2", pool: "web", eipInstanceID: nil,
+                releaseStrategy: nil, overrides: EIPParameters(), bandwidthPackageID: "cbwp-other", allowRob: false
+            )
+            let refused = await #expect(throws: BrokerError.self) { _ = try await store.allocate(foreign, actor: .cluster("prod")) }
+            #expect(refused?.code == .invalidArgument)
+            #expect(refused?.fieldViolations.map(\.field) == ["bandwidthPackageId"])
+            #expect(try await store.bandwidthPackage(id: "cbwp-other")?.members == 0)
+            #expect(try await store.pool(named: "web")?.size == 1)
+            #expect(try await store.cluster(named: "prod")?.activeLeases == 1)
+            try await Self.expectBooksBalance(store)
         }
     }
 
@@ -363,11 +472,11 @@ struct StoreInvariantTests {
         try await TestDatabase.with(backend) { db in
             let store = BrokerStore(database: db.database)
             let replica = BrokerStore(database: try await db.openReplica())
-            _ = try await store.createCluster(name: "prod", quota: 100, actor: Self.admin)
+            _ = try await store.createCluster(name: "prod", quota: 100, location: Self.location, actor: Self.admin)
             _ = try await store.createPool(name: "web", settings: Self.poolSettings(maxSize: 100), actor: Self.admin)
             var leaseIDs: Set<String> = []
             for index in 0..<30 {
-                leaseIDs.insert(try await store.allocate(try Self.poolRequest("pod-\(index)"), staticLocation: Self.location, actor: Self.admin).lease.id)
+                leaseIDs.insert(try await store.allocate(try Self.poolRequest("pod-\(index)"), actor: Self.admin).lease.id)
             }
 
             let until = Timestamp.now.adding(milliseconds: 60_000)
@@ -507,24 +616,24 @@ struct StoreInvariantTests {
         try await TestDatabase.with(backend) { db in
             let store = BrokerStore(database: db.database)
             let replica = BrokerStore(database: try await db.openReplica())
-            _ = try await store.createCluster(name: "prod", quota: 10, actor: Self.admin)
-            _ = try await store.createCluster(name: "dev", quota: 10, actor: Self.admin)
+            _ = try await store.createCluster(name: "prod", quota: 10, location: Self.location, actor: Self.admin)
+            let dev = try await store.createCluster(name: "dev", quota: 10, location: Self.location, actor: Self.admin)
             _ = try await store.createPool(name: "web", settings: Self.poolSettings(maxSize: 10), actor: Self.admin)
             var leases: [Lease] = []
             for index in 0..<4 {
-                leases.append(try await replica.allocate(try Self.poolRequest("pod-\(index)"), staticLocation: Self.location, actor: .cluster("prod")).lease)
+                leases.append(try await replica.allocate(try Self.poolRequest("pod-\(index)"), actor: .cluster("prod")).lease)
             }
-            _ = try await store.allocate(try Self.poolRequest("pod-0", cluster: "dev"), staticLocation: Self.location, actor: .cluster("dev"))
+            _ = try await store.allocate(try Self.poolRequest("pod-0", cluster: "dev"), actor: .cluster("dev"))
             _ = try await replica.release(leaseID: leases[1].id, force: false, scope: "prod", actor: .cluster("prod"))
             // Reading and refused calls record nothing.
             _ = try await store.lease(id: leases[0].id)
-            _ = try? await store.allocate(try Self.poolRequest("pod-x", pool: "nope"), staticLocation: Self.location, actor: .cluster("prod"))
+            _ = try? await store.allocate(try Self.poolRequest("pod-x", pool: "nope"), actor: .cluster("prod"))
 
             var all: [AuditEvent] = []
             var token: String?
             var pages = 0
             repeat {
-                let page = try await (pages.isMultiple(of: 2) ? store : replica).events(subjectID: nil, cluster: nil, pageSize: 3, pageToken: token)
+                let page = try await (pages.isMultiple(of: 2) ? store : replica).events(subjectID: nil, clusterID: nil, pageSize: 3, pageToken: token)
                 #expect(page.items.count <= 3)
                 all += page.items
                 token = page.nextPageToken
@@ -540,20 +649,20 @@ struct StoreInvariantTests {
             #expect(all[3].subjectType == "lease" && all[3].subjectID == leases[0].id && all[3].cluster == "prod")
             #expect(all[3].message == "pod default/pod-0 from pool web, address pending")
 
-            let ofLease = try await store.events(subjectID: leases[1].id, cluster: nil, pageSize: 10, pageToken: nil)
+            let ofLease = try await store.events(subjectID: leases[1].id, clusterID: nil, pageSize: 10, pageToken: nil)
             #expect(ofLease.items.map(\.action) == ["lease.allocate", "lease.release"])
             #expect(ofLease.nextPageToken == nil)
-            let ofDev = try await store.events(subjectID: nil, cluster: "dev", pageSize: 10, pageToken: nil)
+            let ofDev = try await store.events(subjectID: nil, clusterID: dev.id, pageSize: 10, pageToken: nil)
             #expect(ofDev.items.map(\.action) == ["cluster.create", "lease.allocate"])
             // A cursor keeps its place as the log grows.
-            let firstPage = try await store.events(subjectID: nil, cluster: nil, pageSize: 8, pageToken: nil)
+            let firstPage = try await store.events(subjectID: nil, clusterID: nil, pageSize: 8, pageToken: nil)
             _ = try await store.release(leaseID: leases[2].id, force: true, scope: nil, actor: Self.admin)
-            let rest = try await store.events(subjectID: nil, cluster: nil, pageSize: 8, pageToken: firstPage.nextPageToken)
+            let rest = try await store.events(subjectID: nil, clusterID: nil, pageSize: 8, pageToken: firstPage.nextPageToken)
             #expect(rest.items.map(\.action) == ["lease.release", "lease.release"])
             #expect(rest.items.last?.subjectID == leases[2].id)
 
             let error = await #expect(throws: BrokerError.self) {
-                _ = try await store.events(subjectID: nil, cluster: nil, pageSize: 3, pageToken: "not a token!")
+                _ = try await store.events(subjectID: nil, clusterID: nil, pageSize: 3, pageToken: "not a token!")
             }
             #expect(error?.code == .invalidArgument)
         }

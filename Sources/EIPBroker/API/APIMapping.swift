@@ -36,7 +36,11 @@ extension Components.Schemas.Pool {
 
 extension Components.Schemas.Cluster {
     init(_ cluster: Cluster) {
-        self.init(name: cluster.name, quota: cluster.quota, activeLeases: cluster.activeLeases, lastHeartbeat: cluster.lastHeartbeat?.date, createdAt: cluster.createdAt.date)
+        self.init(
+            id: cluster.id, name: cluster.name, provider: cluster.location.provider, region: cluster.location.region,
+            vpcIds: cluster.location.vpcIDs, allowRob: cluster.allowRob, quota: cluster.quota, activeLeases: cluster.activeLeases,
+            lastHeartbeat: cluster.lastHeartbeat?.date, createdAt: cluster.createdAt.date
+        )
     }
 }
 

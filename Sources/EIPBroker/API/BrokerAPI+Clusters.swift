@@ -28,18 +28,42 @@ extension BrokerAPI {
         if !(0...1_000_000).contains(body.quota) {
             violations.append(.init(field: "quota", rule: "must be between 0 and 1000000 (got \(body.quota))"))
         }
+        let provider = body.provider ?? accounts.defaultAccount
+        if !accounts.contains(provider) {
+            violations.append(.init(field: "provider", rule: "must name a configured cloud account (\(accounts.names.joined(separator: ", ")))"))
+        }
+        let region = body.region ?? accounts.defaultRegion(of: provider)
+        if !Validation.isDNSLabel(region) {
+            violations.append(.init(field: "region", rule: "must be a region id such as cn-hangzhou (got '\(region.prefix(80))')"))
+        }
+        let vpcIDs = body.vpcIds ?? []
+        violations += Self.vpcViolations(vpcIDs)
+        if vpcIDs.isEmpty, accounts.contains(provider), !accounts.isSimulated(provider) {
+            violations.append(.init(field: "vpcIds", rule: "must list the VPCs of the cluster's ENIs: account '\(provider)' is a real cloud"))
+        }
         guard violations.isEmpty else { throw BrokerError.invalid(violations) }
-        let cluster = try await store.createCluster(name: body.name, quota: body.quota, actor: caller)
+        let cluster = try await store.createCluster(
+            name: body.name, quota: body.quota, location: ClusterLocation(provider: provider, region: region, vpcIDs: vpcIDs),
+            allowRob: body.allowRob ?? false, actor: caller
+        )
         return .created(.init(body: .json(.init(cluster))))
     }
 
     func updateCluster(_ input: Operations.UpdateCluster.Input) async throws -> Operations.UpdateCluster.Output {
         let caller = try RequestScope.admin()
         guard case .json(let body) = input.body else { throw BrokerError.invalid("body", "must be JSON") }
+        var violations: [BrokerError.FieldViolation] = []
         if let quota = body.quota, !(0...1_000_000).contains(quota) {
-            throw BrokerError.invalid("quota", "must be between 0 and 1000000 (got \(quota))")
+            violations.append(.init(field: "quota", rule: "must be between 0 and 1000000 (got \(quota))"))
         }
-        let cluster = try await store.updateCluster(name: input.path.name, quota: body.quota, actor: caller)
+        if let vpcIDs = body.vpcIds {
+            violations += Self.vpcViolations(vpcIDs)
+            if vpcIDs.isEmpty, let existing = try await store.cluster(named: input.path.name), !accounts.isSimulated(existing.location.provider) {
+                violations.append(.init(field: "vpcIds", rule: "must list at least one VPC: account '\(existing.location.provider)' is a real cloud"))
+            }
+        }
+        guard violations.isEmpty else { throw BrokerError.invalid(violations) }
+        let cluster = try await store.updateCluster(name: input.path.name, quota: body.quota, vpcIDs: body.vpcIds, allowRob: body.allowRob, actor: caller)
         return .ok(.init(body: .json(.init(cluster))))
     }
 
@@ -56,10 +80,21 @@ extension BrokerAPI {
         return .created(.init(body: .json(.init(cluster: input.path.name, token: token, createdAt: Timestamp.now.date))))
     }
 
+    /// The rules of a `vpcIds` list: at most 16 distinct `vpc-` ids.
+    static func vpcViolations(_ vpcIDs: [String]) -> [BrokerError.FieldViolation] {
+        var violations: [BrokerError.FieldViolation] = []
+        if vpcIDs.count > 16 { violations.append(.init(field: "vpcIds", rule: "must list at most 16 VPCs (got \(vpcIDs.count))")) }
+        if Set(vpcIDs).count != vpcIDs.count { violations.append(.init(field: "vpcIds", rule: "must not list a VPC twice")) }
+        for (index, id) in vpcIDs.prefix(16).enumerated() where !Validation.isCloudID(id, prefix: "vpc-") {
+            violations.append(.init(field: "vpcIds[\(index)]", rule: "must look like vpc-xxxx (got '\(id.prefix(80))')"))
+        }
+        return violations
+    }
+
     func listEvents(_ input: Operations.ListEvents.Input) async throws -> Operations.ListEvents.Output {
         let caller = try RequestScope.caller()
         let page = try await store.events(
-            subjectID: input.query.subjectId, cluster: caller.clusterScope, pageSize: try QueryRules.pageSize(input.query.pageSize), pageToken: input.query.pageToken
+            subjectID: input.query.subjectId, clusterID: caller.clusterScope == nil ? nil : RequestScope.clusterID, pageSize: try QueryRules.pageSize(input.query.pageSize), pageToken: input.query.pageToken
         )
         return .ok(.init(body: .json(.init(items: page.items.map(Components.Schemas.Event.init), nextPageToken: page.nextPageToken))))
     }

@@ -1,4 +1,5 @@
 import EIPAPI
+import EIPCloud
 import EIPCore
 import EIPStore
 
@@ -18,8 +19,7 @@ extension BrokerAPI {
             ),
             bandwidthPackageID: body.bandwidthPackageId, allowRob: body.allowRob ?? false
         )
-        let location = CloudLocation(provider: accounts.defaultAccount, region: accounts.defaultRegion(of: accounts.defaultAccount))
-        let (lease, created) = try await store.allocate(request, staticLocation: location, actor: caller)
+        let (lease, created) = try await store.allocate(request, actor: caller)
         signal.notify()
         let answer = Components.Schemas.Lease(try await waiter.waitUntilSettled(lease, seconds: wait))
         return created ? .created(.init(body: .json(answer))) : .ok(.init(body: .json(answer)))
@@ -56,8 +56,9 @@ extension BrokerAPI {
             violations.append(.init(field: "networkInterfaceId", rule: "must look like eni-xxxx (got '\(eni.prefix(80))')"))
         }
         guard violations.isEmpty else { throw BrokerError.invalid(violations) }
+        let eni = try await networkInterface(for: try await visibleLease(input.path.id), privateIPAddress: body.privateIpAddress, given: body.networkInterfaceId)
         let lease = try await store.associate(
-            leaseID: input.path.id, privateIPAddress: body.privateIpAddress, networkInterfaceID: body.networkInterfaceId,
+            leaseID: input.path.id, privateIPAddress: body.privateIpAddress, networkInterfaceID: eni,
             scope: caller.clusterScope, actor: caller
         )
         return .ok(.init(body: .json(.init(try await settled(lease, wait: wait)))))
@@ -121,6 +122,27 @@ extension BrokerAPI {
             throw BrokerError.notFound("lease", id)
         }
         return lease
+    }
+
+    /// The ENI an associate binds to, found (or the given one checked) only within the VPCs of
+    /// the lease's cluster, so a pod IP that another cluster's VPC also uses is never bound there.
+    /// - Throws: `InvalidArgument` naming `networkInterfaceId` or `privateIpAddress` when no ENI
+    ///   of the cluster's VPCs matches; cloud faults as they come (retryable, nothing changed).
+    func networkInterface(for lease: Lease, privateIPAddress: String, given: String?) async throws -> String {
+        guard let cluster = try await store.cluster(named: lease.cluster) else { throw BrokerError.notFound("lease", lease.id) }
+        let location = cluster.location
+        let cloud = try accounts.provider(location.provider)
+        do {
+            return try await cloud.networkInterface(privateIPAddress: privateIPAddress, networkInterfaceID: given, region: location.region, vpcIDs: location.vpcIDs)
+        } catch let error as CloudError where error.kind == .notFound {
+            let vpcs = location.vpcIDs.isEmpty ? "the cluster's VPC" : "the cluster's VPCs (\(location.vpcIDs.joined(separator: ", ")))"
+            if let given, error.code != "InvalidPrivateIpAddress.NotFound" {
+                throw BrokerError.invalid("networkInterfaceId", "must be an ENI in \(vpcs); \(given) is not")
+            }
+            throw BrokerError.invalid(
+                "privateIpAddress", given.map { "must be held by ENI \($0) (it is not)" } ?? "must be held by an ENI in \(vpcs); none holds \(privateIPAddress)"
+            )
+        }
     }
 
     /// Wakes the reconciler and waits up to `wait` seconds for the lease to settle.

@@ -18,10 +18,10 @@ struct AuthMiddleware<Context: RequestContext>: RouterMiddleware {
             throw BrokerError(.unauthenticated, "the Authorization header must be 'Bearer <token>'")
         }
         let hash = TokenHasher.hash(String(parts[1]))
-        guard let found = try await store.principal(forTokenHash: hash), TokenHasher.constantTimeEqual(found.hash, hash) else {
+        guard let found = try await store.owner(ofTokenHash: hash), TokenHasher.constantTimeEqual(found.hash, hash) else {
             throw BrokerError(.unauthenticated, "the bearer token is not valid")
         }
-        return try await RequestScope.$principal.withValue(found.principal) {
+        return try await RequestScope.$owner.withValue(found.owner) {
             try await next(request, context)
         }
     }

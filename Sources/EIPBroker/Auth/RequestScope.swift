@@ -1,9 +1,16 @@
 import EIPCore
+import EIPStore
 
 /// The caller of the request being handled, set by ``AuthMiddleware`` for the generated handlers,
 /// which do not see Hummingbird's request context.
 enum RequestScope {
-    @TaskLocal static var principal: Principal?
+    @TaskLocal static var owner: TokenOwner?
+
+    /// Who is calling, if the request is authenticated.
+    static var principal: Principal? { owner?.principal }
+
+    /// The calling cluster's immutable id; `nil` for an admin or outside an authenticated request.
+    static var clusterID: String? { owner?.clusterID }
 
     /// The authenticated caller; throws `Unauthenticated` outside an authenticated request.
     static func caller() throws(BrokerError) -> Principal {

@@ -7,16 +7,19 @@ import Logging
 struct CloudAccounts: Sendable {
     private let providers: [String: any CloudProvider]
     private let regions: [String: String]
-    /// The account static EIPs are looked up in: the first configured.
+    private let simulated: Set<String>
+    /// The account a cluster or pool is placed in when it names none: the first configured.
     let defaultAccount: String
 
     init(configuration: [CloudAccountConfiguration], database: any SQLDatabase, logger: Logger) {
         var providers: [String: any CloudProvider] = [:]
         var regions: [String: String] = [:]
+        var simulated: Set<String> = []
         for account in configuration {
+            if account.isSimulated { simulated.insert(account.name) }
             switch account.kind {
-            case .simulated(let latency, let settleDelay):
-                providers[account.name] = SimulatedCloud(account: account.name, database: database, latency: latency, settleDelay: settleDelay)
+            case .simulated(let latency, let settleDelay, let vpcs):
+                providers[account.name] = SimulatedCloud(account: account.name, database: database, latency: latency, settleDelay: settleDelay, vpcs: vpcs)
             case .alibaba(let alibaba):
                 providers[account.name] = AlibabaCloudProvider(configuration: alibaba, logger: logger)
             }
@@ -24,6 +27,7 @@ struct CloudAccounts: Sendable {
         }
         self.providers = providers
         self.regions = regions
+        self.simulated = simulated
         self.defaultAccount = configuration.first?.name ?? "sim"
     }
 
@@ -38,6 +42,9 @@ struct CloudAccounts: Sendable {
     func contains(_ account: String) -> Bool { providers[account] != nil }
 
     var names: [String] { providers.keys.sorted() }
+
+    /// Whether the account is a simulated cloud, where a cluster may name no VPC.
+    func isSimulated(_ account: String) -> Bool { simulated.contains(account) }
 
     func defaultRegion(of account: String) -> String { regions[account] ?? "cn-hangzhou" }
 }

@@ -12,7 +12,10 @@ import Yams
 ///   - name: sim
 ///     kind: simulated
 ///     region: cn-hangzhou
-///     simulated: {latency: 0s, settleDelay: 20ms}
+///     simulated:
+///       latency: 0s
+///       settleDelay: 20ms
+///       vpcs: [{id: vpc-a, cidrBlocks: [10.0.0.0/16]}]   # default: vpc-sim, every address
 ///   - name: aliyun-prod
 ///     kind: alibaba
 ///     region: cn-hangzhou
@@ -52,7 +55,10 @@ enum AccountsFile {
             case "simulated":
                 let latency = try duration(account.simulated?.latency, default: 0, field: "\(field).simulated.latency")
                 let settle = try duration(account.simulated?.settleDelay, default: 20, field: "\(field).simulated.settleDelay")
-                return .simulated(name: account.name, region: region, latency: .milliseconds(latency), settleDelay: .milliseconds(settle))
+                let vpcs = try (account.simulated?.vpcs ?? [.init(id: SimulatedVPC.default.id, cidrBlocks: SimulatedVPC.default.cidrBlocks)])
+                    .enumerated().map { index, vpc in try vpc.validated(field: "\(field).simulated.vpcs[\(index)]") }
+                guard !vpcs.isEmpty else { throw BrokerError.invalid("\(field).simulated.vpcs", "must list at least one VPC") }
+                return .simulated(name: account.name, region: region, latency: .milliseconds(latency), settleDelay: .milliseconds(settle), vpcs: vpcs)
             case "alibaba":
                 guard let alibaba = account.alibaba else { throw BrokerError.invalid("\(field).alibaba", "is required for an alibaba account") }
                 return .alibaba(try alibaba.configuration(account: account.name, region: region, field: "\(field).alibaba", environment: environment))
@@ -166,6 +172,20 @@ enum AccountsFile {
     struct Simulated: Decodable {
         var latency: String?
         var settleDelay: String?
+        var vpcs: [VPC]?
+
+        struct VPC: Decodable {
+            var id: String
+            var cidrBlocks: [String]
+
+            func validated(field: String) throws -> SimulatedVPC {
+                guard Validation.isCloudID(id, prefix: "vpc-") else { throw BrokerError.invalid("\(field).id", "must look like vpc-xxxx (got '\(id.prefix(80))')") }
+                for (index, block) in cidrBlocks.enumerated() where !SimulatedVPC.isValidBlock(block) {
+                    throw BrokerError.invalid("\(field).cidrBlocks[\(index)]", "must be an IPv4 CIDR block such as 10.0.0.0/16 (got '\(block.prefix(80))')")
+                }
+                return SimulatedVPC(id: id, cidrBlocks: cidrBlocks)
+            }
+        }
     }
 
     /// Replaces `${NAME}` with the environment's value; an unset variable is an error naming it.

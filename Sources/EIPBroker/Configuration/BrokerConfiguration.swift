@@ -60,7 +60,7 @@ public struct BrokerConfiguration: Sendable {
 public struct CloudAccountConfiguration: Sendable {
     public enum Kind: Sendable {
         /// The simulated cloud, stored in the broker's own database.
-        case simulated(latency: Duration, settleDelay: Duration)
+        case simulated(latency: Duration, settleDelay: Duration, vpcs: [SimulatedVPC])
         /// An Alibaba Cloud account, reached through its signed OpenAPI.
         case alibaba(AlibabaCloudProvider.Configuration)
     }
@@ -82,8 +82,16 @@ public struct CloudAccountConfiguration: Sendable {
         CloudAccountConfiguration(name: configuration.account, defaultRegion: configuration.defaultRegion, kind: .alibaba(configuration))
     }
 
-    /// The simulated cloud account `sim` in `cn-hangzhou`.
-    public static func simulated(name: String = "sim", region: String = "cn-hangzhou", latency: Duration = .zero, settleDelay: Duration = .milliseconds(20)) -> Self {
-        CloudAccountConfiguration(name: name, defaultRegion: region, kind: .simulated(latency: latency, settleDelay: settleDelay))
+    /// The simulated cloud account `sim` in `cn-hangzhou`, with one VPC holding every address.
+    public static func simulated(
+        name: String = "sim", region: String = "cn-hangzhou", latency: Duration = .zero, settleDelay: Duration = .milliseconds(20),
+        vpcs: [SimulatedVPC] = [.default]
+    ) -> Self {
+        CloudAccountConfiguration(name: name, defaultRegion: region, kind: .simulated(latency: latency, settleDelay: settleDelay, vpcs: vpcs))
+    }
+
+    /// Whether the account is the simulated cloud (where a cluster may name no VPC).
+    public var isSimulated: Bool {
+        if case .simulated = kind { true } else { false }
     }
 }

@@ -8,18 +8,20 @@ import Hummingbird
 /// Honours the `Idempotency-Key` header on mutating calls: the first answer to a key is stored
 /// and replayed for the same request; the same key with a different request is a `Conflict`.
 ///
-/// Keys are scoped to the caller and the route. Answers that say "try again" (5xx, 429) are not
-/// stored, so a retry does the work again.
+/// Only the operations whose spec declares the header take part, matched by the route the
+/// router resolved (so `/tokens/` and `/tokens` are one operation, and the token mint, whose
+/// answer is a secret, is never stored). Keys are scoped to the caller's identity (the cluster's
+/// immutable id, which a re-created cluster of the same name does not inherit), the operation and
+/// its path parameters. Answers that say "try again" (5xx, 429) are not stored, so a retry does
+/// the work again.
 struct IdempotencyMiddleware<Context: RequestContext>: RouterMiddleware {
     let store: BrokerStore
     static var headerName: HTTPField.Name { HTTPField.Name("Idempotency-Key")! }
 
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        // Minted tokens are shown once and stored only hashed: their answers are never stored for
-        // replay (`createClusterToken` takes no Idempotency-Key).
-        guard request.method != .get, !request.uri.path.hasSuffix("/tokens"), let key = request.headers[Self.headerName],
-            let principal = RequestScope.principal
-        else {
+        let operation = "\(request.method.rawValue) \(context.endpointPath ?? "")"
+        guard idempotentOperations.contains(operation), let key = request.headers[Self.headerName], let owner = RequestScope.owner else {
             return try await next(request, context)
         }
         guard (1...200).contains(key.utf8.count), key.utf8.allSatisfy({ $0 >= 0x21 && $0 <= 0x7e }) else {
@@ -28,11 +30,12 @@ struct IdempotencyMiddleware<Context: RequestContext>: RouterMiddleware {
         var request = request
         let body = try await request.collectBody(upTo: .max)
         var hasher = SHA256()
-        hasher.update(data: Array(request.uri.description.utf8))
+        hasher.update(data: Array((request.uri.query ?? "").utf8))
         hasher.update(data: [0])
         hasher.update(data: Array(buffer: body))
         let requestHash = hasher.finalize().map { String(format: "%02x", $0) }.joined()
-        let scope = "\(principal) \(request.method.rawValue) \(request.uri.path)"
+        let parameters = context.parameters.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: "&")
+        let scope = "\(owner.clusterID ?? "admin") \(operation) \(parameters)"
 
         switch try await store.beginIdempotentRequest(scope: scope, key: key, requestHash: requestHash) {
         case .completed(let status, let stored):
@@ -73,6 +76,12 @@ struct IdempotencyMiddleware<Context: RequestContext>: RouterMiddleware {
         }
     }
 }
+
+/// The operations (method and route template) whose spec declares `Idempotency-Key`.
+private let idempotentOperations: Set<String> = [
+    "POST /v1/leases", "POST /v1/leases/{id}/associate", "POST /v1/leases/{id}/disassociate", "POST /v1/leases/{id}/release",
+    "POST /v1/heartbeats", "POST /v1/pools", "POST /v1/bandwidth-packages", "POST /v1/clusters",
+]
 
 /// A response body writer that keeps what is written.
 private struct CollectingWriter {

@@ -169,9 +169,11 @@ struct LeaseReconciler: Service {
         let cloud = try accounts.provider(address.provider)
         let eni: String
         if let given = lease.networkInterfaceID {
+            // Checked against the cluster's VPCs when the associate was accepted.
             eni = given
         } else {
-            eni = try await cloud.networkInterface(privateIPAddress: privateIP, region: address.region)
+            let vpcIDs = try await store.cluster(named: lease.cluster)?.location.vpcIDs ?? []
+            eni = try await cloud.networkInterface(privateIPAddress: privateIP, networkInterfaceID: nil, region: address.region, vpcIDs: vpcIDs)
         }
         if lease.phase != .associating { try await store.setPhase(.associating, leaseID: lease.id, owner: owner) }
         try await cloud.associate(allocationID: allocationID, networkInterfaceID: eni, privateIPAddress: privateIP, region: address.region, force: lease.allowRob)

@@ -127,17 +127,39 @@ public struct AlibabaCloudProvider: CloudProvider {
         }
     }
 
-    public func networkInterface(privateIPAddress: String, region: String) async throws -> String {
+    public func networkInterface(privateIPAddress: String, networkInterfaceID: String?, region: String, vpcIDs: [String]) async throws -> String {
         try await mappingErrors {
             guard Validation.isIPv4(privateIPAddress) else {
                 throw CloudError(.rejected, code: "InvalidParameter", message: "The private IP address '\(privateIPAddress)' is not a valid IPv4 address.")
             }
-            guard let eni = try await ecs.networkInterface(holding: privateIPAddress, region: self.region(region)) else {
-                throw CloudError(
-                    .notFound, code: "InvalidNetworkInterface.NotFound", message: "No network interface holds the private IP \(privateIPAddress)."
-                )
+            guard !vpcIDs.isEmpty else {
+                throw CloudError(.rejected, code: "MissingParameter.VpcId", message: "ENIs are looked up only within the cluster's VPCs, and none are set.")
             }
-            return eni.networkInterfaceID
+            let region = self.region(region)
+            if let networkInterfaceID {
+                guard let eni = try await ecs.networkInterface(id: networkInterfaceID, region: region), let vpc = eni.vpcID, vpcIDs.contains(vpc) else {
+                    throw CloudError(
+                        .notFound, code: "InvalidNetworkInterfaceId.NotFound",
+                        message: "The network interface \(networkInterfaceID) is not in VPC \(vpcIDs.joined(separator: ", "))."
+                    )
+                }
+                guard eni.holds(privateIPAddress) else {
+                    throw CloudError(
+                        .notFound, code: "InvalidPrivateIpAddress.NotFound",
+                        message: "The network interface \(networkInterfaceID) does not hold the private IP \(privateIPAddress)."
+                    )
+                }
+                return eni.networkInterfaceID
+            }
+            for vpc in vpcIDs {
+                if let eni = try await ecs.networkInterface(holding: privateIPAddress, vpcID: vpc, region: region) {
+                    return eni.networkInterfaceID
+                }
+            }
+            throw CloudError(
+                .notFound, code: "InvalidPrivateIpAddress.NotFound",
+                message: "No network interface in VPC \(vpcIDs.joined(separator: ", ")) holds the private IP \(privateIPAddress)."
+            )
         }
     }
 

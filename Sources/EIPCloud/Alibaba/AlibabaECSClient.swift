@@ -15,14 +15,25 @@ public struct AlibabaECSClient: Sendable {
         )
     }
 
-    /// The ENI whose primary private IP is `address`, or else the one holding it as a secondary
-    /// IP (`PrimaryIpAddress`, then `PrivateIpAddress.1`); `nil` when there is none.
-    public func networkInterface(holding address: String, region: String) async throws -> AlibabaNetworkInterface? {
-        let primary = try await describeNetworkInterfaces(DescribeNetworkInterfacesRequest(primaryIPAddress: address), region: region)
-        if let eni = primary.networkInterfaces.first(where: { $0.holds(address) }) ?? primary.networkInterfaces.first {
-            return eni
+    /// The ENI of `vpcID` whose primary private IP is `address`, or else the one of `vpcID`
+    /// holding it as a secondary IP (`PrimaryIpAddress`, then `PrivateIpAddress.1`, each with
+    /// `VpcId`); `nil` when there is none.
+    public func networkInterface(holding address: String, vpcID: String, region: String) async throws -> AlibabaNetworkInterface? {
+        for request in [
+            DescribeNetworkInterfacesRequest(primaryIPAddress: address, vpcID: vpcID),
+            DescribeNetworkInterfacesRequest(privateIPAddresses: [address], vpcID: vpcID),
+        ] {
+            let page = try await describeNetworkInterfaces(request, region: region)
+            if let eni = page.networkInterfaces.first(where: { $0.holds(address) && ($0.vpcID == nil || $0.vpcID == vpcID) }) {
+                return eni
+            }
         }
-        let secondary = try await describeNetworkInterfaces(DescribeNetworkInterfacesRequest(privateIPAddresses: [address]), region: region)
-        return secondary.networkInterfaces.first(where: { $0.holds(address) }) ?? secondary.networkInterfaces.first
+        return nil
+    }
+
+    /// The ENI with this id (`NetworkInterfaceId.1`), or `nil`.
+    public func networkInterface(id: String, region: String) async throws -> AlibabaNetworkInterface? {
+        try await describeNetworkInterfaces(DescribeNetworkInterfacesRequest(networkInterfaceIDs: [id]), region: region)
+            .networkInterfaces.first { $0.networkInterfaceID == id }
     }
 }

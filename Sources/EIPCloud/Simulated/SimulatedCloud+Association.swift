@@ -2,27 +2,6 @@ import EIPCore
 import EIPStore
 
 extension SimulatedCloud {
-    /// The ENI holding `privateIPAddress`: every valid IPv4 address has one, with an id derived
-    /// from the account and the address, recorded in `sim_enis` on first sight.
-    public func networkInterface(privateIPAddress: String, region: String) async throws -> String {
-        try await perform(.networkInterface) {
-            try Self.checkPrivateIP(privateIPAddress)
-            let id = SimulatedIdentifiers.networkInterfaceID(account: account, privateIPAddress: privateIPAddress)
-            return try await database.transaction { sql in
-                try await sql.query(
-                    """
-                    INSERT INTO sim_enis (account, private_ip_address, network_interface_id) VALUES (\(account), \(privateIPAddress), \(id))
-                    ON CONFLICT (account, private_ip_address) DO NOTHING
-                    """
-                )
-                let rows = try await sql.query(
-                    "SELECT network_interface_id FROM sim_enis WHERE account = \(account) AND private_ip_address = \(privateIPAddress)"
-                )
-                return try rows.first?.requiredString("network_interface_id") ?? id
-            }
-        }
-    }
-
     /// Binds the EIP to the ENI's private IP and waits until it is `InUse`.
     ///
     /// An `Available` EIP starts `Associating` and settles to `InUse` after the settle delay. An

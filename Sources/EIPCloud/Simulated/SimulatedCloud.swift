@@ -3,7 +3,8 @@ public import EIPStore
 import Foundation
 
 /// A simulated cloud account that answers like Alibaba Cloud's VPC EIP API, keeping its state in
-/// the broker's own database (the `sim_eips`, `sim_enis` and `sim_counters` tables).
+/// the broker's own database (the `sim_eips`, `sim_enis` and `sim_counters` tables), with VPCs
+/// (``SimulatedVPC``) whose ENIs are the only ones a cluster's pods are looked up in.
 ///
 /// Because the state lives in the database, two broker replicas on one PostgreSQL share one
 /// simulated cloud, and a restarted broker finds the EIPs it made. Changes that take time in the
@@ -32,20 +33,24 @@ public struct SimulatedCloud: CloudProvider {
         /// How long `associate` and `unassociate` wait for the EIP to settle before giving up with
         /// `.unavailable`.
         public var settleTimeout: Duration
+        /// The account's VPCs; the first is where clusters that name no VPC look for ENIs.
+        public var vpcs: [SimulatedVPC]
 
         /// - Parameters:
         ///   - quota: EIPs the account may hold (default 10 000).
         ///   - settleDelay: time an association change takes (default 20 ms).
         ///   - latency: time every call takes (default none).
         ///   - settleTimeout: the longest wait for an EIP to settle (default 30 s).
+        ///   - vpcs: the account's VPCs (default: ``SimulatedVPC/default``, holding every address).
         public init(
             quota: Int = 10_000, settleDelay: Duration = .milliseconds(20), latency: Duration = .zero,
-            settleTimeout: Duration = .seconds(30)
+            settleTimeout: Duration = .seconds(30), vpcs: [SimulatedVPC] = [.default]
         ) {
             self.quota = quota
             self.settleDelay = settleDelay
             self.latency = latency
             self.settleTimeout = settleTimeout
+            self.vpcs = vpcs
         }
     }
 
@@ -71,8 +76,10 @@ public struct SimulatedCloud: CloudProvider {
 
     /// A simulated account with the given latency and settle delay, and the other settings at
     /// their defaults.
-    public init(account: String = "sim", database: any SQLDatabase, latency: Duration, settleDelay: Duration, faults: Faults = Faults()) {
-        self.init(account: account, database: database, configuration: Configuration(settleDelay: settleDelay, latency: latency), faults: faults)
+    public init(
+        account: String = "sim", database: any SQLDatabase, latency: Duration, settleDelay: Duration, vpcs: [SimulatedVPC] = [.default], faults: Faults = Faults()
+    ) {
+        self.init(account: account, database: database, configuration: Configuration(settleDelay: settleDelay, latency: latency, vpcs: vpcs), faults: faults)
     }
 
     /// Runs one API call: counts it, adds the latency, throws an injected failure or runs `body`,

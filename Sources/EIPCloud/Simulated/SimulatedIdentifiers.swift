@@ -8,10 +8,10 @@ enum SimulatedIdentifiers {
         return "eip-" + String((0..<20).map { _ in alphabet.randomElement(using: &generator)! })
     }
 
-    /// The ENI that holds `privateIPAddress` in `account`: the same in every process, because it
-    /// is derived from the pair with FNV-1a.
-    static func networkInterfaceID(account: String, privateIPAddress: String) -> String {
-        let hex = String(FNV1a.hash64("\(account)|\(privateIPAddress)"), radix: 16)
+    /// The ENI that holds `privateIPAddress` in a VPC of `account`: the same in every process,
+    /// because it is derived from the three with FNV-1a.
+    static func networkInterfaceID(account: String, vpcID: String, privateIPAddress: String) -> String {
+        let hex = String(FNV1a.hash64("\(account)|\(vpcID)|\(privateIPAddress)"), radix: 16)
         return "eni-" + String(repeating: "0", count: 16 - hex.count) + hex
     }
 
