@@ -33,7 +33,11 @@ extension SimulatedCloud {
             let names = (vpcIDs.isEmpty ? vpcs.map(\.id) : vpcIDs).joined(separator: ", ")
             if let networkInterfaceID {
                 guard found.contains(where: { $0.networkInterfaceID == networkInterfaceID }) else {
-                    let known = try await self.privateIPAddress(ofNetworkInterface: networkInterfaceID) != nil
+                    // The ENI is in one of the VPCs but holds another address, or is not there at all.
+                    let vpc = try await database.query(
+                        "SELECT vpc_id FROM sim_enis WHERE account = \(account) AND network_interface_id = \(networkInterfaceID)"
+                    ).first?.string("vpc_id")
+                    let known = vpc.map { vpc in vpcs.contains { $0.id == vpc } } ?? false
                     throw CloudError(
                         .notFound, code: known ? "InvalidPrivateIpAddress.NotFound" : "InvalidNetworkInterfaceId.NotFound",
                         message: known
