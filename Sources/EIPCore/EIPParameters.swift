@@ -75,9 +75,9 @@ public struct EIPParameters: Sendable, Hashable, Codable {
                 found.append(.init(field: prefix + field, rule: "must look like \(idPrefix)xxxx: letters, digits and '-', at most 64 characters (got '\(value)')"))
             }
         }
-        if let name, name.count > 128 { found.append(.init(field: prefix + "name", rule: "must be at most 128 characters")) }
-        if let description, description.count > 256 {
-            found.append(.init(field: prefix + "description", rule: "must be at most 256 characters"))
+        if let name, !Validation.fits(name, characters: 128) { found.append(.init(field: prefix + "name", rule: "must be at most 128 characters (512 bytes of UTF-8)")) }
+        if let description, !Validation.fits(description, characters: 256) {
+            found.append(.init(field: prefix + "description", rule: "must be at most 256 characters (1024 bytes of UTF-8)"))
         }
         // Control characters (NUL above all, which PostgreSQL cannot store) have no place in a cloud name.
         for (field, value) in [("name", name), ("description", description)] {

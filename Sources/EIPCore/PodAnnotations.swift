@@ -28,9 +28,9 @@ public enum PodAnnotation {
     public static let publicIPAddressPoolID = "k8s.aliyun.com/eip-public-ip-address-pool-id"
     /// The cloud resource group (`rg-...`) of the EIP.
     public static let resourceGroupID = "k8s.aliyun.com/eip-resource-group-id"
-    /// The EIP's name in the cloud, at most 128 characters.
+    /// The EIP's name in the cloud, at most 128 characters (512 bytes of UTF-8).
     public static let name = "k8s.aliyun.com/eip-name"
-    /// The EIP's description in the cloud, at most 256 characters.
+    /// The EIP's description in the cloud, at most 256 characters (1024 bytes of UTF-8).
     public static let description = "k8s.aliyun.com/eip-description"
     /// `Follow` (default), `Never`, or a Go duration such as `5m30s`.
     public static let releaseStrategy = "k8s.aliyun.com/pod-eip-release-strategy"

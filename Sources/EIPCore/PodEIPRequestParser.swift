@@ -93,9 +93,10 @@ private struct FoundAnnotation {
         return value
     }
 
-    /// A cloud name or description: at most `limit` characters, no control characters.
+    /// A cloud name or description: at most `limit` characters and 4 bytes of UTF-8 for each,
+    /// no control characters.
     func checked(text limit: Int) throws(PodAnnotationError) -> String {
-        guard value.count <= limit else { throw error("must be at most \(limit) characters") }
+        guard Validation.fits(value, characters: limit) else { throw error("must be at most \(limit) characters (\(4 * limit) bytes of UTF-8)") }
         guard !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
             throw error("must not contain control characters")
         }

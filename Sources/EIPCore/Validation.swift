@@ -34,14 +34,20 @@ public enum Validation {
     }
 
     /// A cloud resource id with the given prefix (`eip-`, `eni-`, `cbwp-`, `rg-`, ...).
+    /// Whether free text is at most `characters` characters (the cloud's rule) and at most 4
+    /// bytes of UTF-8 for each: a character built of many combining marks counts by its bytes.
+    public static func fits(_ text: String, characters: Int) -> Bool {
+        text.utf8.count <= 4 * characters && text.count <= characters
+    }
+
     public static func isCloudID(_ text: String, prefix: String) -> Bool {
-        guard text.hasPrefix(prefix), text.count > prefix.count, text.count <= 64 else { return false }
+        guard text.hasPrefix(prefix), text.utf8.count > prefix.utf8.count, text.utf8.count <= 64 else { return false }
         return text.utf8.allSatisfy { b in (b >= 97 && b <= 122) || (b >= 65 && b <= 90) || (b >= 48 && b <= 57) || b == 45 }
     }
 
     /// An ISP line type: upper-case letters, digits and '_' (`BGP`, `BGP_PRO`, `ChinaTelecom`...).
     public static func isISP(_ text: String) -> Bool {
-        (1...32).contains(text.count) && text.utf8.allSatisfy { b in (b >= 65 && b <= 90) || (b >= 97 && b <= 122) || (b >= 48 && b <= 57) || b == 95 }
+        (1...32).contains(text.utf8.count) && text.utf8.allSatisfy { b in (b >= 65 && b <= 90) || (b >= 97 && b <= 122) || (b >= 48 && b <= 57) || b == 95 }
     }
 
     /// A pod UID: 1 to 128 characters of letters, digits and '-'.

@@ -191,8 +191,10 @@ struct AgentControllerTests {
         try await AgentHarness.with(startAgent: false) { agent in
             func election(_ identity: String) -> LeaderElectionConfiguration {
                 LeaderElectionConfiguration(
-                    leaseName: "eip-agent", namespace: "default", identity: identity, leaseDuration: .seconds(3),
-                    renewDeadline: .seconds(2), retryPeriod: .milliseconds(200)
+                    // Terms long enough that a loaded machine never misses a renewal: the hand-over
+                    // below comes from agent-a releasing the Lease when it stops, not from expiry.
+                    leaseName: "eip-agent", namespace: "default", identity: identity, leaseDuration: .seconds(20),
+                    renewDeadline: .seconds(15), retryPeriod: .milliseconds(200)
                 )
             }
             let logsA = CapturedLogs()

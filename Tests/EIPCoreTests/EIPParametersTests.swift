@@ -40,8 +40,11 @@ struct EIPParametersTests {
             parameters: EIPParameters(resourceGroupId: "rg_1"), field: "resourceGroupId",
             rule: "must look like rg-xxxx: letters, digits and '-', at most 64 characters (got 'rg_1')"
         ),
-        BadField(parameters: EIPParameters(name: String(repeating: "n", count: 129)), field: "name", rule: "must be at most 128 characters"),
-        BadField(parameters: EIPParameters(description: String(repeating: "d", count: 257)), field: "description", rule: "must be at most 256 characters"),
+        BadField(parameters: EIPParameters(name: String(repeating: "n", count: 129)), field: "name", rule: "must be at most 128 characters (512 bytes of UTF-8)"),
+        BadField(parameters: EIPParameters(description: String(repeating: "d", count: 257)), field: "description", rule: "must be at most 256 characters (1024 bytes of UTF-8)"),
+        // One character of many bytes (a letter and hundreds of combining marks) is counted by its bytes.
+        BadField(parameters: EIPParameters(name: "e" + String(repeating: "\u{0301}", count: 300)), field: "name", rule: "must be at most 128 characters (512 bytes of UTF-8)"),
+        BadField(parameters: EIPParameters(description: "e" + String(repeating: "\u{0301}", count: 600)), field: "description", rule: "must be at most 256 characters (1024 bytes of UTF-8)"),
     ])
     func namesTheFieldAndRule(_ bad: BadField) {
         #expect(bad.parameters.violations() == [.init(field: bad.field, rule: bad.rule)])

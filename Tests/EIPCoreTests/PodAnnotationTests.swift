@@ -287,9 +287,9 @@ struct PodAnnotationTests {
         .auto(PodAnnotation.isp, "BGP-PRO", "must be a line type such as BGP or BGP_PRO: 1-32 letters, digits or '_'"),
         .auto(PodAnnotation.publicIPAddressPoolID, "pool-1", "must look like pippool-xxxx: letters, digits and '-', at most 64 characters"),
         .auto(PodAnnotation.resourceGroupID, "rg_1", "must look like rg-xxxx: letters, digits and '-', at most 64 characters"),
-        .auto(PodAnnotation.name, String(repeating: "n", count: 129), "must be at most 128 characters"),
+        .auto(PodAnnotation.name, String(repeating: "n", count: 129), "must be at most 128 characters (512 bytes of UTF-8)"),
         .auto(PodAnnotation.name, "relay\u{0}0", "must not contain control characters"),
-        .auto(PodAnnotation.description, String(repeating: "d", count: 257), "must be at most 256 characters"),
+        .auto(PodAnnotation.description, String(repeating: "d", count: 257), "must be at most 256 characters (1024 bytes of UTF-8)"),
         .auto(PodAnnotation.description, "line\nbreak", "must not contain control characters"),
         .auto(PodAnnotation.releaseStrategy, "forever", releaseRule),
         .auto(PodAnnotation.releaseStrategy, "follow", releaseRule),
@@ -365,8 +365,8 @@ struct PodAnnotationTests {
     @Test func theErrorReadsAnnotationRuleAndValue() {
         let error = PodAnnotationError(annotation: PodAnnotation.bandwidth, rule: Self.bandwidthRule, value: "0")
         #expect(error.description == "k8s.aliyun.com/eip-bandwidth: must be a whole number of Mbps from 1 to 1000 (got '0')")
-        let long = PodAnnotationError(annotation: PodAnnotation.name, rule: "must be at most 128 characters", value: String(repeating: "n", count: 500))
-        #expect(long.description == "k8s.aliyun.com/eip-name: must be at most 128 characters (got '\(String(repeating: "n", count: 80))...')")
+        let long = PodAnnotationError(annotation: PodAnnotation.name, rule: "must be at most 128 characters (512 bytes of UTF-8)", value: String(repeating: "n", count: 500))
+        #expect(long.description == "k8s.aliyun.com/eip-name: must be at most 128 characters (512 bytes of UTF-8) (got '\(String(repeating: "n", count: 80))...')")
     }
 
     // MARK: - The broker's allocate call
