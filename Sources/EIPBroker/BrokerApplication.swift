@@ -61,13 +61,16 @@ public func buildApplication(
         ))
     )
 
-    let router = Router(context: BasicRequestContext.self)
+    let router = Router(context: BrokerRequestContext.self)
     // Outermost first: metrics and request logs see the final answer, after errors became problems.
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: LogRequestsMiddleware(.debug))
     router.add(middleware: ProblemMiddleware())
+    router.add(middleware: AuthMiddleware(
+        store: store, tokenLimiter: RequestRateLimiter(rate: configuration.tokenRate),
+        sourceLimiter: RequestRateLimiter(rate: configuration.unauthenticatedRate)
+    ))
     router.add(middleware: BodyLimitMiddleware(maximumSize: configuration.maximumBodySize))
-    router.add(middleware: AuthMiddleware(store: store))
     router.add(middleware: IdempotencyMiddleware(store: store))
     let api = BrokerAPI(
         store: store, accounts: accounts, signal: signal,

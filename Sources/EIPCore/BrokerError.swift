@@ -22,6 +22,8 @@ public struct BrokerError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let cloudUnavailable = Code("CloudUnavailable")
         public static let unavailable = Code("Unavailable")
         public static let payloadTooLarge = Code("PayloadTooLarge")
+        /// The caller sends requests faster than its rate: slow down (`Retry-After`).
+        public static let rateLimited = Code("RateLimited")
         public static let internalError = Code("Internal")
 
         /// The HTTP status this code is answered with.
@@ -34,7 +36,7 @@ public struct BrokerError: Error, Sendable, Equatable, CustomStringConvertible {
             case .conflict, .addressInUse: 409
             case .payloadTooLarge: 413
             // Capacity is a resource running out, as gRPC's RESOURCE_EXHAUSTED: 429 with Retry-After.
-            case .poolExhausted, .quotaExceeded, .bandwidthPackageFull, .cloudThrottled: 429
+            case .poolExhausted, .quotaExceeded, .bandwidthPackageFull, .cloudThrottled, .rateLimited: 429
             case .cloudUnavailable: 503
             case .unavailable: 503
             default: 500

@@ -46,6 +46,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Seed a demo cluster and pool on first start: true or false [env: EIPBROKER_SEED_DEMO] (default: true without --database-url)")
     var seedDemo: Bool?
 
+    @Option(help: "Requests each token may send: '50/s', '50/s,burst=100' or 'off' [env: EIPBROKER_TOKEN_RATE] (default: 50/s,burst=100)")
+    var tokenRate: String?
+
+    @Option(help: "Requests without a valid token, per source address: '5/s,burst=20' or 'off' [env: EIPBROKER_UNAUTHENTICATED_RATE] (default: 5/s,burst=20)")
+    var unauthenticatedRate: String?
+
     @Option(help: "trace, debug, info, notice, warning, error or critical [env: EIPBROKER_LOG_LEVEL] (default: info)")
     var logLevel: String?
 
@@ -72,6 +78,16 @@ struct Serve: AsyncParsableCommand {
             configuration.seedDemo = value
         } else {
             configuration.seedDemo = databaseURL == nil
+        }
+        for (option, variable, flag, rate) in [
+            (tokenRate, "EIPBROKER_TOKEN_RATE", "--token-rate", \BrokerConfiguration.tokenRate),
+            (unauthenticatedRate, "EIPBROKER_UNAUTHENTICATED_RATE", "--unauthenticated-rate", \BrokerConfiguration.unauthenticatedRate),
+        ] {
+            guard let text = setting(option, variable) else { continue }
+            guard let value = RequestRate(parsing: text) else {
+                throw ValidationError("\(flag) / \(variable) must be like '50/s', '50/s,burst=100' or 'off' (got '\(text)')")
+            }
+            configuration[keyPath: rate] = value
         }
         let levelText = setting(logLevel, "EIPBROKER_LOG_LEVEL") ?? "info"
         guard let level = Logger.Level(rawValue: levelText) else { throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical (got '\(levelText)')") }

@@ -3,26 +3,44 @@ import EIPStore
 import HTTPTypes
 import Hummingbird
 
-/// Checks the bearer token of every `/v1` request and runs the rest of the chain as its
-/// principal. Tokens are looked up by hash; the token itself is never logged.
-struct AuthMiddleware<Context: RequestContext>: RouterMiddleware {
+/// Checks the bearer token of every `/v1` request, from the headers alone (before any body is
+/// read), charges the caller's rate limit, and runs the rest of the chain as its principal.
+/// Tokens are looked up by hash; the token itself is never logged.
+///
+/// A request with a valid token is limited by its token's owner (a cluster's id, or the admin);
+/// one without is limited by its source address, so guessing tokens is slow as well.
+struct AuthMiddleware: RouterMiddleware {
+    typealias Context = BrokerRequestContext
     let store: BrokerStore
+    let tokenLimiter: RequestRateLimiter
+    let sourceLimiter: RequestRateLimiter
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard request.uri.path.hasPrefix("/v1/") else { return try await next(request, context) }
+        let owner = try await authenticate(request, context: context)
+        try tokenLimiter.admit(owner.clusterID ?? "admin", what: owner.principal.clusterScope.map { "cluster '\($0)'" } ?? "the admin token")
+        return try await RequestScope.$owner.withValue(owner) {
+            try await next(request, context)
+        }
+    }
+
+    /// The token's owner; a refusal is charged to the source address first.
+    private func authenticate(_ request: Request, context: Context) async throws -> TokenOwner {
+        func refuse(_ message: String) throws -> Never {
+            try sourceLimiter.admit(context.sourceKey, what: "this address (without a valid token)")
+            throw BrokerError(.unauthenticated, message)
+        }
         guard let header = request.headers[.authorization] else {
-            throw BrokerError(.unauthenticated, "missing Authorization header: send 'Authorization: Bearer <token>'")
+            try refuse("missing Authorization header: send 'Authorization: Bearer <token>'")
         }
         let parts = header.split(separator: " ", maxSplits: 1)
         guard parts.count == 2, parts[0].lowercased() == "bearer", !parts[1].isEmpty else {
-            throw BrokerError(.unauthenticated, "the Authorization header must be 'Bearer <token>'")
+            try refuse("the Authorization header must be 'Bearer <token>'")
         }
         let hash = TokenHasher.hash(String(parts[1]))
         guard let found = try await store.owner(ofTokenHash: hash), TokenHasher.constantTimeEqual(found.hash, hash) else {
-            throw BrokerError(.unauthenticated, "the bearer token is not valid")
+            try refuse("the bearer token is not valid")
         }
-        return try await RequestScope.$owner.withValue(found.owner) {
-            try await next(request, context)
-        }
+        return found.owner
     }
 }

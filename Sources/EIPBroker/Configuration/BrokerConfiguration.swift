@@ -1,7 +1,7 @@
 public import EIPCloud
 import EIPCore
-public import EIPStore
-public import Foundation
+import EIPStore
+import Foundation
 
 /// Everything the broker needs to start: where to listen, where the books are, which cloud
 /// accounts to use, and how the background loops pace themselves.
@@ -37,6 +37,11 @@ public struct BrokerConfiguration: Sendable {
     public var maximumWait: Int = 60
     /// The largest request body accepted, in bytes.
     public var maximumBodySize: Int = 1 << 20
+    /// Requests per second (sustained) and at once (burst) each token may send; `perSecond` 0
+    /// turns the limit off.
+    public var tokenRate = RequestRate(perSecond: 50, burst: 100)
+    /// The same for requests without a valid token, per source address.
+    public var unauthenticatedRate = RequestRate(perSecond: 5, burst: 20)
     /// How long idempotency keys are remembered.
     public var idempotencyRetention: Duration = .seconds(24 * 3600)
 

@@ -47,6 +47,9 @@ final class TestBroker: Sendable {
         configuration.heartbeatGrace = .zero
         configuration.poolKeeperInterval = .milliseconds(50)
         configuration.pollInterval = .milliseconds(50)
+        // Tests fire bursts from one token on purpose; the rate-limit tests turn the limits on.
+        configuration.tokenRate = RequestRate(perSecond: 0, burst: 0)
+        configuration.unauthenticatedRate = RequestRate(perSecond: 0, burst: 0)
         configure(&configuration)
         let logs = CapturedLogs()
         let logger = logs.logger(level: logLevel)
