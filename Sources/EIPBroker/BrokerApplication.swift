@@ -79,17 +79,22 @@ public func buildApplication(
     )
     try api.registerHandlers(on: router)
 
+    let idle = configuration.idleTimeout.components
+    let connections = HTTP2ChannelConfiguration(
+        idleTimeout: configuration.idleTimeout,
+        streamConfiguration: HTTP1Channel.Configuration(idleTimeout: .nanoseconds(idle.seconds * 1_000_000_000 + idle.attoseconds / 1_000_000_000))
+    )
     let server: HTTPServerBuilder
     let scheme: String
     if let certificatePath = configuration.tlsCertificatePath, let keyPath = configuration.tlsKeyPath {
         let chain = try NIOSSLCertificate.fromPEMFile(certificatePath).map { NIOSSLCertificateSource.certificate($0) }
         let key = try NIOSSLPrivateKey(file: keyPath, format: .pem)
-        server = try .http2Upgrade(tlsConfiguration: .makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key)))
+        server = try .http2Upgrade(tlsConfiguration: .makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key)), configuration: connections)
         scheme = "https"
     } else if configuration.tlsCertificatePath != nil || configuration.tlsKeyPath != nil {
         throw BrokerError.invalid(configuration.tlsCertificatePath == nil ? "tls-cert" : "tls-key", "TLS needs both a certificate and a key")
     } else {
-        server = .http1AndH2C()
+        server = .http1AndH2C(configuration: connections)
         scheme = "http"
     }
 

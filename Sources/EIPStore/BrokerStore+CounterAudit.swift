@@ -25,40 +25,23 @@ extension BrokerStore {
     public func counterDrift() async throws -> [CounterDrift] {
         try await transaction { sql in
             var drift: [CounterDrift] = []
-            let checks: [(kind: String, query: SQL)] = [
+            // (kind, table, key column, counter column, the rows counted for row `x`)
+            let checks: [(kind: String, table: String, key: String, counter: String, counted: String)] = [
+                ("pool", "pools", "name", "size", "SELECT COUNT(*) FROM addresses a WHERE a.pool = x.name AND a.state NOT IN ('released', 'lost')"),
                 (
-                    "pool",
-                    """
-                    SELECT name, counted, actual FROM (
-                        SELECT p.name AS name, p.size AS counted,
-                            (SELECT COUNT(*) FROM addresses a WHERE a.pool = p.name AND a.state NOT IN ('released', 'lost')) AS actual
-                        FROM pools p) t
-                    WHERE counted <> actual
-                    """
+                    "bandwidthPackage", "bandwidth_packages", "id", "members",
+                    "SELECT COUNT(*) FROM addresses a WHERE a.bandwidth_package_id = x.id AND a.state NOT IN ('released', 'lost')"
                 ),
-                (
-                    "bandwidthPackage",
-                    """
-                    SELECT name, counted, actual FROM (
-                        SELECT b.id AS name, b.members AS counted,
-                            (SELECT COUNT(*) FROM addresses a WHERE a.bandwidth_package_id = b.id AND a.state NOT IN ('released', 'lost')) AS actual
-                        FROM bandwidth_packages b) t
-                    WHERE counted <> actual
-                    """
-                ),
-                (
-                    "cluster",
-                    """
-                    SELECT name, counted, actual FROM (
-                        SELECT c.name AS name, c.active_leases AS counted,
-                            (SELECT COUNT(*) FROM leases l WHERE l.cluster = c.name AND l.active = 1) AS actual
-                        FROM clusters c) t
-                    WHERE counted <> actual
-                    """
-                ),
+                ("cluster", "clusters", "name", "active_leases", "SELECT COUNT(*) FROM leases l WHERE l.cluster = x.name AND l.active = 1"),
             ]
             for check in checks {
-                for row in try await sql.query(check.query) {
+                let query: SQL = """
+                    SELECT name, counted, actual FROM (
+                        SELECT x.\(raw: check.key) AS name, x.\(raw: check.counter) AS counted, (\(raw: check.counted)) AS actual
+                        FROM \(raw: check.table) x) t
+                    WHERE counted <> actual
+                    """
+                for row in try await sql.query(query) {
                     drift.append(
                         CounterDrift(kind: check.kind, name: try row.requiredString("name"), counted: Int(try row.requiredInt64("counted")), actual: Int(try row.requiredInt64("actual")))
                     )

@@ -52,6 +52,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Requests without a valid token, per source address: '5/s,burst=20' or 'off' [env: EIPBROKER_UNAUTHENTICATED_RATE] (default: 5/s,burst=20)")
     var unauthenticatedRate: String?
 
+    @Option(help: "Seconds a connection may stay silent before it is closed [env: EIPBROKER_IDLE_TIMEOUT] (default: 60)")
+    var idleTimeout: Int?
+
     @Option(help: "trace, debug, info, notice, warning, error or critical [env: EIPBROKER_LOG_LEVEL] (default: info)")
     var logLevel: String?
 
@@ -88,6 +91,12 @@ struct Serve: AsyncParsableCommand {
                 throw ValidationError("\(flag) / \(variable) must be like '50/s', '50/s,burst=100' or 'off' (got '\(text)')")
             }
             configuration[keyPath: rate] = value
+        }
+        if let text = setting(idleTimeout.map(String.init), "EIPBROKER_IDLE_TIMEOUT") {
+            guard let value = Int(text), (1...86_400).contains(value) else {
+                throw ValidationError("--idle-timeout / EIPBROKER_IDLE_TIMEOUT must be 1 to 86400 seconds (got '\(text)')")
+            }
+            configuration.idleTimeout = .seconds(value)
         }
         let levelText = setting(logLevel, "EIPBROKER_LOG_LEVEL") ?? "info"
         guard let level = Logger.Level(rawValue: levelText) else { throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical (got '\(levelText)')") }

@@ -142,6 +142,18 @@ import Testing
         }
     }
 
+    @Test func theBrokerClosesSilentAndIdleKeepAliveConnectionsAfterItsIdleTimeout() async throws {
+        try await TestBroker.with(.sqlite, configure: { $0.idleTimeout = .seconds(1) }) { broker in
+            // Silent from the start, and silent after one complete request on a kept-alive connection.
+            let silent = try await withDeadline(.seconds(30)) { try await RawConnection.exchange(port: broker.port, sending: []) }
+            #expect(silent.bytes.isEmpty)
+            let request = Array("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8)
+            let kept = try await withDeadline(.seconds(30)) { try await RawConnection.exchange(port: broker.port, sending: [request]) }
+            #expect(kept.text.hasPrefix("HTTP/1.1 200"), "\(kept.text)")
+            #expect(kept.text.hasSuffix("ok\n"), "\(kept.text)")
+        }
+    }
+
     @Test func undecidedConnectionDoesNotHoldUpGracefulShutdown() async throws {
         try await withLiveServer(.http1AndH2C()) { server in
             let reply = try await withDeadline(.seconds(10)) {

@@ -35,6 +35,9 @@ public struct BrokerConfiguration: Sendable {
     public var heartbeatGrace: Duration = .seconds(30)
     /// The longest `wait` a caller may ask for.
     public var maximumWait: Int = 60
+    /// How long a connection may stay silent (before its first request, between requests, or an
+    /// HTTP/2 connection without open streams) before the broker closes it.
+    public var idleTimeout: Duration = .seconds(60)
     /// The largest request body accepted, in bytes.
     public var maximumBodySize: Int = 1 << 20
     /// Requests per second (sustained) and at once (burst) each token may send; `perSecond` 0

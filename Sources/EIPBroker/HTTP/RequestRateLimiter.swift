@@ -1,4 +1,5 @@
 import EIPCore
+import Foundation
 import Synchronization
 
 /// A token bucket per caller: a cluster (by its id), the admin, or, for requests without a valid
@@ -64,6 +65,6 @@ final class RequestRateLimiter: Sendable {
     }
 
     private static func format(_ value: Double) -> String {
-        value == value.rounded() ? String(Int(value)) : String(value)
+        String(format: "%.3g", value)
     }
 }
