@@ -252,6 +252,44 @@ struct LeaseWalkthroughTests {
             #expect(try await kit.bandwidthPackage(packageID).int("members") == 2)
         }
     }
+
+    @Test(arguments: Backend.allCases)
+    func aWarmPoolInAFullPackageCountsOnlyWhatItHoldsAndCanBeDeletedOnceEmpty(_ backend: Backend) async throws {
+        try await TestBroker.with(backend) { broker in
+            let kit = LeaseTestKit(broker)
+            let token = try await kit.cluster("prod", quota: 10)
+            for id in ["cbwp-one", "cbwp-theirs"] {
+                let package = try await broker.call(.POST, "/v1/bandwidth-packages", token: kit.adminToken, json: TestBroker.json(["id": id, "maxIps": 1]))
+                try #require(package.status == 201, "\(package.text)")
+            }
+            try await kit.pool(["name": "web", "maxSize": 20, "warm": ["min": 3, "max": 5], "bandwidthPackages": ["cbwp-one"]])
+            try await kit.pool(["name": "theirs", "maxSize": 5, "bandwidthPackages": ["cbwp-theirs"]])
+            let warmed = try await kit.waitForPool("web", "the one address its package holds") { $0.int("idle") == 1 }
+            #expect(warmed.int("size") == 1)
+
+            // Up to the package's real capacity, then BandwidthPackageFull; the pool's size stays true.
+            let first = try await kit.settle(try await kit.allocate(token: token, ["namespace": "default", "pod": "web-0", "podUid": "uid-web-0", "pool": "web"]), into: "Allocated", token: token)
+            let full = try await kit.allocate(token: token, ["namespace": "default", "pod": "web-1", "podUid": "uid-web-1", "pool": "web"])
+            #expect(full.status == 429, "\(full.text)")
+            #expect(full["code"] == "BandwidthPackageFull")
+            let foreign = try await kit.allocate(
+                token: token, ["namespace": "default", "pod": "web-2", "podUid": "uid-web-2", "pool": "web", "bandwidthPackageId": "cbwp-theirs"]
+            )
+            #expect(foreign.status == 400, "\(foreign.text)")
+            #expect(foreign.text.contains("bandwidthPackageId"))
+            let pool = try await kit.getPool("web")
+            #expect(pool.int("size") == 1 && pool.int("leased") == 1, "\(pool)")
+            #expect(try await kit.bandwidthPackage("cbwp-theirs").int("members") == 0)
+
+            // Emptied (warm minimum 0, the lease released), the pool can be deleted.
+            let patched = try await broker.call(.PATCH, "/v1/pools/web", token: kit.adminToken, json: #"{"warm":{"min":0,"max":0}}"#)
+            #expect(patched.status == 200, "\(patched.text)")
+            _ = try await kit.release(try #require(first["id"]), token: token, expecting: "Released")
+            _ = try await kit.waitForPool("web", "empty") { $0.int("size") == 0 }
+            let deleted = try await broker.call(.DELETE, "/v1/pools/web", token: kit.adminToken)
+            #expect(deleted.status == 204, "\(deleted.text)")
+        }
+    }
 }
 
 /// The calls an operator and a cluster's agent make against a ``TestBroker``, shared by the lease
