@@ -1,9 +1,11 @@
+import AsyncHTTPClient
 import Foundation
 import Hummingbird
 import HummingbirdCore
 import HummingbirdHTTP2
 import Logging
 import NIOCore
+import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
 import Testing
@@ -151,6 +153,26 @@ import Testing
             let kept = try await withDeadline(.seconds(30)) { try await RawConnection.exchange(port: broker.port, sending: [request]) }
             #expect(kept.text.hasPrefix("HTTP/1.1 200"), "\(kept.text)")
             #expect(kept.text.hasSuffix("ok\n"), "\(kept.text)")
+        }
+    }
+
+    @Test func anOversizedBodyWithoutContentLengthIs413() async throws {
+        try await TestBroker.with(.sqlite) { broker in
+            var request = HTTPClientRequest(url: broker.url + "/v1/pools")
+            request.method = .POST
+            request.headers.add(name: "Authorization", value: "Bearer \(broker.adminToken)")
+            request.headers.add(name: "Content-Type", value: "application/json")
+            // 2 MB in 64 KiB chunks with no length: sent chunked.
+            let (chunks, sender) = AsyncStream<ByteBuffer>.makeStream()
+            for _ in 0..<32 { sender.yield(ByteBuffer(repeating: UInt8(ascii: " "), count: 64 * 1024)) }
+            sender.finish()
+            request.body = .stream(chunks, length: .unknown)
+            let response = try await broker.client.execute(request, timeout: .seconds(60))
+            let body = try await response.body.collect(upTo: 1 << 20)
+            #expect(response.status.code == 413, "\(String(buffer: body))")
+            #expect(response.headers["Content-Type"].first == "application/problem+json")
+            #expect(String(buffer: body).contains("PayloadTooLarge"))
+            #expect(!broker.logs.text.contains("request failed"))
         }
     }
 

@@ -2,11 +2,13 @@ import EIPCore
 import Foundation
 import Hummingbird
 import HummingbirdCore
+import Logging
 import NIOCore
 import OpenAPIRuntime
 
-/// Reads request bodies up to a limit, so an oversized body is refused with 413 before any
-/// handler runs, and later middleware can read the buffered body again.
+/// Reads request bodies up to a limit, so an oversized body (in any framing: Content-Length,
+/// chunked, HTTP/2 DATA) is refused with 413 before any handler runs, and later middleware can
+/// read the buffered body again. A client that goes away mid-body is a debug line.
 ///
 /// An empty body on `POST`, `PUT` or `PATCH` reads as the empty JSON object `{}`: optional
 /// bodies (`release`) may be left out, and a missing required body is reported field by field.
@@ -38,6 +40,13 @@ struct BodyLimitMiddleware<Context: RequestContext>: RouterMiddleware {
             }
         } catch let error as HTTPError where error.status == .contentTooLarge {
             throw BrokerError(.payloadTooLarge, "request body exceeds the limit of \(maximumSize) bytes")
+        } catch is NIOTooManyBytesError {
+            // A body without Content-Length (chunked, or HTTP/2 DATA frames) that runs over.
+            throw BrokerError(.payloadTooLarge, "request body exceeds the limit of \(maximumSize) bytes")
+        } catch {
+            // The client went away (or broke the framing) mid-body: nobody is left to answer.
+            context.logger.debug("request body could not be read", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
+            throw BrokerError.invalid("body", "could not be read to its end")
         }
         do {
             return try await next(request, context)
