@@ -53,8 +53,9 @@ struct Curl: Sendable {
     var method = "GET"
     var headers: [(name: String, value: String)] = []
     var body: String?
-    /// `--max-time` for the whole invocation.
-    var maxTimeSeconds = 10
+    /// `--max-time` for the whole invocation: a bound on a hung server, not a speed check, so
+    /// generous enough for a call made while the whole suite loads both cores.
+    var maxTimeSeconds = 90
 
     /// Requests every URL in order within one curl invocation, so curl reuses connections where it can.
     /// - Parameter urls: The URLs to request.
