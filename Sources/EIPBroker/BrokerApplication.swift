@@ -7,6 +7,7 @@ public import Hummingbird
 import HummingbirdCore
 import HummingbirdHTTP2
 public import Logging
+import NIOCore
 import NIOSSL
 import OpenAPIHummingbird
 public import Prometheus
@@ -79,10 +80,8 @@ public func buildApplication(
     )
     try api.registerHandlers(on: router)
 
-    let idle = configuration.idleTimeout.components
     let connections = HTTP2ChannelConfiguration(
-        idleTimeout: configuration.idleTimeout,
-        streamConfiguration: HTTP1Channel.Configuration(idleTimeout: .nanoseconds(idle.seconds * 1_000_000_000 + idle.attoseconds / 1_000_000_000))
+        idleTimeout: configuration.idleTimeout, streamConfiguration: HTTP1Channel.Configuration(idleTimeout: TimeAmount(configuration.idleTimeout))
     )
     let server: HTTPServerBuilder
     let scheme: String

@@ -114,13 +114,13 @@ struct VPCActions: Sendable {
         let privateIP: String
         if let given = parameters.string("PrivateIpAddress") {
             guard Validation.isIPv4(given) else { throw EmulatorAPIError.invalidParameter("PrivateIpAddress", "'\(given)' is not an IPv4 address.") }
-            guard try await cloud.privateIPAddress(ofNetworkInterface: instanceID) == given else {
+            guard try await cloud.knownNetworkInterface(instanceID)?.privateIPAddress == given else {
                 throw EmulatorAPIError(
                     .badRequest, "InvalidPrivateIpAddress.NotFound", "The private IP address \(given) does not belong to the ENI \(instanceID)."
                 )
             }
             privateIP = given
-        } else if let primary = try await cloud.privateIPAddress(ofNetworkInterface: instanceID) {
+        } else if let primary = try await cloud.knownNetworkInterface(instanceID)?.privateIPAddress {
             privateIP = primary
         } else {
             throw EmulatorAPIError(.notFound, "InvalidInstanceId.NotFound", "The specified instance \(instanceID) does not exist.")

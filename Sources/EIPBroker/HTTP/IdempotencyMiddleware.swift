@@ -18,7 +18,6 @@ struct IdempotencyMiddleware<Context: RequestContext>: RouterMiddleware {
     let store: BrokerStore
     static var headerName: HTTPField.Name { HTTPField.Name("Idempotency-Key")! }
 
-
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let operation = "\(request.method.rawValue) \(context.endpointPath ?? "")"
         guard idempotentOperations.contains(operation), let key = request.headers[Self.headerName], let owner = RequestScope.owner else {

@@ -31,7 +31,7 @@ final class RequestRateLimiter: Sendable {
         let now = ContinuousClock.now
         let wait: Double? = buckets.withLock { buckets in
             var bucket = buckets[caller] ?? Bucket(tokens: Double(rate.burst), updated: now)
-            bucket.tokens = min(Double(rate.burst), bucket.tokens + seconds(now - bucket.updated) * rate.perSecond)
+            bucket.tokens = min(Double(rate.burst), bucket.tokens + (now - bucket.updated) / .seconds(1) * rate.perSecond)
             bucket.updated = now
             defer {
                 if buckets[caller] == nil, buckets.count >= maximumCallers { evict(from: &buckets, now: now) }
@@ -53,15 +53,11 @@ final class RequestRateLimiter: Sendable {
     /// nothing, the half least recently used.
     private func evict(from buckets: inout [String: Bucket], now: ContinuousClock.Instant) {
         let refill = Double(rate.burst) / rate.perSecond
-        buckets = buckets.filter { seconds(now - $0.value.updated) < refill }
+        buckets = buckets.filter { (now - $0.value.updated) / .seconds(1) < refill }
         if buckets.count >= maximumCallers {
             let keep = buckets.sorted { $0.value.updated > $1.value.updated }.prefix(maximumCallers / 2)
             buckets = Dictionary(uniqueKeysWithValues: keep.map { ($0.key, $0.value) })
         }
-    }
-
-    private func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 
     private static func format(_ value: Double) -> String {

@@ -34,14 +34,11 @@ extension SimulatedCloud {
             if let networkInterfaceID {
                 guard found.contains(where: { $0.networkInterfaceID == networkInterfaceID }) else {
                     // The ENI is in one of the VPCs but holds another address, or is not there at all.
-                    let vpc = try await database.query(
-                        "SELECT vpc_id FROM sim_enis WHERE account = \(account) AND network_interface_id = \(networkInterfaceID)"
-                    ).first?.string("vpc_id")
-                    let known = vpc.map { vpc in vpcs.contains { $0.id == vpc } } ?? false
+                    let known = try await knownNetworkInterface(networkInterfaceID).map { eni in vpcs.contains { $0.id == eni.vpcID } } ?? false
                     throw CloudError(
                         .notFound, code: known ? "InvalidPrivateIpAddress.NotFound" : "InvalidNetworkInterfaceId.NotFound",
                         message: known
-                            ? "The network interface \(networkInterfaceID) is not in VPC \(names) or does not hold the private IP \(privateIPAddress)."
+                            ? "The network interface \(networkInterfaceID) does not hold the private IP \(privateIPAddress)."
                             : "The network interface \(networkInterfaceID) does not exist in VPC \(names)."
                     )
                 }
@@ -116,14 +113,12 @@ extension SimulatedCloud {
 }
 
 extension SimulatedCloud {
-    /// The private IP of a known ENI (one seen by
+    /// A known ENI (one seen by
     /// ``networkInterface(privateIPAddress:networkInterfaceID:region:vpcIDs:)`` or
-    /// ``networkInterfaces(privateIPAddresses:networkInterfaceIDs:vpcID:region:)``), or `nil`.
-    /// Neither counted nor faulted.
-    public func privateIPAddress(ofNetworkInterface networkInterfaceID: String) async throws -> String? {
-        let rows = try await database.query(
-            "SELECT private_ip_address FROM sim_enis WHERE account = \(account) AND network_interface_id = \(networkInterfaceID)"
-        )
-        return try rows.first?.requiredString("private_ip_address")
+    /// ``networkInterfaces(privateIPAddresses:networkInterfaceIDs:vpcID:region:)``), without its
+    /// EIP, or `nil`. Neither counted nor faulted.
+    public func knownNetworkInterface(_ networkInterfaceID: String) async throws -> NetworkInterface? {
+        try await database.query("SELECT * FROM sim_enis WHERE account = \(account) AND network_interface_id = \(networkInterfaceID)")
+            .first.map(Self.networkInterface(row:))
     }
 }
