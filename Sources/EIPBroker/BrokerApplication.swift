@@ -80,27 +80,45 @@ public func buildApplication(
     )
     try api.registerHandlers(on: router)
 
-    let connections = HTTP2ChannelConfiguration(
-        idleTimeout: configuration.idleTimeout, streamConfiguration: HTTP1Channel.Configuration(idleTimeout: TimeAmount(configuration.idleTimeout))
+    let softLimit = FileDescriptorLimit.raiseSoftLimit()
+    let registry = ConnectionRegistry(
+        maximum: FileDescriptorLimit.connectionLimit(configured: configuration.maximumConnections, softLimit: softLimit), logger: logger
     )
+    logger.info("Accepting at most \(registry.maximum) connections", metadata: ["open-file-limit": "\(softLimit.map(String.init) ?? "unknown")"])
+    let requestDeadlines: @Sendable () -> [any RemovableChannelHandler] = {
+        [RequestDeadlineHandler(headerTimeout: configuration.headerTimeout, bodyTimeout: configuration.bodyTimeout, registry: registry, logger: logger)]
+    }
+    let connections = HTTP2ChannelConfiguration(
+        idleTimeout: configuration.idleTimeout,
+        streamConfiguration: HTTP1Channel.Configuration(additionalChannelHandlers: requestDeadlines(), idleTimeout: TimeAmount(configuration.idleTimeout))
+    )
+    @Sendable func bounded(_ base: some ServerChildChannel) -> any ServerChildChannel {
+        BoundedConnectionChannel(base: base, registry: registry, firstRequestTimeout: configuration.headerTimeout)
+    }
     let server: HTTPServerBuilder
     let scheme: String
     if let certificatePath = configuration.tlsCertificatePath, let keyPath = configuration.tlsKeyPath {
         let chain = try NIOSSLCertificate.fromPEMFile(certificatePath).map { NIOSSLCertificateSource.certificate($0) }
         let key = try NIOSSLPrivateKey(file: keyPath, format: .pem)
-        server = try .http2Upgrade(tlsConfiguration: .makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key)), configuration: connections)
+        let tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
+        server = HTTPServerBuilder { responder in
+            bounded(try HTTP2UpgradeChannel(tlsConfiguration: tls, configuration: connections, responder: responder))
+        }
         scheme = "https"
     } else if configuration.tlsCertificatePath != nil || configuration.tlsKeyPath != nil {
         throw BrokerError.invalid(configuration.tlsCertificatePath == nil ? "tls-cert" : "tls-key", "TLS needs both a certificate and a key")
     } else {
-        server = .http1AndH2C(configuration: connections)
+        server = HTTPServerBuilder { responder in bounded(HTTP1AndH2CChannel(responder: responder, configuration: connections)) }
         scheme = "http"
     }
 
     let bootstrap = BootstrapResult()
     var app = Application(
         router: router, server: server,
-        configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: "eip-broker"),
+        configuration: ApplicationConfiguration(
+            address: .hostname(configuration.host, port: configuration.port), serverName: "eip-broker",
+            availableConnectionsDelegate: MaximumAvailableConnections(registry.maximum, logger: logger)
+        ),
         services: services,
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? configuration.port

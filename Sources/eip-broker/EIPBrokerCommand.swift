@@ -55,6 +55,15 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Seconds a connection may stay silent before it is closed [env: EIPBROKER_IDLE_TIMEOUT] (default: 60)")
     var idleTimeout: Int?
 
+    @Option(help: "Seconds a client may take to send a request's headers [env: EIPBROKER_HEADER_TIMEOUT] (default: 10)")
+    var headerTimeout: Int?
+
+    @Option(help: "Seconds a client may take to send a request's body [env: EIPBROKER_BODY_TIMEOUT] (default: 30)")
+    var bodyTimeout: Int?
+
+    @Option(help: "Most connections open at once, lowered to fit the open-file limit [env: EIPBROKER_MAX_CONNECTIONS] (default: 10000)")
+    var maxConnections: Int?
+
     @Option(help: "trace, debug, info, notice, warning, error or critical [env: EIPBROKER_LOG_LEVEL] (default: info)")
     var logLevel: String?
 
@@ -92,11 +101,22 @@ struct Serve: AsyncParsableCommand {
             }
             configuration[keyPath: rate] = value
         }
-        if let text = setting(idleTimeout.map(String.init), "EIPBROKER_IDLE_TIMEOUT") {
+        for (option, variable, flag, timeout) in [
+            (idleTimeout, "EIPBROKER_IDLE_TIMEOUT", "--idle-timeout", \BrokerConfiguration.idleTimeout),
+            (headerTimeout, "EIPBROKER_HEADER_TIMEOUT", "--header-timeout", \BrokerConfiguration.headerTimeout),
+            (bodyTimeout, "EIPBROKER_BODY_TIMEOUT", "--body-timeout", \BrokerConfiguration.bodyTimeout),
+        ] {
+            guard let text = setting(option.map(String.init), variable) else { continue }
             guard let value = Int(text), (1...86_400).contains(value) else {
-                throw ValidationError("--idle-timeout / EIPBROKER_IDLE_TIMEOUT must be 1 to 86400 seconds (got '\(text)')")
+                throw ValidationError("\(flag) / \(variable) must be 1 to 86400 seconds (got '\(text)')")
             }
-            configuration.idleTimeout = .seconds(value)
+            configuration[keyPath: timeout] = .seconds(value)
+        }
+        if let text = setting(maxConnections.map(String.init), "EIPBROKER_MAX_CONNECTIONS") {
+            guard let value = Int(text), (1...1_000_000).contains(value) else {
+                throw ValidationError("--max-connections / EIPBROKER_MAX_CONNECTIONS must be 1 to 1000000 (got '\(text)')")
+            }
+            configuration.maximumConnections = value
         }
         let levelText = setting(logLevel, "EIPBROKER_LOG_LEVEL") ?? "info"
         guard let level = Logger.Level(rawValue: levelText) else { throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical (got '\(levelText)')") }

@@ -156,6 +156,42 @@ import Testing
         }
     }
 
+    @Test func aRequestWhoseHeadersOrBodyStallIsClosedAfterItsTimeout() async throws {
+        try await TestBroker.with(.sqlite, configure: { $0.headerTimeout = .seconds(1); $0.bodyTimeout = .seconds(1) }) { broker in
+            // One complete request, then headers that never end: the first is answered, then the connection closes.
+            let complete = Array("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8)
+            let stalledHead = try await withDeadline(.seconds(30)) {
+                try await RawConnection.exchange(port: broker.port, sending: [complete, Array("GET /healthz HTTP/1.1\r\nHo".utf8)])
+            }
+            #expect(stalledHead.text.hasPrefix("HTTP/1.1 200"), "\(stalledHead.text)")
+            #expect(stalledHead.text.components(separatedBy: "HTTP/1.1 ").count == 2, "\(stalledHead.text)")
+            // A body that stops short of its Content-Length: closed without an answer.
+            let stalledBody = try await withDeadline(.seconds(30)) {
+                try await RawConnection.exchange(port: broker.port, sending: [Array((
+                    "POST /v1/pools HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(broker.adminToken)\r\n"
+                        + "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"name\""
+                ).utf8)])
+            }
+            #expect(stalledBody.bytes.isEmpty, "\(stalledBody.text)")
+            #expect(broker.logs.text.contains("request body not received within 1000 ms"))
+            let healthz = try #require(try await Curl().run(broker.url + "/healthz").first)
+            #expect(healthz.status == 200)
+        }
+    }
+
+    @Test func aRefusedUploadIsAnsweredAndClosedWithoutReadingItsBody() async throws {
+        try await TestBroker.with(.sqlite) { broker in
+            // 1 MiB announced, a little sent, no token: 401 at once, and the connection closes
+            // long before the 30 s body timeout.
+            let head = "POST /v1/pools HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1048576\r\n\r\n"
+            let reply = try await withDeadline(.seconds(20)) {
+                try await RawConnection.exchange(port: broker.port, sending: [Array(head.utf8), [UInt8](repeating: 0x20, count: 16384)])
+            }
+            #expect(reply.text.hasPrefix("HTTP/1.1 401"), "\(reply.text)")
+            #expect(reply.text.lowercased().contains("connection: close"), "\(reply.text)")
+        }
+    }
+
     @Test func anOversizedBodyWithoutContentLengthIs413() async throws {
         try await TestBroker.with(.sqlite) { broker in
             var request = HTTPClientRequest(url: broker.url + "/v1/pools")

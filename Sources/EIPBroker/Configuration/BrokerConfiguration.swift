@@ -38,6 +38,15 @@ public struct BrokerConfiguration: Sendable {
     /// How long a connection may stay silent (before its first request, between requests, or an
     /// HTTP/2 connection without open streams) before the broker closes it.
     public var idleTimeout: Duration = .seconds(60)
+    /// How long a client may take to send a request's headers, counted from its first byte (for
+    /// a connection's first request, from the connection's start, TLS handshake included).
+    public var headerTimeout: Duration = .seconds(10)
+    /// How long a client may take to send a request's body after its headers.
+    public var bodyTimeout: Duration = .seconds(30)
+    /// The most connections open at once. The broker lowers it to fit its open-file limit
+    /// (keeping a quarter of it, at most 256, for everything else); at the limit it stops
+    /// accepting and closes the longest-idle connection to make room.
+    public var maximumConnections: Int = 10_000
     /// The largest request body accepted, in bytes.
     public var maximumBodySize: Int = 1 << 20
     /// Requests per second (sustained) and at once (burst) each token may send; `perSecond` 0
