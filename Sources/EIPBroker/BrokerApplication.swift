@@ -66,7 +66,8 @@ public func buildApplication(
     // Outermost first: metrics and request logs see the final answer, after errors became problems.
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: LogRequestsMiddleware(.debug))
-    router.add(middleware: ProblemMiddleware())
+    let routes = RouteMethods()
+    router.add(middleware: ProblemMiddleware(routes: routes))
     router.add(middleware: AuthMiddleware(
         store: store, tokenLimiter: RequestRateLimiter(rate: configuration.tokenRate),
         sourceLimiter: RequestRateLimiter(rate: configuration.unauthenticatedRate)
@@ -79,6 +80,7 @@ public func buildApplication(
         configuration: configuration, metrics: metrics
     )
     try api.registerHandlers(on: router)
+    routes.record(router.routes)
 
     let softLimit = FileDescriptorLimit.raiseSoftLimit()
     let registry = ConnectionRegistry(

@@ -43,9 +43,9 @@ public struct AllocationRequest: Sendable, Hashable {
         var source: Source?
         switch (pool, eipInstanceID) {
         case (.some, .some):
-            violations.append(.init(field: "eipInstanceId", rule: "give either pool or eipInstanceId, not both"))
+            violations.append(.init(field: "eipInstanceId", rule: "give either pool or eipInstanceId, not both", isContextual: true))
         case (nil, nil):
-            violations.append(.init(field: "pool", rule: "is required unless eipInstanceId names a static EIP"))
+            violations.append(.init(field: "pool", rule: "is required unless eipInstanceId names a static EIP", isContextual: true))
         case (.some(let pool), nil):
             if !Validation.isDNSLabel(pool) {
                 violations.append(.init(field: "pool", rule: "must be a pool name: 1-63 lowercase letters, digits or '-'"))
@@ -60,12 +60,12 @@ public struct AllocationRequest: Sendable, Hashable {
                 violations.append(.init(field: "eipInstanceId", rule: "must look like eip-xxxx (got '\(id.prefix(80))')"))
             }
             if overrides != EIPParameters() || bandwidthPackageID != nil {
-                violations.append(.init(field: "eipInstanceId", rule: "a static EIP keeps its own settings: bandwidth, charge types, ISP, pools, package, name and description cannot be given with it"))
+                violations.append(.init(field: "eipInstanceId", rule: "a static EIP keeps its own settings: bandwidth, charge types, ISP, pools, package, name and description cannot be given with it", isContextual: true))
             }
             source = .static(allocationID: id, allowRob: allowRob)
         }
         if allowRob, eipInstanceID == nil {
-            violations.append(.init(field: "allowRob", rule: "only applies to a static EIP (eipInstanceId)"))
+            violations.append(.init(field: "allowRob", rule: "only applies to a static EIP (eipInstanceId)", isContextual: true))
         }
         guard violations.isEmpty, let source else { throw .invalid(violations) }
         return AllocationRequest(cluster: cluster, namespace: namespace, pod: pod, podUID: podUID, source: source, releaseStrategy: strategy)

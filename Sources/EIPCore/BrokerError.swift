@@ -9,7 +9,12 @@ public struct BrokerError: Error, Sendable, Equatable, CustomStringConvertible {
         public var description: String { rawValue }
         private init(_ rawValue: String) { self.rawValue = rawValue }
 
+        /// A field breaks a rule of its own, one the API's schema states (`400`).
         public static let invalidArgument = Code("InvalidArgument")
+        /// Every field fits the schema, but not together, not for this caller, or not with what
+        /// the broker holds: `warm.max` above `maxSize`, an account that is not configured, an
+        /// admin call that names no cluster (`422`).
+        public static let unprocessable = Code("Unprocessable")
         public static let notFound = Code("NotFound")
         public static let conflict = Code("Conflict")
         public static let poolExhausted = Code("PoolExhausted")
@@ -22,6 +27,8 @@ public struct BrokerError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let cloudUnavailable = Code("CloudUnavailable")
         public static let unavailable = Code("Unavailable")
         public static let payloadTooLarge = Code("PayloadTooLarge")
+        /// The path exists but does not serve the request's method (the answer's `Allow` lists those it does).
+        public static let methodNotAllowed = Code("MethodNotAllowed")
         /// The caller sends requests faster than its rate: slow down (`Retry-After`).
         public static let rateLimited = Code("RateLimited")
         public static let internalError = Code("Internal")
@@ -30,9 +37,11 @@ public struct BrokerError: Error, Sendable, Equatable, CustomStringConvertible {
         public var httpStatus: Int {
             switch self {
             case .invalidArgument: 400
+            case .unprocessable: 422
             case .unauthenticated: 401
             case .permissionDenied: 403
             case .notFound: 404
+            case .methodNotAllowed: 405
             case .conflict, .addressInUse: 409
             case .payloadTooLarge: 413
             // Capacity is a resource running out, as gRPC's RESOURCE_EXHAUSTED: 429 with Retry-After.
@@ -48,9 +57,13 @@ public struct BrokerError: Error, Sendable, Equatable, CustomStringConvertible {
     public struct FieldViolation: Sendable, Equatable {
         public var field: String
         public var rule: String
-        public init(field: String, rule: String) {
+        /// Whether the value is fine on its own and breaks the rule only with other fields, the
+        /// caller or stored state (no schema can state such a rule).
+        public var isContextual: Bool
+        public init(field: String, rule: String, isContextual: Bool = false) {
             self.field = field
             self.rule = rule
+            self.isContextual = isContextual
         }
     }
 
@@ -74,10 +87,17 @@ public struct BrokerError: Error, Sendable, Equatable, CustomStringConvertible {
         BrokerError(.invalidArgument, "\(field): \(rule)", fieldViolations: [.init(field: field, rule: rule)])
     }
 
-    /// A validation error gathering every violation found in one request.
+    /// A value that fits the schema but not with the rest of the request, the caller or what is
+    /// stored: `field: rule`, answered `422`.
+    public static func unprocessable(_ field: String, _ rule: String) -> BrokerError {
+        BrokerError(.unprocessable, "\(field): \(rule)", fieldViolations: [.init(field: field, rule: rule, isContextual: true)])
+    }
+
+    /// A validation error gathering every violation found in one request: `Unprocessable` when
+    /// all of them are contextual, else `InvalidArgument`.
     public static func invalid(_ violations: [FieldViolation]) -> BrokerError {
         let message = violations.map { "\($0.field): \($0.rule)" }.joined(separator: "; ")
-        return BrokerError(.invalidArgument, message, fieldViolations: violations)
+        return BrokerError(violations.allSatisfy(\.isContextual) ? .unprocessable : .invalidArgument, message, fieldViolations: violations)
     }
 
     public static func notFound(_ what: String, _ id: String) -> BrokerError {

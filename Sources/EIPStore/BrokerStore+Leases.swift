@@ -58,7 +58,7 @@ extension BrokerStore {
         try await transaction { sql in
             let now = Timestamp.now
             guard let cluster = try await Self.cluster(named: request.cluster, in: sql) else {
-                throw BrokerError(.notFound, "cluster: cluster '\(request.cluster)' does not exist", fieldViolations: [.init(field: "cluster", rule: "must name an existing cluster")])
+                throw BrokerError(.unprocessable, "cluster: cluster '\(request.cluster)' does not exist", fieldViolations: [.init(field: "cluster", rule: "must name an existing cluster", isContextual: true)])
             }
             if let existing = try await sql.query(
                 """
@@ -138,14 +138,14 @@ extension BrokerStore {
             try await claimStaticAddress(allocationID, for: lease, location: cluster.location, actor: actor, now: now, in: sql)
         case .pool(let name, let overrides, let packageOverride):
             guard let row = try await sql.query("SELECT \(raw: poolColumns) FROM pools p WHERE p.name = \(name)").first else {
-                throw BrokerError(.notFound, "pool: pool '\(name)' does not exist", fieldViolations: [.init(field: "pool", rule: "must name an existing pool")])
+                throw BrokerError(.unprocessable, "pool: pool '\(name)' does not exist", fieldViolations: [.init(field: "pool", rule: "must name an existing pool", isContextual: true)])
             }
             let pool = try Self.pool(from: row)
             guard pool.admits(cluster: request.cluster) else {
                 throw BrokerError(.permissionDenied, "pool: cluster '\(request.cluster)' may not use pool '\(name)'", fieldViolations: [.init(field: "pool", rule: "must be open to the caller's cluster")])
             }
             guard pool.provider == cluster.location.provider, pool.region == cluster.location.region else {
-                throw BrokerError.invalid(
+                throw BrokerError.unprocessable(
                     "pool", "must be in the cluster's account and region (\(cluster.location.provider)/\(cluster.location.region)); pool '\(name)' is in \(pool.provider)/\(pool.region)"
                 )
             }
@@ -193,14 +193,14 @@ extension BrokerStore {
     private static func checkPackageOverride(_ id: String, for pool: Pool, actor: Principal, in sql: any SQLExecutor) async throws {
         if actor.clusterScope != nil {
             guard pool.bandwidthPackages.contains(id) else {
-                throw BrokerError.invalid("bandwidthPackageId", "must be one of the bandwidth packages of pool '\(pool.name)'")
+                throw BrokerError.unprocessable("bandwidthPackageId", "must be one of the bandwidth packages of pool '\(pool.name)'")
             }
             return
         }
         guard let package = try await sql.query("SELECT region, provider FROM bandwidth_packages WHERE id = \(id)").first,
             package.string("region") == pool.region, package.string("provider") == pool.provider
         else {
-            throw BrokerError.invalid("bandwidthPackageId", "bandwidth package '\(id)' is not registered in the pool's account and region")
+            throw BrokerError.unprocessable("bandwidthPackageId", "bandwidth package '\(id)' is not registered in the pool's account and region")
         }
     }
 
@@ -259,7 +259,7 @@ extension BrokerStore {
         ).first
         let mayKnow = actor.clusterScope == nil || (holder?.string("cluster") != nil && holder?.string("cluster") == actor.clusterScope)
         if let holder, holder.string("lease_id") == nil, holder.string("provider") != location.provider || holder.string("region") != location.region {
-            throw BrokerError.invalid("eipInstanceId", "EIP \(allocationID) is not in the cluster's account and region (\(location.provider)/\(location.region))")
+            throw BrokerError.unprocessable("eipInstanceId", "EIP \(allocationID) is not in the cluster's account and region (\(location.provider)/\(location.region))")
         }
         if let pool = holder?.string("pool") {
             let which = mayKnow ? "pool '\(pool)'" : "a pool"
@@ -435,7 +435,7 @@ extension BrokerStore {
         return try await transaction { sql in
             let now = Timestamp.now
             let updated = try await sql.query("UPDATE clusters SET last_heartbeat = \(now.milliseconds) WHERE name = \(cluster) RETURNING name")
-            guard !updated.isEmpty else { throw BrokerError.notFound("cluster", cluster) }
+            guard !updated.isEmpty else { throw BrokerError.unprocessable("cluster", "cluster '\(cluster)' does not exist") }
             let graceMS = grace.components.seconds * 1000 + grace.components.attoseconds / 1_000_000_000_000_000
             var outcome = HeartbeatOutcome(seen: 0, released: [], retained: [])
             let rows = try await sql.query(

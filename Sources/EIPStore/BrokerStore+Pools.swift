@@ -54,23 +54,23 @@ extension BrokerStore {
         for (index, id) in ids.enumerated() {
             guard let row = try await sql.query("SELECT region, provider FROM bandwidth_packages WHERE id = \(id)").first else {
                 throw BrokerError(
-                    .notFound, "bandwidthPackages[\(index)]: bandwidth package '\(id)' is not registered: create it first",
-                    fieldViolations: [.init(field: "bandwidthPackages[\(index)]", rule: "must name a registered bandwidth package")]
+                    .unprocessable, "bandwidthPackages[\(index)]: bandwidth package '\(id)' is not registered: create it first",
+                    fieldViolations: [.init(field: "bandwidthPackages[\(index)]", rule: "must name a registered bandwidth package", isContextual: true)]
                 )
             }
             guard row.string("region") == region, row.string("provider") == provider else {
-                throw BrokerError.invalid("bandwidthPackages[\(index)]", "bandwidth package '\(id)' is in \(row.string("provider") ?? "")/\(row.string("region") ?? ""), not the pool's \(provider)/\(region)")
+                throw BrokerError.unprocessable("bandwidthPackages[\(index)]", "bandwidth package '\(id)' is in \(row.string("provider") ?? "")/\(row.string("region") ?? ""), not the pool's \(provider)/\(region)")
             }
         }
     }
 
-    /// Every cluster a pool is opened to must be registered (`404 NotFound` otherwise).
+    /// Every cluster a pool is opened to must be registered (`422 Unprocessable` otherwise).
     static func checkClusters(_ names: [String], in sql: any SQLExecutor) async throws {
         for (index, name) in names.enumerated() {
             guard try await sql.query("SELECT name FROM clusters WHERE name = \(name)").isEmpty else { continue }
             throw BrokerError(
-                .notFound, "clusters[\(index)]: cluster '\(name)' does not exist",
-                fieldViolations: [.init(field: "clusters[\(index)]", rule: "must name a registered cluster")]
+                .unprocessable, "clusters[\(index)]: cluster '\(name)' does not exist",
+                fieldViolations: [.init(field: "clusters[\(index)]", rule: "must name a registered cluster", isContextual: true)]
             )
         }
     }
@@ -108,10 +108,10 @@ extension BrokerStore {
             var settings = PoolSettings(provider: pool.provider, region: pool.region, defaults: pool.defaults, bandwidthPackages: pool.bandwidthPackages, warm: pool.warm, maxSize: pool.maxSize, clusters: pool.clusters)
             try change(&settings)
             guard settings.maxSize >= pool.size else {
-                throw BrokerError.invalid("maxSize", "must be at least the \(pool.size) addresses the pool holds now")
+                throw BrokerError.unprocessable("maxSize", "must be at least the \(pool.size) addresses the pool holds now")
             }
             guard settings.warm.min <= settings.warm.max, settings.warm.max <= settings.maxSize else {
-                throw BrokerError.invalid("warm", "needs 0 <= warm.min <= warm.max <= maxSize")
+                throw BrokerError.unprocessable("warm", "needs 0 <= warm.min <= warm.max <= maxSize")
             }
             try await Self.checkPackages(settings.bandwidthPackages, region: settings.region, provider: settings.provider, in: sql)
             try await Self.checkClusters(settings.clusters ?? [], in: sql)

@@ -28,7 +28,7 @@ import Testing
                 #expect(response.headers["content-type"].first == "application/problem+json", comment)
                 #expect(problem["code"] as? String == bad.code, comment)
                 #expect(problem["status"] as? Int == response.status, comment)
-                if bad.code == "InvalidArgument" {
+                if ["InvalidArgument", "Unprocessable"].contains(bad.code) {
                     // Validation failures list the offending fields in `errors` (the spec's contract).
                     #expect(fields.contains(bad.field), comment)
                 } else {
@@ -63,6 +63,19 @@ import Testing
         try #require(lease.status == 201, "\(lease.text)")
         return try #require(lease["id"])
     }
+
+    @Test func aMethodAPathDoesNotServeIs405WithAllowAndAnUnknownPathStays404() async throws {
+        try await TestBroker.with(.sqlite) { broker in
+            let trace = try await broker.call(.TRACE, "/v1/clusters/prod", token: broker.adminToken)
+            #expect(trace.status == 405, "\(trace.text)")
+            #expect(trace.headers["Allow"].first == "DELETE, GET, PATCH")
+            #expect(trace["code"] == "MethodNotAllowed")
+            let put = try await broker.call(.PUT, "/v1/leases", token: broker.adminToken, json: "{}")
+            #expect(put.status == 405 && put.headers["Allow"].first == "GET, POST", "\(put.text)")
+            let nowhere = try await broker.call(.GET, "/v1/nowhere", token: broker.adminToken)
+            #expect(nowhere.status == 404 && nowhere.headers["Allow"].isEmpty, "\(nowhere.text)")
+        }
+    }
 }
 
 /// One malformed request and the answer it must get.
@@ -95,7 +108,7 @@ struct BadRequest: Sendable {
             lease("missing namespace", ["namespace": nil], field: "namespace"),
             lease("missing pod", ["pod": nil], field: "pod"),
             lease("missing podUid", ["podUid": nil], field: "podUid"),
-            lease("admin without cluster", ["cluster": nil], field: "cluster"),
+            lease("admin without cluster", ["cluster": nil], field: "cluster", status: 422, code: "Unprocessable"),
             BadRequest(name: "namespace null", method: .POST, path: "/v1/leases",
                        body: #"{"cluster":"alpha","namespace":null,"pod":"bad-pod","podUid":"uid-bad","pool":"default"}"#, field: "namespace"),
             // Allocate: wrong types and ranges.
@@ -108,13 +121,13 @@ struct BadRequest: Sendable {
                        body: #"{"cluster":"alpha","namespace":"default","pod":"bad-pod","podUid":"uid-bad","pool":"default","bandwidth":1e30}"#, field: "bandwidth"),
             lease("allowRob as a string", ["allowRob": "yes"], field: "allowRob"),
             // Allocate: sources.
-            lease("unknown pool", ["pool": "nope"], field: "pool", status: 404, code: "NotFound"),
-            lease("unknown cluster", ["cluster": "ghost"], field: "cluster", status: 404, code: "NotFound"),
-            lease("pool and eipInstanceId", ["eipInstanceId": "eip-abc123"], field: "eipInstanceId"),
-            lease("neither pool nor eipInstanceId", ["pool": nil], field: "pool"),
+            lease("unknown pool", ["pool": "nope"], field: "pool", status: 422, code: "Unprocessable"),
+            lease("unknown cluster", ["cluster": "ghost"], field: "cluster", status: 422, code: "Unprocessable"),
+            lease("pool and eipInstanceId", ["eipInstanceId": "eip-abc123"], field: "eipInstanceId", status: 422, code: "Unprocessable"),
+            lease("neither pool nor eipInstanceId", ["pool": nil], field: "pool", status: 422, code: "Unprocessable"),
             lease("bad eipInstanceId", ["pool": nil, "eipInstanceId": "i-123"], field: "eipInstanceId"),
-            lease("overrides with a static EIP", ["pool": nil, "eipInstanceId": "eip-abc123", "bandwidth": 5], field: "eipInstanceId"),
-            lease("allowRob without eipInstanceId", ["allowRob": true], field: "allowRob"),
+            lease("overrides with a static EIP", ["pool": nil, "eipInstanceId": "eip-abc123", "bandwidth": 5], field: "eipInstanceId", status: 422, code: "Unprocessable"),
+            lease("allowRob without eipInstanceId", ["allowRob": true], field: "allowRob", status: 422, code: "Unprocessable"),
             // Allocate: release strategies.
             lease("release strategy Sometimes", ["releaseStrategy": "Sometimes"], field: "releaseStrategy"),
             lease("release strategy negative", ["releaseStrategy": "-5m"], field: "releaseStrategy"),
@@ -180,7 +193,7 @@ struct BadRequest: Sendable {
             BadRequest(name: "heartbeat for a cluster with a NUL byte", method: .POST, path: "/v1/heartbeats",
                        body: TestBroker.json(["cluster": "al\u{0}pha", "pods": [Any]()]), field: "cluster"),
             BadRequest(name: "heartbeat for an unknown cluster", method: .POST, path: "/v1/heartbeats",
-                       body: #"{"cluster":"ghost","pods":[]}"#, status: 404, code: "NotFound", field: "cluster"),
+                       body: #"{"cluster":"ghost","pods":[]}"#, status: 422, code: "Unprocessable", field: "cluster"),
 
             // Pools.
             BadRequest(name: "pool without name", method: .POST, path: "/v1/pools", body: #"{"maxSize":5}"#, field: "name"),
@@ -189,7 +202,7 @@ struct BadRequest: Sendable {
             BadRequest(name: "pool maxSize zero", method: .POST, path: "/v1/pools", body: #"{"name":"second","maxSize":0}"#, field: "maxSize"),
             BadRequest(name: "pool warm as a string", method: .POST, path: "/v1/pools", body: #"{"name":"second","maxSize":5,"warm":"lots"}"#, field: "warm"),
             BadRequest(name: "pool warm min above max", method: .POST, path: "/v1/pools",
-                       body: #"{"name":"second","maxSize":5,"warm":{"min":3,"max":1}}"#, field: "warm.min"),
+                       body: #"{"name":"second","maxSize":5,"warm":{"min":3,"max":1}}"#, status: 422, code: "Unprocessable", field: "warm.min"),
             BadRequest(name: "pool warm without max", method: .POST, path: "/v1/pools",
                        body: #"{"name":"second","maxSize":5,"warm":{"min":1}}"#, field: "warm.max"),
             BadRequest(name: "pool warm with an unknown field", method: .POST, path: "/v1/pools",
@@ -197,12 +210,12 @@ struct BadRequest: Sendable {
             BadRequest(name: "pool with a bad package id", method: .POST, path: "/v1/pools",
                        body: #"{"name":"second","maxSize":5,"bandwidthPackages":["pkg-1"]}"#, field: "bandwidthPackages[0]"),
             BadRequest(name: "pool with an unregistered package", method: .POST, path: "/v1/pools",
-                       body: #"{"name":"second","maxSize":5,"bandwidthPackages":["cbwp-unknown"]}"#, status: 404, code: "NotFound",
+                       body: #"{"name":"second","maxSize":5,"bandwidthPackages":["cbwp-unknown"]}"#, status: 422, code: "Unprocessable",
                        field: "bandwidthPackages[0]"),
             BadRequest(name: "pool open to an unknown cluster", method: .POST, path: "/v1/pools",
-                       body: #"{"name":"second","maxSize":5,"clusters":["alpha","ghost"]}"#, status: 404, code: "NotFound", field: "clusters[1]"),
+                       body: #"{"name":"second","maxSize":5,"clusters":["alpha","ghost"]}"#, status: 422, code: "Unprocessable", field: "clusters[1]"),
             BadRequest(name: "patch pool open to an unknown cluster", method: .PATCH, path: "/v1/pools/default",
-                       body: #"{"clusters":["ghost"]}"#, status: 404, code: "NotFound", field: "clusters[0]"),
+                       body: #"{"clusters":["ghost"]}"#, status: 422, code: "Unprocessable", field: "clusters[0]"),
             BadRequest(name: "pool with a bad ISP", method: .POST, path: "/v1/pools",
                        body: #"{"name":"second","maxSize":5,"isp":"BGP-PRO!"}"#, field: "isp"),
             BadRequest(name: "pool with a bad charge type", method: .POST, path: "/v1/pools",
@@ -210,11 +223,16 @@ struct BadRequest: Sendable {
             BadRequest(name: "pool bandwidth huge", method: .POST, path: "/v1/pools",
                        body: #"{"name":"second","maxSize":5,"bandwidth":100000}"#, field: "bandwidth"),
             BadRequest(name: "pool for an unknown provider", method: .POST, path: "/v1/pools",
-                       body: #"{"name":"second","maxSize":5,"provider":"nimbus"}"#, field: "provider"),
+                       body: #"{"name":"second","maxSize":5,"provider":"nimbus"}"#, status: 422, code: "Unprocessable", field: "provider"),
             BadRequest(name: "patch pool maxSize zero", method: .PATCH, path: "/v1/pools/default", body: #"{"maxSize":0}"#, field: "maxSize"),
             BadRequest(name: "patch pool warm min above max", method: .PATCH, path: "/v1/pools/default",
-                       body: #"{"warm":{"min":4,"max":2}}"#, field: "warm.min"),
+                       body: #"{"warm":{"min":4,"max":2}}"#, status: 422, code: "Unprocessable", field: "warm.min"),
             BadRequest(name: "patch pool unknown field", method: .PATCH, path: "/v1/pools/default", body: #"{"name":"renamed"}"#, field: "name"),
+            BadRequest(name: "patch pool without a body", method: .PATCH, path: "/v1/pools/default", body: nil, field: "body"),
+            BadRequest(name: "patch pool clusters null", method: .PATCH, path: "/v1/pools/default", body: #"{"clusters":null}"#, field: "clusters"),
+            BadRequest(name: "lease filter not a name", method: .GET, path: "/v1/leases?pool=Bad_Pool", body: nil, field: "pool"),
+            BadRequest(name: "events subject too long", method: .GET, path: "/v1/events?subjectId=\(String(repeating: "s", count: 254))", body: nil, field: "subjectId"),
+            BadRequest(name: "TRACE on a pool", method: .TRACE, path: "/v1/pools/default", body: nil, status: 405, code: "MethodNotAllowed", field: "TRACE"),
             BadRequest(name: "get an unknown pool", method: .GET, path: "/v1/pools/nope", body: nil, status: 404, code: "NotFound", field: "pool"),
 
             // Clusters.

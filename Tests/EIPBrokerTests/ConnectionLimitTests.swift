@@ -119,6 +119,10 @@ enum HostileClients {
         case unfinishedUpload(bytes: Int)
     }
 
+    /// The attackers' own event loop, so that thousands of sockets do not slow the loops other
+    /// tests in this process share.
+    static let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+
     /// Opens `count` connections to 127.0.0.1:`port`, 250 at a time, each behaving as `behaviour`
     /// until the server closes it. Connections the server refuses outright are not returned.
     static func open(_ count: Int, port: Int, then behaviour: Behaviour) async throws -> [any Channel] {
@@ -127,7 +131,7 @@ enum HostileClients {
             try await withThrowingTaskGroup(of: (any Channel)?.self) { group in
                 for _ in start..<min(count, start + 250) {
                     group.addTask {
-                        let bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                        let bootstrap = ClientBootstrap(group: Self.group)
                             .connectTimeout(.seconds(60))
                             .channelInitializer { channel in
                                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(Discard()) }

@@ -275,7 +275,7 @@ struct LeaseWalkthroughTests {
             let foreign = try await kit.allocate(
                 token: token, ["namespace": "default", "pod": "web-2", "podUid": "uid-web-2", "pool": "web", "bandwidthPackageId": "cbwp-theirs"]
             )
-            #expect(foreign.status == 400, "\(foreign.text)")
+            #expect(foreign.status == 422, "\(foreign.text)")
             #expect(foreign.text.contains("bandwidthPackageId"))
             let pool = try await kit.getPool("web")
             #expect(pool.int("size") == 1 && pool.int("leased") == 1, "\(pool)")

@@ -411,7 +411,7 @@ struct StoreInvariantTests {
             let elsewhere = await #expect(throws: BrokerError.self) {
                 _ = try await store.allocate(try Self.poolRequest("web-0", cluster: "west"), actor: .cluster("west"))
             }
-            #expect(elsewhere?.code == .invalidArgument)
+            #expect(elsewhere?.code == .unprocessable)
             #expect(elsewhere?.fieldViolations.map(\.field) == ["pool"])
             #expect(try await store.cluster(named: "west")?.activeLeases == 1)
             try await Self.expectBooksBalance(store)
@@ -456,7 +456,7 @@ struct StoreInvariantTests {
                 releaseStrategy: nil, overrides: EIPParameters(), bandwidthPackageID: "cbwp-other", allowRob: false
             )
             let refused = await #expect(throws: BrokerError.self) { _ = try await store.allocate(foreign, actor: .cluster("prod")) }
-            #expect(refused?.code == .invalidArgument)
+            #expect(refused?.code == .unprocessable)
             #expect(refused?.fieldViolations.map(\.field) == ["bandwidthPackageId"])
             #expect(try await store.bandwidthPackage(id: "cbwp-other")?.members == 0)
             #expect(try await store.pool(named: "web")?.size == 1)

@@ -73,8 +73,8 @@ struct TenancyTests {
             ]
             for (body, field) in refusals {
                 let refused = try await kit.broker.call(.POST, "/v1/leases/\(secondID)/associate", token: alpha, json: TestBroker.json(body))
-                #expect(refused.status == 400, "\(body): \(refused.text)")
-                #expect(refused["code"] == "InvalidArgument")
+                #expect(refused.status == 422, "\(body): \(refused.text)")
+                #expect(refused["code"] == "Unprocessable")
                 #expect(Self.fields(of: refused) == [field], "\(refused.text)")
                 #expect(!refused.text.contains("beta"), "\(refused.text)")
             }
@@ -179,7 +179,7 @@ struct TenancyTests {
     @Test func aClusterOnARealCloudMustNameItsVPCs() async throws {
         try await TestBroker.with(.sqlite, configure: { $0.accounts = [.simulated(), .alibaba(Self.unreachableAlibaba)] }) { broker in
             let missing = try await broker.call(.POST, "/v1/clusters", token: broker.adminToken, json: #"{"name":"prod","quota":5,"provider":"aliyun"}"#)
-            #expect(missing.status == 400, "\(missing.text)")
+            #expect(missing.status == 422, "\(missing.text)")
             #expect(missing.text.contains("vpcIds"))
             let bad = try await broker.call(
                 .POST, "/v1/clusters", token: broker.adminToken, json: #"{"name":"prod","quota":5,"provider":"aliyun","vpcIds":["vpc-a","vpc-a","subnet-1"]}"#

@@ -24,8 +24,10 @@ struct AllocationRequestTests {
             _ = try body()
             return []
         } catch {
-            #expect(error.code == .invalidArgument)
-            #expect(error.code.httpStatus == 400)
+            // A rule only a combination of fields breaks is 422 Unprocessable; any other makes it 400.
+            let contextual = error.fieldViolations.allSatisfy(\.isContextual)
+            #expect(error.code == (contextual ? .unprocessable : .invalidArgument))
+            #expect(error.code.httpStatus == (contextual ? 422 : 400))
             #expect(error.message == error.fieldViolations.map { "\($0.field): \($0.rule)" }.joined(separator: "; "))
             return error.fieldViolations
         }
@@ -61,6 +63,8 @@ struct AllocationRequestTests {
         var request: @Sendable () throws(BrokerError) -> AllocationRequest
         var field: String
         var rule: String
+        /// Whether the rule relates fields to each other (422) rather than judging one (400).
+        var contextual = false
         var testDescription: String { name }
     }
 
@@ -90,9 +94,9 @@ struct AllocationRequestTests {
         Rule(name: "release strategy beyond 366 days", request: { () throws(BrokerError) in try validate(releaseStrategy: "9000h") },
              field: "releaseStrategy", rule: "a TTL must be at most 8784h (366 days) (got '9000h')"),
         Rule(name: "pool and eipInstanceId", request: { () throws(BrokerError) in try validate(pool: "web", eipInstanceID: "eip-1") },
-             field: "eipInstanceId", rule: "give either pool or eipInstanceId, not both"),
+             field: "eipInstanceId", rule: "give either pool or eipInstanceId, not both", contextual: true),
         Rule(name: "neither pool nor eipInstanceId", request: { () throws(BrokerError) in try validate(pool: nil, eipInstanceID: nil) },
-             field: "pool", rule: "is required unless eipInstanceId names a static EIP"),
+             field: "pool", rule: "is required unless eipInstanceId names a static EIP", contextual: true),
         Rule(name: "pool not a name", request: { () throws(BrokerError) in try validate(pool: "Web Pool") },
              field: "pool", rule: "must be a pool name: 1-63 lowercase letters, digits or '-'"),
         Rule(name: "override out of range", request: { () throws(BrokerError) in try validate(overrides: EIPParameters(bandwidth: 2000)) },
@@ -104,16 +108,16 @@ struct AllocationRequestTests {
         Rule(name: "eipInstanceId not an EIP id", request: { () throws(BrokerError) in try validate(pool: nil, eipInstanceID: "203.0.113.7") },
              field: "eipInstanceId", rule: "must look like eip-xxxx (got '203.0.113.7')"),
         Rule(name: "static with overrides", request: { () throws(BrokerError) in try validate(pool: nil, eipInstanceID: "eip-1", overrides: EIPParameters(bandwidth: 5)) },
-             field: "eipInstanceId", rule: "a static EIP keeps its own settings: bandwidth, charge types, ISP, pools, package, name and description cannot be given with it"),
+             field: "eipInstanceId", rule: "a static EIP keeps its own settings: bandwidth, charge types, ISP, pools, package, name and description cannot be given with it", contextual: true),
         Rule(name: "static with only a name", request: { () throws(BrokerError) in try validate(pool: nil, eipInstanceID: "eip-1", overrides: EIPParameters(name: "n")) },
-             field: "eipInstanceId", rule: "a static EIP keeps its own settings: bandwidth, charge types, ISP, pools, package, name and description cannot be given with it"),
+             field: "eipInstanceId", rule: "a static EIP keeps its own settings: bandwidth, charge types, ISP, pools, package, name and description cannot be given with it", contextual: true),
         Rule(name: "static with a bandwidth package", request: { () throws(BrokerError) in try validate(pool: nil, eipInstanceID: "eip-1", bandwidthPackageID: "cbwp-1") },
-             field: "eipInstanceId", rule: "a static EIP keeps its own settings: bandwidth, charge types, ISP, pools, package, name and description cannot be given with it"),
+             field: "eipInstanceId", rule: "a static EIP keeps its own settings: bandwidth, charge types, ISP, pools, package, name and description cannot be given with it", contextual: true),
         Rule(name: "allowRob without a static EIP", request: { () throws(BrokerError) in try validate(allowRob: true) },
-             field: "allowRob", rule: "only applies to a static EIP (eipInstanceId)"),
+             field: "allowRob", rule: "only applies to a static EIP (eipInstanceId)", contextual: true),
     ])
     func refuses(_ rule: Rule) {
-        #expect(Self.violations(rule.request) == [.init(field: rule.field, rule: rule.rule)])
+        #expect(Self.violations(rule.request) == [.init(field: rule.field, rule: rule.rule, isContextual: rule.contextual)])
     }
 
     @Test func gathersEveryViolationAtOnce() {

@@ -27,7 +27,7 @@ extension BrokerAPI {
         }
         let provider = body.provider ?? accounts.defaultAccount
         if !accounts.contains(provider) {
-            violations.append(.init(field: "provider", rule: "must name a configured cloud account (\(accounts.names.joined(separator: ", ")))"))
+            violations.append(.init(field: "provider", rule: "must name a configured cloud account (\(accounts.names.joined(separator: ", ")))", isContextual: true))
         }
         let region = body.region ?? accounts.defaultRegion(of: provider)
         if !Validation.isDNSLabel(region) { violations.append(.init(field: "region", rule: "must be a region id such as cn-hangzhou")) }

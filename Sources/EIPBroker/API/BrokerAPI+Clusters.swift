@@ -30,7 +30,7 @@ extension BrokerAPI {
         }
         let provider = body.provider ?? accounts.defaultAccount
         if !accounts.contains(provider) {
-            violations.append(.init(field: "provider", rule: "must name a configured cloud account (\(accounts.names.joined(separator: ", ")))"))
+            violations.append(.init(field: "provider", rule: "must name a configured cloud account (\(accounts.names.joined(separator: ", ")))", isContextual: true))
         }
         let region = body.region ?? accounts.defaultRegion(of: provider)
         if !Validation.isDNSLabel(region) {
@@ -39,7 +39,7 @@ extension BrokerAPI {
         let vpcIDs = body.vpcIds ?? []
         violations += Self.vpcViolations(vpcIDs)
         if vpcIDs.isEmpty, accounts.contains(provider), !accounts.isSimulated(provider) {
-            violations.append(.init(field: "vpcIds", rule: "must list the VPCs of the cluster's ENIs: account '\(provider)' is a real cloud"))
+            violations.append(.init(field: "vpcIds", rule: "must list the VPCs of the cluster's ENIs: account '\(provider)' is a real cloud", isContextual: true))
         }
         guard violations.isEmpty else { throw BrokerError.invalid(violations) }
         let cluster = try await store.createCluster(
@@ -93,6 +93,9 @@ extension BrokerAPI {
 
     func listEvents(_ input: Operations.ListEvents.Input) async throws -> Operations.ListEvents.Output {
         let caller = try RequestScope.caller()
+        if let subject = input.query.subjectId, subject.unicodeScalars.count > 253 {
+            throw BrokerError.invalid("subjectId", "must be at most 253 characters (got \(subject.unicodeScalars.count))")
+        }
         let page = try await store.events(
             subjectID: input.query.subjectId, clusterID: caller.clusterScope == nil ? nil : RequestScope.clusterID, pageSize: try QueryRules.pageSize(input.query.pageSize), pageToken: input.query.pageToken
         )

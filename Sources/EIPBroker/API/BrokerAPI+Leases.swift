@@ -35,7 +35,14 @@ extension BrokerAPI {
         if let scope = caller.clusterScope, let asked = query.cluster, asked != scope {
             throw BrokerError(.permissionDenied, "cluster: a token of cluster '\(scope)' cannot list leases of cluster '\(asked)'", fieldViolations: [.init(field: "cluster", rule: "must be the token's own cluster")])
         }
-        if let ip = query.ipAddress, !Validation.isIPv4(ip) { throw BrokerError.invalid("ipAddress", "must be an IPv4 address (got '\(ip.prefix(80))')") }
+        var violations: [BrokerError.FieldViolation] = []
+        for (field, value) in [("cluster", query.cluster), ("namespace", query.namespace), ("pool", query.pool)] {
+            if let value, !Validation.isDNSLabel(value) {
+                violations.append(.init(field: field, rule: "must be a DNS label: 1-63 lowercase letters, digits or '-' (got '\(value.prefix(80))')"))
+            }
+        }
+        if let ip = query.ipAddress, !Validation.isIPv4(ip) { violations.append(.init(field: "ipAddress", rule: "must be an IPv4 address (got '\(ip.prefix(80))')")) }
+        guard violations.isEmpty else { throw BrokerError.invalid(violations) }
         let filter = LeaseFilter(
             cluster: caller.clusterScope ?? query.cluster, namespace: query.namespace, pool: query.pool,
             phase: query.phase.flatMap { LeasePhase(rawValue: $0.rawValue) }, ipAddress: query.ipAddress
@@ -110,7 +117,7 @@ extension BrokerAPI {
             }
             return own
         case .admin:
-            guard let requested else { throw .invalid("cluster", "is required when an admin token calls") }
+            guard let requested else { throw .unprocessable("cluster", "is required when an admin token calls") }
             return requested
         }
     }
@@ -137,9 +144,9 @@ extension BrokerAPI {
         } catch let error as CloudError where error.kind == .notFound {
             let vpcs = location.vpcIDs.isEmpty ? "the cluster's VPC" : "the cluster's VPCs (\(location.vpcIDs.joined(separator: ", ")))"
             if let given, error.code != "InvalidPrivateIpAddress.NotFound" {
-                throw BrokerError.invalid("networkInterfaceId", "must be an ENI in \(vpcs); \(given) is not")
+                throw BrokerError.unprocessable("networkInterfaceId", "must be an ENI in \(vpcs); \(given) is not")
             }
-            throw BrokerError.invalid(
+            throw BrokerError.unprocessable(
                 "privateIpAddress", given.map { "must be held by ENI \($0) (it is not)" } ?? "must be held by an ENI in \(vpcs); none holds \(privateIPAddress)"
             )
         }

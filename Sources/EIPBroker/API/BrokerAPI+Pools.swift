@@ -26,7 +26,7 @@ extension BrokerAPI {
         }
         let provider = body.provider ?? accounts.defaultAccount
         if !accounts.contains(provider) {
-            violations.append(.init(field: "provider", rule: "must name a configured cloud account (\(accounts.names.joined(separator: ", ")))"))
+            violations.append(.init(field: "provider", rule: "must name a configured cloud account (\(accounts.names.joined(separator: ", ")))", isContextual: true))
         }
         let region = body.region ?? accounts.defaultRegion(of: provider)
         let defaults = EIPParameters(
@@ -83,11 +83,14 @@ extension BrokerAPI {
         if !(1...100_000).contains(settings.maxSize) {
             violations.append(.init(field: "maxSize", rule: "must be between 1 and 100000 (got \(settings.maxSize))"))
         }
-        if settings.warm.min < 0 || settings.warm.min > settings.warm.max {
-            violations.append(.init(field: "warm.min", rule: "must be between 0 and warm.max (got \(settings.warm.min))"))
+        for (field, value) in [("warm.min", settings.warm.min), ("warm.max", settings.warm.max)] where !(0...100_000).contains(value) {
+            violations.append(.init(field: field, rule: "must be between 0 and 100000 (got \(value))"))
+        }
+        if settings.warm.min > settings.warm.max {
+            violations.append(.init(field: "warm.min", rule: "must be at most warm.max \(settings.warm.max) (got \(settings.warm.min))", isContextual: true))
         }
         if settings.warm.max > settings.maxSize {
-            violations.append(.init(field: "warm.max", rule: "must be at most maxSize \(settings.maxSize) (got \(settings.warm.max))"))
+            violations.append(.init(field: "warm.max", rule: "must be at most maxSize \(settings.maxSize) (got \(settings.warm.max))", isContextual: true))
         }
         if !Validation.isDNSLabel(settings.region) {
             violations.append(.init(field: "region", rule: "must be a region id such as cn-hangzhou (got '\(settings.region.prefix(80))')"))

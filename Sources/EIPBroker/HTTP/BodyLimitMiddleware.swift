@@ -10,12 +10,12 @@ import OpenAPIRuntime
 /// chunked, HTTP/2 DATA) is refused with 413 before any handler runs, and later middleware can
 /// read the buffered body again. A client that goes away mid-body is a debug line.
 ///
-/// An empty body on `POST`, `PUT` or `PATCH` reads as the empty JSON object `{}`: optional
-/// bodies (`release`) may be left out, and a missing required body is reported field by field.
+/// An empty body on `POST` or `PUT` reads as the empty JSON object `{}`: optional bodies
+/// (`release`) may be left out, and a missing required body is reported field by field.
 ///
 /// It also refuses a request target whose path or query holds a control character (no name or id
-/// has one, and PostgreSQL cannot even compare text holding NUL), and, holding the body, names the
-/// field of a number the generated decoding refuses without saying where.
+/// has one, and PostgreSQL cannot even compare text holding NUL) and a body holding `null`, and,
+/// holding the body, names the field of a number the generated decoding refuses without saying where.
 struct BodyLimitMiddleware<Context: RequestContext>: RouterMiddleware {
     let maximumSize: Int
 
@@ -31,7 +31,7 @@ struct BodyLimitMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             let buffer = try await request.collectBody(upTo: maximumSize)
             body = buffer
-            if buffer.readableBytes == 0, [.post, .put, .patch].contains(request.method) {
+            if buffer.readableBytes == 0, [.post, .put].contains(request.method) {
                 var head = request.head
                 head.headerFields[.contentType] = "application/json"
                 request = Request(head: head, body: .init(buffer: ByteBuffer(string: "{}")))
@@ -48,13 +48,19 @@ struct BodyLimitMiddleware<Context: RequestContext>: RouterMiddleware {
             context.logger.debug("request body could not be read", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
             throw BrokerError.invalid("body", "could not be read to its end")
         }
+        // No request field is nullable: `null` is refused by name rather than read as absent.
+        if body.readableBytesView.firstRange(of: Array("null".utf8)) != nil,
+            let field = Self.firstValue(in: body, where: { $0 is NSNull })
+        {
+            throw BrokerError.invalid(field, "must not be null (leave the field out instead)")
+        }
         do {
             return try await next(request, context)
         } catch let error as ServerError where error.operationInput == nil {
             // Foundation reports a number that fits no integer (`2.5`, `1e30`) as invalid JSON,
             // without its path. Every number in the API is an integer, so find it.
             if case .dataCorrupted(let corrupted)? = error.underlyingError as? DecodingError, corrupted.codingPath.isEmpty,
-                let field = Self.nonIntegerNumber(in: body)
+                let field = Self.firstValue(in: body, where: { $0 is NSNumber && ($0 as? Int) == nil })
             {
                 throw BrokerError.invalid(field, "must be an integer")
             }
@@ -70,9 +76,9 @@ struct BodyLimitMiddleware<Context: RequestContext>: RouterMiddleware {
         return nil
     }
 
-    /// The JSON path (`bandwidth`, `warm.min`) of the first number in `body` that is not an
-    /// integer, when `body` is a JSON document.
-    static func nonIntegerNumber(in body: ByteBuffer) -> String? {
+    /// The JSON path (`bandwidth`, `warm.min`, `body` for the whole document) of the first value
+    /// in `body` that `matches`, when `body` is a JSON document.
+    static func firstValue(in body: ByteBuffer, where matches: (Any) -> Bool) -> String? {
         guard let document = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView), options: [.fragmentsAllowed]) else {
             return nil
         }
@@ -86,10 +92,8 @@ struct BodyLimitMiddleware<Context: RequestContext>: RouterMiddleware {
                 for (index, element) in array.enumerated() {
                     if let found = find(element, at: "\(path)[\(index)]") { return found }
                 }
-            case is NSNumber where (value as? Int) == nil:
-                return path.isEmpty ? "body" : path
             default:
-                break
+                if matches(value) { return path.isEmpty ? "body" : path }
             }
             return nil
         }

@@ -9,11 +9,21 @@ import OpenAPIRuntime
 
 /// The one place errors become HTTP answers: every error, from validation, the store, the
 /// generated request decoding or the router, leaves as `application/problem+json` with a stable
-/// code. Only unexpected errors are 500, and they are logged (without request bodies).
+/// code. Only unexpected errors are 500, and they are logged (without request bodies). A path
+/// that exists asked with a method it does not serve is `405 MethodNotAllowed` with `Allow`.
 struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
+    let routes: RouteMethods
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
+        } catch let error as HTTPError where error.status == .notFound && !self.routes.methods(at: request.uri.path).isEmpty {
+            let allowed = self.routes.methods(at: request.uri.path)
+            var response = ProblemDocument.response(
+                for: BrokerError(.methodNotAllowed, "\(request.method) is not served at this path; it serves \(allowed.joined(separator: ", "))")
+            )
+            response.headers[.allow] = allowed.joined(separator: ", ")
+            return response
         } catch {
             let problem = Self.invalidQueryParameter(for: error, in: request.uri) ?? Self.brokerError(for: error)
             if problem.code == .internalError {
@@ -42,7 +52,7 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         case let error as HTTPError:
             switch error.status {
             case .notFound: return BrokerError(.notFound, "no such route")
-            case .methodNotAllowed: return BrokerError(.invalidArgument, "method not allowed on this route")
+            case .methodNotAllowed: return BrokerError(.methodNotAllowed, "method not allowed on this route")
             case .contentTooLarge: return BrokerError(.payloadTooLarge, "request body too large")
             default:
                 return error.status.code < 500 ? BrokerError(.invalidArgument, error.body ?? error.status.reasonPhrase) : BrokerError(.internalError, "internal error")
