@@ -83,7 +83,8 @@ import Testing
     }
 
     @Test func atTheConnectionLimitTheLongestIdleConnectionMakesRoom() async throws {
-        try await TestBroker.with(.sqlite, configure: { $0.maximumConnections = 3 }) { broker in
+        // Deadlines far away, so that only room-making closes a connection here.
+        try await TestBroker.with(.sqlite, configure: { $0.maximumConnections = 3; $0.headerTimeout = .seconds(600); $0.idleTimeout = .seconds(600) }) { broker in
             var silent: [any Channel] = []
             for _ in 0..<3 {
                 silent += try await HostileClients.open(1, port: broker.port, then: .silence)

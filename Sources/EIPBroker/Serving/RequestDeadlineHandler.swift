@@ -13,9 +13,11 @@ import NIOHTTPTypes
 ///
 /// A body still arriving after its response has ended (a request refused before its body was
 /// read, say for a missing token or being too large) is dropped here as it arrives, so it is never
-/// buffered. On HTTP/1.1 that response also says `Connection: close`, and the connection is closed
-/// for writing once it is sent and fully half a second later, as Go's server does, so the client
-/// reads the answer instead of a reset and the connection does not wait out the body timeout.
+/// buffered. On HTTP/1.1, when that body is large (over 64 KiB announced, or chunked) the response
+/// also says `Connection: close`, and the connection is closed for writing once it is sent and
+/// fully half a second later, as Go's server does: the client reads the answer instead of a
+/// reset, and the connection does not wait out the body timeout. A small body is read to its end
+/// and the connection stays open.
 final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -32,6 +34,8 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
     private var readingBody = false
     /// Whether the current request's response has ended before its body did.
     private var discardingBody = false
+    /// Whether the current request announced a large body (over 64 KiB, or chunked).
+    private var bodyIsLarge = false
     /// Whether the connection closes once the current response is written.
     private var closingAfterResponse = false
     /// Whether the current read delivered any request part.
@@ -74,8 +78,9 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         self.readDeliveredParts = true
         switch self.unwrapInboundIn(data) {
-        case .head:
+        case .head(let head):
             self.headPending = false
+            self.bodyIsLarge = head.headerFields[.contentLength].flatMap { Int($0) }.map { $0 > 64 * 1024 } ?? (head.headerFields[.transferEncoding] != nil)
             self.requestsInFlight += 1
             self.readingBody = true
             self.registry.requestStarted(on: self.connection(context))
@@ -107,7 +112,7 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         switch self.unwrapOutboundIn(data) {
-        case .head(var head) where self.readingBody && !self.isStream(context) && head.status.kind != .informational:
+        case .head(var head) where self.readingBody && self.bodyIsLarge && !self.isStream(context) && head.status.kind != .informational:
             head.headerFields[.connection] = "close"
             self.closingAfterResponse = true
             context.write(self.wrapOutboundOut(.head(head)), promise: promise)
