@@ -85,18 +85,21 @@ import Testing
     @Test func atTheConnectionLimitTheLongestIdleConnectionMakesRoom() async throws {
         // Deadlines far away, so that only room-making closes a connection here.
         try await TestBroker.with(.sqlite, configure: { $0.maximumConnections = 3; $0.headerTimeout = .seconds(600); $0.idleTimeout = .seconds(600) }) { broker in
-            var silent: [any Channel] = []
+            // Each completes a request and then stays open, idle: one after the other, so the
+            // broker has seen them become idle in this order.
+            var idle: [any Channel] = []
             for _ in 0..<3 {
-                silent += try await HostileClients.open(1, port: broker.port, then: .silence)
+                idle.append(try await HostileClients.openAfterOneRequest(port: broker.port))
             }
             // The third connection took the last slot and closed the first, the longest idle.
-            try await HostileClients.waitUntilClosed([silent[0]], within: .seconds(30))
-            #expect(silent[1].isActive && silent[2].isActive)
+            try await HostileClients.waitUntilClosed([idle[0]], within: .seconds(30))
+            #expect(idle[1].isActive && idle[2].isActive)
             // A new client is served, and makes room in turn by closing the next longest idle.
             _ = try await Self.probeHealthz(port: broker.port)
-            try await HostileClients.waitUntilClosed([silent[1]], within: .seconds(30))
+            try await HostileClients.waitUntilClosed([idle[1]], within: .seconds(30))
+            #expect(idle[2].isActive)
             #expect(broker.logs.text.contains("Closing the longest-idle connection to make room"))
-            for channel in silent { channel.close(promise: nil) }
+            for channel in idle { channel.close(promise: nil) }
         }
     }
 
@@ -150,6 +153,21 @@ enum HostileClients {
         return channels
     }
 
+    /// Opens a connection, sends one `GET /healthz` and returns once the answer has begun to arrive,
+    /// leaving the connection open and idle.
+    static func openAfterOneRequest(port: Int) async throws -> any Channel {
+        let answered = Self.group.next().makePromise(of: Void.self)
+        let channel = try await ClientBootstrap(group: Self.group)
+            .connectTimeout(.seconds(60))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(FirstReply(answered)) }
+            }
+            .connect(host: "127.0.0.1", port: port).get()
+        try await channel.writeAndFlush(ByteBuffer(string: "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"))
+        try await answered.futureResult.get()
+        return channel
+    }
+
     /// Waits until the server has closed every one of `channels`.
     static func waitUntilClosed(_ channels: [any Channel], within limit: Duration) async throws {
         let started = ContinuousClock.now
@@ -193,6 +211,15 @@ enum HostileClients {
     }
 
     private static let bodies = Mutex<[Int: ByteBuffer]>([:])
+
+    /// Fulfils a promise when the server first sends something, and drops what it sends.
+    private final class FirstReply: ChannelInboundHandler, Sendable {
+        typealias InboundIn = ByteBuffer
+        let promise: EventLoopPromise<Void>
+        init(_ promise: EventLoopPromise<Void>) { self.promise = promise }
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) { self.promise.succeed() }
+        func channelInactive(context: ChannelHandlerContext) { self.promise.fail(ChannelError.eof) }
+    }
 
     /// Reads and drops whatever the server sends.
     private final class Discard: ChannelInboundHandler, Sendable {
