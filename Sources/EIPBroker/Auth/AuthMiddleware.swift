@@ -14,17 +14,19 @@ struct AuthMiddleware: RouterMiddleware {
     let store: BrokerStore
     let tokenLimiter: RequestRateLimiter
     let sourceLimiter: RequestRateLimiter
+    let knownTokens = KnownTokens()
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard request.uri.path.hasPrefix("/v1/") else { return try await next(request, context) }
         let owner = try await authenticate(request, context: context)
-        try tokenLimiter.admit(owner.clusterID ?? "admin", what: owner.principal.clusterScope.map { "cluster '\($0)'" } ?? "the admin token")
         return try await RequestScope.$owner.withValue(owner) {
             try await next(request, context)
         }
     }
 
-    /// The token's owner; a refusal is charged to the source address first.
+    /// The token's owner, with its rate charged; a refusal is charged to the source address.
+    /// A token seen before is charged before it is looked up, so a caller over its rate costs
+    /// no database work.
     private func authenticate(_ request: Request, context: Context) async throws -> TokenOwner {
         func refuse(_ message: String) throws -> Never {
             try sourceLimiter.admit(context.sourceKey, what: "this address (without a valid token)")
@@ -38,8 +40,18 @@ struct AuthMiddleware: RouterMiddleware {
             try refuse("the Authorization header must be 'Bearer <token>'")
         }
         let hash = TokenHasher.hash(String(parts[1]))
+        let hinted = knownTokens.owner(ofHash: hash)
+        if let hinted { try tokenLimiter.admit(hinted.key, what: hinted.label) }
         guard let found = try await store.owner(ofTokenHash: hash), TokenHasher.constantTimeEqual(found.hash, hash) else {
+            knownTokens.forget(hash)
             try refuse("the bearer token is not valid")
+        }
+        let owner = KnownTokens.Owner(
+            key: found.owner.clusterID ?? "admin", label: found.owner.principal.clusterScope.map { "cluster '\($0)'" } ?? "the admin token"
+        )
+        if hinted != owner {
+            try tokenLimiter.admit(owner.key, what: owner.label)
+            knownTokens.remember(hash, owner: owner)
         }
         return found.owner
     }
