@@ -5,7 +5,9 @@ import HummingbirdCore
 import HummingbirdHTTP2
 import Logging
 import NIOCore
+import NIOEmbedded
 import NIOHTTP1
+import NIOHTTPTypes
 import NIOPosix
 import ServiceLifecycle
 import Testing
@@ -190,6 +192,31 @@ import Testing
             #expect(reply.text.hasPrefix("HTTP/1.1 401"), "\(reply.text)")
             #expect(reply.text.lowercased().contains("connection: close"), "\(reply.text)")
         }
+    }
+
+    @Test func theNextRequestsBodyIsKeptWhenItArrivesBeforeThePreviousAnswerEnds() throws {
+        // The client sends its next request as soon as it has the previous answer's bytes, so
+        // the next head and body can pass the handler before the previous answer's end does.
+        let channel = EmbeddedChannel()
+        let registry = ConnectionRegistry(maximum: 10, logger: Logger(label: "test"))
+        try channel.pipeline.syncOperations.addHandler(
+            RequestDeadlineHandler(headerTimeout: .seconds(10), bodyTimeout: .seconds(10), registry: registry, logger: Logger(label: "test"))
+        )
+        let post = HTTPRequest(method: .post, scheme: nil, authority: "127.0.0.1", path: "/v1/pools", headerFields: [.contentLength: "2"])
+        try channel.writeInbound(HTTPRequestPart.head(post))
+        try channel.writeInbound(HTTPRequestPart.end(nil))
+        try channel.writeOutbound(HTTPResponsePart.head(HTTPResponse(status: .ok)))
+        try channel.writeInbound(HTTPRequestPart.head(post))
+        try channel.writeInbound(HTTPRequestPart.body(ByteBuffer(string: "{")))
+        try channel.writeOutbound(HTTPResponsePart.end(nil))
+        try channel.writeInbound(HTTPRequestPart.body(ByteBuffer(string: "}")))
+        try channel.writeInbound(HTTPRequestPart.end(nil))
+        var bodies: [String] = []
+        while let part = try channel.readInbound(as: HTTPRequestPart.self) {
+            if case .body(let bytes) = part { bodies.append(String(buffer: bytes)) }
+        }
+        #expect(bodies == ["{", "}"])
+        _ = try channel.finish()
     }
 
     @Test func anOversizedBodyWithoutContentLengthIs413() async throws {

@@ -103,6 +103,13 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
         context.fireChannelReadComplete()
     }
 
+    /// Whether the response being written answers the request whose body is still arriving.
+    /// Responses go out in request order, so with a later head already read (the client sent
+    /// its next request once it had this answer) the answered request's body has ended.
+    private var answersARequestStillBeingRead: Bool {
+        self.requestsInFlight == 1 && self.readingBody
+    }
+
     /// Starts the header deadline once a head has begun and no response is still being produced.
     private func armHeaderDeadlineIfPending(context: ChannelHandlerContext) {
         if self.headPending, self.requestsInFlight == 0, self.deadline == nil {
@@ -112,13 +119,13 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         switch self.unwrapOutboundIn(data) {
-        case .head(var head) where self.readingBody && self.bodyIsLarge && !self.isStream(context) && head.status.kind != .informational:
+        case .head(var head) where self.answersARequestStillBeingRead && self.bodyIsLarge && !self.isStream(context) && head.status.kind != .informational:
             head.headerFields[.connection] = "close"
             self.closingAfterResponse = true
             context.write(self.wrapOutboundOut(.head(head)), promise: promise)
         case .end where self.requestsInFlight > 0:
+            self.discardingBody = self.answersARequestStillBeingRead
             self.requestsInFlight -= 1
-            self.discardingBody = self.readingBody
             self.registry.requestFinished(on: self.connection(context))
             self.armHeaderDeadlineIfPending(context: context)
             guard self.closingAfterResponse else { return context.write(data, promise: promise) }
