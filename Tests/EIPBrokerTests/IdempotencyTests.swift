@@ -2,10 +2,34 @@ import Foundation
 import NIOHTTP1
 import Testing
 
+@testable import EIPBroker
+
 /// Retries are safe: allocation is idempotent on the pod's natural key, and an `Idempotency-Key`
 /// replays the first answer byte for byte, or refuses a different request under the same key.
 @Suite("Idempotency")
 struct IdempotencyTests {
+    @Test func theOperationsThatHonourAKeyAreThoseTheDocumentDeclaresItFor() throws {
+        let document = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("api/openapi.yaml")
+        // Paths sit at two spaces under `paths:`, methods at four; a method's parameters list the key by reference.
+        var declared: Set<String> = []
+        var path: String?
+        var method: String?
+        for line in try String(contentsOf: document, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("components:") { break }
+            if line.hasPrefix("  /"), line.hasSuffix(":") {
+                path = String(line.dropFirst(2).dropLast())
+                method = nil
+            } else if let verb = ["get", "post", "put", "patch", "delete"].first(where: { line == "    \($0):" }) {
+                method = verb.uppercased()
+            } else if line.contains("#/components/parameters/IdempotencyKey"), let path, let method {
+                declared.insert("\(method) \(path)")
+            }
+        }
+        #expect(declared.count >= 8)
+        #expect(declared == idempotentOperations)
+    }
+
     @Test(arguments: Backend.allCases)
     func allocatingTwiceForOnePodGivesOneLease(_ backend: Backend) async throws {
         try await TestBroker.with(backend) { broker in

@@ -77,7 +77,9 @@ struct IdempotencyMiddleware<Context: RequestContext>: RouterMiddleware {
 }
 
 /// The operations (method and route template) whose spec declares `Idempotency-Key`.
-private let idempotentOperations: Set<String> = [
+/// The operations (`METHOD template`) whose spec declares `Idempotency-Key`; a test checks the
+/// set against `api/openapi.yaml`.
+let idempotentOperations: Set<String> = [
     "POST /v1/leases", "POST /v1/leases/{id}/associate", "POST /v1/leases/{id}/disassociate", "POST /v1/leases/{id}/release",
     "POST /v1/heartbeats", "POST /v1/pools", "POST /v1/bandwidth-packages", "POST /v1/clusters",
 ]
