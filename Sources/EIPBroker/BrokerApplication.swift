@@ -87,12 +87,14 @@ public func buildApplication(
         maximum: FileDescriptorLimit.connectionLimit(configured: configuration.maximumConnections, softLimit: softLimit), logger: logger
     )
     logger.info("Accepting at most \(registry.maximum) connections", metadata: ["open-file-limit": "\(softLimit.map(String.init) ?? "unknown")"])
-    let requestDeadlines: @Sendable () -> [any RemovableChannelHandler] = {
-        [RequestDeadlineHandler(headerTimeout: configuration.headerTimeout, bodyTimeout: configuration.bodyTimeout, registry: registry, logger: logger)]
-    }
     let connections = HTTP2ChannelConfiguration(
         idleTimeout: configuration.idleTimeout,
-        streamConfiguration: HTTP1Channel.Configuration(additionalChannelHandlers: requestDeadlines(), idleTimeout: TimeAmount(configuration.idleTimeout))
+        streamConfiguration: HTTP1Channel.Configuration(
+            additionalChannelHandlers: [
+                RequestDeadlineHandler(headerTimeout: configuration.headerTimeout, bodyTimeout: configuration.bodyTimeout, registry: registry, logger: logger)
+            ],
+            idleTimeout: TimeAmount(configuration.idleTimeout)
+        )
     )
     @Sendable func bounded(_ base: some ServerChildChannel) -> any ServerChildChannel {
         BoundedConnectionChannel(base: base, registry: registry, firstRequestTimeout: configuration.headerTimeout)

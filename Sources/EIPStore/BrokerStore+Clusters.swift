@@ -10,6 +10,10 @@ public struct TokenOwner: Sendable, Hashable {
         self.principal = principal
         self.clusterID = clusterID
     }
+
+    /// What the caller's state (rate limits, idempotency keys) is kept under: the cluster's
+    /// immutable id, or `admin`.
+    public var identity: String { clusterID ?? "admin" }
 }
 
 extension BrokerStore {

@@ -135,12 +135,7 @@ enum HostileClients {
             try await withThrowingTaskGroup(of: (any Channel)?.self) { group in
                 for _ in start..<min(count, start + 250) {
                     group.addTask {
-                        let bootstrap = ClientBootstrap(group: Self.group)
-                            .connectTimeout(.seconds(60))
-                            .channelInitializer { channel in
-                                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(Discard()) }
-                            }
-                        guard let channel = try? await bootstrap.connect(host: "127.0.0.1", port: port).get() else { return nil }
+                        guard let channel = try? await Self.connect(port: port, handler: Discard()) else { return nil }
                         Self.behave(behaviour, on: channel)
                         return channel
                     }
@@ -153,16 +148,21 @@ enum HostileClients {
         return channels
     }
 
+    /// A loopback connection to `port` whose inbound side is `handler`.
+    private static func connect(port: Int, handler: some ChannelInboundHandler & Sendable) async throws -> any Channel {
+        try await ClientBootstrap(group: Self.group)
+            .connectTimeout(.seconds(60))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(handler) }
+            }
+            .connect(host: "127.0.0.1", port: port).get()
+    }
+
     /// Opens a connection, sends one `GET /healthz` and returns once the answer has begun to arrive,
     /// leaving the connection open and idle.
     static func openAfterOneRequest(port: Int) async throws -> any Channel {
         let answered = Self.group.next().makePromise(of: Void.self)
-        let channel = try await ClientBootstrap(group: Self.group)
-            .connectTimeout(.seconds(60))
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(FirstReply(answered)) }
-            }
-            .connect(host: "127.0.0.1", port: port).get()
+        let channel = try await Self.connect(port: port, handler: FirstReply(answered))
         try await channel.writeAndFlush(ByteBuffer(string: "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"))
         try await answered.futureResult.get()
         return channel

@@ -26,9 +26,7 @@ extension BrokerAPI {
             violations.append(.init(field: "maxIps", rule: "must be between 1 and 10000 (got \(body.maxIps))"))
         }
         let provider = body.provider ?? accounts.defaultAccount
-        if !accounts.contains(provider) {
-            violations.append(.init(field: "provider", rule: "must name a configured cloud account (\(accounts.names.joined(separator: ", ")))", isContextual: true))
-        }
+        violations += providerViolations(provider)
         let region = body.region ?? accounts.defaultRegion(of: provider)
         if !Validation.isDNSLabel(region) { violations.append(.init(field: "region", rule: "must be a region id such as cn-hangzhou")) }
         guard violations.isEmpty else { throw BrokerError.invalid(violations) }

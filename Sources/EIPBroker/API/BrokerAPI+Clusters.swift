@@ -29,9 +29,7 @@ extension BrokerAPI {
             violations.append(.init(field: "quota", rule: "must be between 0 and 1000000 (got \(body.quota))"))
         }
         let provider = body.provider ?? accounts.defaultAccount
-        if !accounts.contains(provider) {
-            violations.append(.init(field: "provider", rule: "must name a configured cloud account (\(accounts.names.joined(separator: ", ")))", isContextual: true))
-        }
+        violations += providerViolations(provider)
         let region = body.region ?? accounts.defaultRegion(of: provider)
         if !Validation.isDNSLabel(region) {
             violations.append(.init(field: "region", rule: "must be a region id such as cn-hangzhou (got '\(region.prefix(80))')"))

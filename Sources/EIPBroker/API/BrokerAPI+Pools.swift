@@ -25,9 +25,7 @@ extension BrokerAPI {
             violations.append(.init(field: "name", rule: "must be a DNS label: 1-63 lowercase letters, digits or '-' (got '\(body.name.prefix(80))')"))
         }
         let provider = body.provider ?? accounts.defaultAccount
-        if !accounts.contains(provider) {
-            violations.append(.init(field: "provider", rule: "must name a configured cloud account (\(accounts.names.joined(separator: ", ")))", isContextual: true))
-        }
+        violations += providerViolations(provider)
         let region = body.region ?? accounts.defaultRegion(of: provider)
         let defaults = EIPParameters(
             bandwidth: body.bandwidth, internetChargeType: body.internetChargeType, instanceChargeType: body.instanceChargeType, isp: body.isp,

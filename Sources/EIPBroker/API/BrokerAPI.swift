@@ -37,3 +37,12 @@ struct BrokerAPI: APIProtocol {
         return .ok(.init(body: .plainText(HTTPBody(buffer))))
     }
 }
+
+extension BrokerAPI {
+    /// `provider` must name a configured cloud account: a rule of the broker's configuration,
+    /// not of the document, so its violation is contextual (`422`).
+    func providerViolations(_ provider: String) -> [BrokerError.FieldViolation] {
+        guard !accounts.contains(provider) else { return [] }
+        return [.init(field: "provider", rule: "must name a configured cloud account (\(accounts.names.joined(separator: ", ")))", isContextual: true)]
+    }
+}

@@ -47,7 +47,7 @@ struct AuthMiddleware: RouterMiddleware {
             try refuse("the bearer token is not valid")
         }
         let owner = KnownTokens.Owner(
-            key: found.owner.clusterID ?? "admin", label: found.owner.principal.clusterScope.map { "cluster '\($0)'" } ?? "the admin token"
+            key: found.owner.identity, label: found.owner.principal.clusterScope.map { "cluster '\($0)'" } ?? "the admin token"
         )
         if hinted != owner {
             try tokenLimiter.admit(owner.key, what: owner.label)

@@ -35,8 +35,8 @@ public struct BrokerConfiguration: Sendable {
     public var heartbeatGrace: Duration = .seconds(30)
     /// The longest `wait` a caller may ask for.
     public var maximumWait: Int = 60
-    /// How long a connection may stay silent (before its first request, between requests, or an
-    /// HTTP/2 connection without open streams) before the broker closes it.
+    /// How long a connection may stay silent (between requests, or an HTTP/2 connection without
+    /// open streams) before the broker closes it; before its first request ``headerTimeout`` applies.
     public var idleTimeout: Duration = .seconds(60)
     /// How long a client may take to send a request's headers, counted from its first byte (for
     /// a connection's first request, from the connection's start, TLS handshake included).

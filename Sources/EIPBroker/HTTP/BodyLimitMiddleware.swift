@@ -38,10 +38,8 @@ struct BodyLimitMiddleware<Context: RequestContext>: RouterMiddleware {
             } else {
                 request.body = .init(buffer: buffer)
             }
-        } catch let error as HTTPError where error.status == .contentTooLarge {
-            throw BrokerError(.payloadTooLarge, "request body exceeds the limit of \(maximumSize) bytes")
-        } catch is NIOTooManyBytesError {
-            // A body without Content-Length (chunked, or HTTP/2 DATA frames) that runs over.
+        } catch let error where (error as? HTTPError)?.status == .contentTooLarge || error is NIOTooManyBytesError {
+            // Over the limit by its Content-Length, or without one (chunked, HTTP/2 DATA frames).
             throw BrokerError(.payloadTooLarge, "request body exceeds the limit of \(maximumSize) bytes")
         } catch {
             // The client went away (or broke the framing) mid-body: nobody is left to answer.

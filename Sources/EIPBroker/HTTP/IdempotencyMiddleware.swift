@@ -34,7 +34,7 @@ struct IdempotencyMiddleware<Context: RequestContext>: RouterMiddleware {
         hasher.update(data: Array(buffer: body))
         let requestHash = hasher.finalize().map { String(format: "%02x", $0) }.joined()
         let parameters = context.parameters.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: "&")
-        let scope = "\(owner.clusterID ?? "admin") \(operation) \(parameters)"
+        let scope = "\(owner.identity) \(operation) \(parameters)"
 
         switch try await store.beginIdempotentRequest(scope: scope, key: key, requestHash: requestHash) {
         case .completed(let status, let stored):
@@ -76,7 +76,6 @@ struct IdempotencyMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 }
 
-/// The operations (method and route template) whose spec declares `Idempotency-Key`.
 /// The operations (`METHOD template`) whose spec declares `Idempotency-Key`; a test checks the
 /// set against `api/openapi.yaml`.
 let idempotentOperations: Set<String> = [

@@ -17,8 +17,9 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
-        } catch let error as HTTPError where error.status == .notFound && !self.routes.methods(at: request.uri.path).isEmpty {
+        } catch let error as HTTPError where error.status == .notFound {
             let allowed = self.routes.methods(at: request.uri.path)
+            guard !allowed.isEmpty else { return ProblemDocument.response(for: Self.brokerError(for: error)) }
             var response = ProblemDocument.response(
                 for: BrokerError(.methodNotAllowed, "\(request.method) is not served at this path; it serves \(allowed.joined(separator: ", "))")
             )
