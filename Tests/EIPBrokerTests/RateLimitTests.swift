@@ -1,4 +1,4 @@
-import EIPBroker
+@testable import EIPBroker
 import Foundation
 import NIOHTTP1
 import Testing
@@ -41,15 +41,44 @@ struct RateLimitTests {
     @Test func guessingTokensIsLimitedBySourceAddress() async throws {
         try await TestBroker.with(.sqlite, configure: { $0.unauthenticatedRate = RequestRate(perSecond: 1.0 / 60, burst: 3) }) { broker in
             var statuses: [Int] = []
-            for index in 0..<20 {
+            for index in 0..<3 {
                 statuses.append(try await broker.call(.GET, "/v1/pools", token: "eipb_guess-\(index)").status)
             }
-            #expect(statuses.prefix(3).allSatisfy { $0 == 401 }, "\(statuses)")
+            #expect(statuses == [401, 401, 401])
+            // Refusals are held (up to a second each), so the rest go at once.
+            statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                for index in 3..<20 { group.addTask { try await broker.call(.GET, "/v1/pools", token: "eipb_guess-\(index)").status } }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
             #expect(statuses.filter { $0 == 429 }.count >= 15, "\(statuses)")
             #expect(statuses.allSatisfy { $0 == 401 || $0 == 429 })
             // A caller with a valid token is limited by its token, not by the address.
             #expect(try await broker.call(.GET, "/v1/pools", token: broker.adminToken).status == 200)
         }
+    }
+
+    /// Refusals are answered at the caller's own rate, each held after the one before it (at
+    /// most a second), without putting the bucket in debt.
+    @Test func refusalsArePacedAtTheCallersRate() {
+        let limiter = RequestRateLimiter(rate: RequestRate(perSecond: 10, burst: 2))
+        let start = ContinuousClock.now
+        #expect(limiter.decide("alpha", at: start) == .admitted)
+        #expect(limiter.decide("alpha", at: start) == .admitted)
+        let holds = (0..<12).map { _ in limiter.decide("alpha", at: start) }
+        #expect(holds.prefix(3) == [
+            .refused(hold: .milliseconds(100), retryAfter: 1), .refused(hold: .milliseconds(200), retryAfter: 1),
+            .refused(hold: .milliseconds(300), retryAfter: 1),
+        ])
+        #expect(holds.suffix(2) == [.refused(hold: .seconds(1), retryAfter: 1), .refused(hold: .seconds(1), retryAfter: 1)])
+        // Another caller has its own bucket and its own pace.
+        #expect(limiter.decide("beta", at: start) == .admitted)
+        // A tenth of a second refills one request, however many were refused.
+        #expect(limiter.decide("alpha", at: start + .milliseconds(100)) == .admitted)
+        #expect(limiter.decide("alpha", at: start + .milliseconds(100)) == .refused(hold: .seconds(1), retryAfter: 1))
+        // Once the held refusals are gone, the pace starts again from the rate.
+        #expect(limiter.decide("alpha", at: start + .seconds(5)) == .admitted)
+        #expect(limiter.decide("alpha", at: start + .seconds(5)) == .admitted)
+        #expect(limiter.decide("alpha", at: start + .seconds(5)) == .refused(hold: .milliseconds(100), retryAfter: 1))
     }
 
     @Test(arguments: [

@@ -28,29 +28,29 @@ struct AuthMiddleware: RouterMiddleware {
     /// A token seen before is charged before it is looked up, so a caller over its rate costs
     /// no database work.
     private func authenticate(_ request: Request, context: Context) async throws -> TokenOwner {
-        func refuse(_ message: String) throws -> Never {
-            try sourceLimiter.admit(context.sourceKey, what: "this address (without a valid token)")
+        func refuse(_ message: String) async throws -> Never {
+            try await sourceLimiter.admit(context.sourceKey, what: "this address (without a valid token)")
             throw BrokerError(.unauthenticated, message)
         }
         guard let header = request.headers[.authorization] else {
-            try refuse("missing Authorization header: send 'Authorization: Bearer <token>'")
+            try await refuse("missing Authorization header: send 'Authorization: Bearer <token>'")
         }
         let parts = header.split(separator: " ", maxSplits: 1)
         guard parts.count == 2, parts[0].lowercased() == "bearer", !parts[1].isEmpty else {
-            try refuse("the Authorization header must be 'Bearer <token>'")
+            try await refuse("the Authorization header must be 'Bearer <token>'")
         }
         let hash = TokenHasher.hash(String(parts[1]))
         let hinted = knownTokens.owner(ofHash: hash)
-        if let hinted { try tokenLimiter.admit(hinted.key, what: hinted.label) }
+        if let hinted { try await tokenLimiter.admit(hinted.key, what: hinted.label) }
         guard let found = try await store.owner(ofTokenHash: hash), TokenHasher.constantTimeEqual(found.hash, hash) else {
             knownTokens.forget(hash)
-            try refuse("the bearer token is not valid")
+            try await refuse("the bearer token is not valid")
         }
         let owner = KnownTokens.Owner(
             key: found.owner.identity, label: found.owner.principal.clusterScope.map { "cluster '\($0)'" } ?? "the admin token"
         )
         if hinted != owner {
-            try tokenLimiter.admit(owner.key, what: owner.label)
+            try await tokenLimiter.admit(owner.key, what: owner.label)
             knownTokens.remember(hash, owner: owner)
         }
         return found.owner
