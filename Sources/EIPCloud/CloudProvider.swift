@@ -42,7 +42,7 @@ public protocol CloudProvider: Sendable {
     /// Adds the EIP to a shared bandwidth package. Succeeds when it is already in it.
     func joinBandwidthPackage(allocationID: String, bandwidthPackageID: String, region: String) async throws
 
-    /// Removes the EIP from a shared bandwidth package. Succeeds when it is not in it.
+    /// Removes the EIP from a shared bandwidth package. Succeeds when it is not in it, or is gone.
     func leaveBandwidthPackage(allocationID: String, bandwidthPackageID: String, region: String) async throws
 }
 

@@ -218,8 +218,8 @@ public struct AlibabaCloudProvider: CloudProvider {
     public func leaveBandwidthPackage(allocationID: String, bandwidthPackageID: String, region: String) async throws {
         try await mappingErrors {
             let region = self.region(region)
-            guard let eip = try await lookUp(allocationID, region: region) else { throw Self.notFound(allocationID) }
-            guard eip.bandwidthPackageID == bandwidthPackageID else { return }
+            // An EIP that is gone (released, its answer lost) is in no package.
+            guard let eip = try await lookUp(allocationID, region: region), eip.bandwidthPackageID == bandwidthPackageID else { return }
             _ = try await leave(eip, package: bandwidthPackageID, region: region)
         }
     }

@@ -29,10 +29,10 @@ extension SimulatedCloud {
         try await perform(.leaveBandwidthPackage) {
             try Self.checkPackageID(bandwidthPackageID)
             try await database.transaction { sql in
-                guard let record = try await lockedRecord(sql, allocationID: allocationID, region: region) else {
-                    throw Self.notFound(allocationID)
-                }
-                guard record.bandwidthPackageID == bandwidthPackageID else { return }
+                // An EIP that is gone is in no package.
+                guard let record = try await lockedRecord(sql, allocationID: allocationID, region: region),
+                    record.bandwidthPackageID == bandwidthPackageID
+                else { return }
                 try Self.checkSteady(record)
                 try await setPackage(sql, allocationID, nil)
             }
