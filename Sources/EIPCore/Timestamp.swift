@@ -14,6 +14,9 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
 
     public func adding(milliseconds delta: Int64) -> Timestamp { Timestamp(milliseconds: milliseconds + delta) }
 
+    /// This time moved by `duration`, to the nearest millisecond.
+    public func adding(_ duration: Duration) -> Timestamp { adding(milliseconds: Int64((duration / .milliseconds(1)).rounded())) }
+
     public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool { lhs.milliseconds < rhs.milliseconds }
 
     public var description: String { date.formatted(.iso8601) }

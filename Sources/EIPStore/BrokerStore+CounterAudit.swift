@@ -1,4 +1,4 @@
-public import EIPCore
+import EIPCore
 
 /// A counter of the books that disagrees with the rows it counts.
 public struct CounterDrift: Sendable, Hashable, CustomStringConvertible {

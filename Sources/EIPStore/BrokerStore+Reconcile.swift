@@ -225,9 +225,7 @@ extension BrokerStore {
 
     /// Lets go of a claimed lease so it is due again at once (another step may follow).
     public func unclaim(leaseID: String, owner: String) async throws {
-        try await transaction { sql in
-            try await sql.query("UPDATE leases SET claim_owner = NULL, claim_until = NULL WHERE id = \(leaseID) AND claim_owner = \(owner)")
-        }
+        try await database.query("UPDATE leases SET claim_owner = NULL, claim_until = NULL WHERE id = \(leaseID) AND claim_owner = \(owner)")
     }
 
     /// Ends a lease: terminal phase, out of the cluster's quota.

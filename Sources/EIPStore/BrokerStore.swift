@@ -1,4 +1,4 @@
-public import EIPCore
+import EIPCore
 import Foundation
 
 /// The broker's books: clusters, tokens, pools, bandwidth packages, addresses, leases and the

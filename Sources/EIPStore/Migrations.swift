@@ -239,6 +239,13 @@ public enum Migrations {
             "DROP TABLE sim_enis",
             "ALTER TABLE sim_enis_vpc RENAME TO sim_enis",
         ]),
+        Migration(version: 4, name: "idempotency keys held by a live request", statements: [
+            // An unanswered key is held by the request answering it until `held_until`, which
+            // that request keeps moving while it runs; past it, a retry takes the key over.
+            // Keys left unanswered before this have no holder: the next retry takes them.
+            "ALTER TABLE idempotency_keys ADD COLUMN held_by TEXT",
+            "ALTER TABLE idempotency_keys ADD COLUMN held_until BIGINT",
+        ]),
     ]
 
     /// Applies every migration not yet recorded, each in its own transaction. Safe to run from

@@ -1,4 +1,7 @@
+import EIPCore
+import EIPStore
 import Foundation
+import NIOCore
 import NIOHTTP1
 import Testing
 
@@ -116,6 +119,51 @@ struct IdempotencyTests {
             #expect(stranger.headers.first(name: "Idempotent-Replayed") == nil)
             #expect(stranger["id"] != id)
             #expect(stranger["cluster"] == "staging")
+        }
+    }
+
+    /// A replica that began answering a key and died leaves the key unanswered: the agent's
+    /// retry takes it over once the dead request's hold has passed, instead of `409` for a day.
+    @Test(arguments: Backend.allCases)
+    func aKeyWhoseFirstRequestDiedIsTakenOverByTheRetry(_ backend: Backend) async throws {
+        try await TestDatabase.with(backend) { db in
+            let broker = try await TestBroker.start(databaseURL: db.url)
+            do {
+                let kit = LeaseTestKit(broker)
+                _ = try await kit.cluster("prod", quota: 10)
+                try await kit.pool(["name": "web", "maxSize": 10])
+                let json = TestBroker.json(["cluster": "prod", "namespace": "shop", "pod": "cart-0", "podUid": "uid-cart-0", "pool": "web"])
+                typealias Middleware = IdempotencyMiddleware<BrokerRequestContext>
+                let scope = Middleware.scope(identity: "admin", operation: "POST /v1/leases", parameters: "")
+                let hash = Middleware.requestHash(query: "", body: ByteBuffer(string: json))
+                let store = BrokerStore(database: db.database)
+                // One key held by a request that died a minute ago, one by a request still running.
+                let then = Timestamp.now.adding(.seconds(-60))
+                #expect(
+                    try await store.beginIdempotentRequest(scope: scope, key: "died", requestHash: hash, holder: "dead", heldUntil: then.adding(Middleware.hold), now: then)
+                        == .started
+                )
+                #expect(
+                    try await store.beginIdempotentRequest(scope: scope, key: "alive", requestHash: hash, holder: "alive", heldUntil: .now.adding(.seconds(60)))
+                        == .started
+                )
+
+                let waiting = try await broker.call(.POST, "/v1/leases", token: broker.adminToken, json: json, headers: [("Idempotency-Key", "alive")])
+                #expect(waiting.status == 409, "\(waiting.text)")
+                #expect(waiting.headers.first(name: "Retry-After") == "1")
+
+                let retried = try await broker.call(.POST, "/v1/leases", token: broker.adminToken, json: json, headers: [("Idempotency-Key", "died")])
+                #expect(retried.status == 201, "\(retried.text)")
+                #expect(retried.headers.first(name: "Idempotent-Replayed") == nil)
+                let replayed = try await broker.call(.POST, "/v1/leases", token: broker.adminToken, json: json, headers: [("Idempotency-Key", "died")])
+                #expect(replayed.status == 201, "\(replayed.text)")
+                #expect(replayed.headers.first(name: "Idempotent-Replayed") == "true")
+                #expect(replayed["id"] == retried["id"])
+                await broker.stop()
+            } catch {
+                await broker.stop()
+                throw error
+            }
         }
     }
 }

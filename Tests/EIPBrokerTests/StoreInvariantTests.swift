@@ -531,29 +531,37 @@ struct StoreInvariantTests {
         try await TestDatabase.with(backend) { db in
             let store = BrokerStore(database: db.database)
             let replica = BrokerStore(database: try await db.openReplica())
+            let now = Timestamp.now
+            func begin(_ store: BrokerStore, _ scope: String, _ key: String, _ hash: String, holder: String = "a") async throws -> IdempotencyRecord {
+                try await store.beginIdempotentRequest(scope: scope, key: key, requestHash: hash, holder: holder, heldUntil: now.adding(.seconds(15)), now: now)
+            }
 
-            #expect(try await store.beginIdempotentRequest(scope: "cluster:prod", key: "k1", requestHash: "h1") == .started)
-            #expect(try await replica.beginIdempotentRequest(scope: "cluster:prod", key: "k1", requestHash: "h1") == .inProgress)
-            #expect(try await replica.beginIdempotentRequest(scope: "cluster:prod", key: "k1", requestHash: "h2") == .mismatch)
+            #expect(try await begin(store, "cluster:prod", "k1", "h1") == .started)
+            #expect(try await begin(replica, "cluster:prod", "k1", "h1", holder: "b") == .inProgress)
+            #expect(try await begin(replica, "cluster:prod", "k1", "h2", holder: "b") == .mismatch)
             // Keys are per caller.
-            #expect(try await store.beginIdempotentRequest(scope: "cluster:dev", key: "k1", requestHash: "h2") == .started)
+            #expect(try await begin(store, "cluster:dev", "k1", "h2") == .started)
 
-            try await store.completeIdempotentRequest(scope: "cluster:prod", key: "k1", status: 201, body: #"{"id":"l-1"}"#)
-            #expect(try await replica.beginIdempotentRequest(scope: "cluster:prod", key: "k1", requestHash: "h1") == .completed(status: 201, body: #"{"id":"l-1"}"#))
-            #expect(try await replica.beginIdempotentRequest(scope: "cluster:prod", key: "k1", requestHash: "h2") == .mismatch)
+            // Only the holder answers or abandons a key.
+            try await store.completeIdempotentRequest(scope: "cluster:prod", key: "k1", holder: "b", status: 500, body: "")
+            try await store.abandonIdempotentRequest(scope: "cluster:prod", key: "k1", holder: "b")
+            #expect(try await begin(replica, "cluster:prod", "k1", "h1", holder: "b") == .inProgress)
+            try await store.completeIdempotentRequest(scope: "cluster:prod", key: "k1", holder: "a", status: 201, body: #"{"id":"l-1"}"#)
+            #expect(try await begin(replica, "cluster:prod", "k1", "h1", holder: "b") == .completed(status: 201, body: #"{"id":"l-1"}"#))
+            #expect(try await begin(replica, "cluster:prod", "k1", "h2", holder: "b") == .mismatch)
             // A completed key is not abandoned.
-            try await store.abandonIdempotentRequest(scope: "cluster:prod", key: "k1")
-            #expect(try await store.beginIdempotentRequest(scope: "cluster:prod", key: "k1", requestHash: "h1") == .completed(status: 201, body: #"{"id":"l-1"}"#))
+            try await store.abandonIdempotentRequest(scope: "cluster:prod", key: "k1", holder: "a")
+            #expect(try await begin(store, "cluster:prod", "k1", "h1") == .completed(status: 201, body: #"{"id":"l-1"}"#))
 
             // An abandoned key may be used again, even for another request.
-            try await store.abandonIdempotentRequest(scope: "cluster:dev", key: "k1")
-            #expect(try await store.beginIdempotentRequest(scope: "cluster:dev", key: "k1", requestHash: "h3") == .started)
+            try await store.abandonIdempotentRequest(scope: "cluster:dev", key: "k1", holder: "a")
+            #expect(try await begin(store, "cluster:dev", "k1", "h3") == .started)
 
             // Many callers with one key at once: one goes ahead.
             let outcomes = try await withThrowingTaskGroup(of: IdempotencyRecord.self) { group in
                 for index in 0..<12 {
                     let store = index.isMultiple(of: 2) ? store : replica
-                    group.addTask { try await store.beginIdempotentRequest(scope: "cluster:prod", key: "race", requestHash: "h") }
+                    group.addTask { try await begin(store, "cluster:prod", "race", "h", holder: "r\(index)") }
                 }
                 var outcomes: [IdempotencyRecord] = []
                 for try await outcome in group { outcomes.append(outcome) }
@@ -564,7 +572,37 @@ struct StoreInvariantTests {
 
             try await store.purgeIdempotencyKeys(before: .now.adding(milliseconds: 1_000))
             #expect(try await Self.count(db.database, "SELECT COUNT(*) AS n FROM idempotency_keys") == 0)
-            #expect(try await store.beginIdempotentRequest(scope: "cluster:prod", key: "k1", requestHash: "h2") == .started)
+            #expect(try await begin(store, "cluster:prod", "k1", "h2") == .started)
+        }
+    }
+
+    /// A key whose request died unanswered is taken over once its hold has passed; a request
+    /// still alive keeps its key by renewing the hold, and loses its answer once taken over.
+    @Test(arguments: Backend.allCases)
+    func anUnansweredKeyIsTakenOverOnceItsHoldHasPassed(_ backend: Backend) async throws {
+        try await TestDatabase.with(backend) { db in
+            let store = BrokerStore(database: db.database)
+            let replica = BrokerStore(database: try await db.openReplica())
+            let start = Timestamp.now
+            func begin(_ store: BrokerStore, holder: String, at now: Timestamp, hash: String = "h") async throws -> IdempotencyRecord {
+                try await store.beginIdempotentRequest(scope: "s", key: "k", requestHash: hash, holder: holder, heldUntil: now.adding(.seconds(15)), now: now)
+            }
+
+            #expect(try await begin(store, holder: "dead", at: start) == .started)
+            #expect(try await begin(replica, holder: "retry", at: start.adding(.seconds(14))) == .inProgress)
+            // Past the hold, a different request is still a misuse of the key...
+            #expect(try await begin(replica, holder: "retry", at: start.adding(.seconds(16)), hash: "other") == .mismatch)
+            // ...and the same one takes it over and runs again.
+            #expect(try await begin(replica, holder: "retry", at: start.adding(.seconds(16))) == .started)
+            #expect(try await begin(store, holder: "third", at: start.adding(.seconds(17))) == .inProgress)
+            // The first request was only slow: its renewal and its answer no longer count.
+            #expect(try await store.holdIdempotentRequest(scope: "s", key: "k", holder: "dead", until: start.adding(.seconds(60))) == false)
+            try await store.completeIdempotentRequest(scope: "s", key: "k", holder: "dead", status: 201, body: "first")
+            // The request that took over renews its hold while it runs, then answers.
+            #expect(try await replica.holdIdempotentRequest(scope: "s", key: "k", holder: "retry", until: start.adding(.seconds(60))))
+            #expect(try await begin(store, holder: "third", at: start.adding(.seconds(40))) == .inProgress)
+            try await replica.completeIdempotentRequest(scope: "s", key: "k", holder: "retry", status: 201, body: "second")
+            #expect(try await begin(store, holder: "third", at: start.adding(.seconds(90))) == .completed(status: 201, body: "second"))
         }
     }
 

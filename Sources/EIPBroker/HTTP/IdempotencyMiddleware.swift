@@ -14,9 +14,17 @@ import Hummingbird
 /// immutable id, which a re-created cluster of the same name does not inherit), the operation and
 /// its path parameters. Answers that say "try again" (5xx, 429) are not stored, so a retry does
 /// the work again.
+///
+/// While a request runs, its key is held for ``hold`` at a time and the hold is renewed every
+/// third of it; a retry of a key whose request died (its replica killed, its connection to the
+/// database gone) waits at most that long for a `409`, then takes the key over and runs the
+/// operation again.
 struct IdempotencyMiddleware<Context: RequestContext>: RouterMiddleware {
     let store: BrokerStore
+    /// This replica's requests, as the holder of the keys they answer.
+    let holder = "replica-" + UUID().uuidString.prefix(8).lowercased()
     static var headerName: HTTPField.Name { HTTPField.Name("Idempotency-Key")! }
+    static var hold: Duration { .seconds(15) }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let operation = "\(request.method.rawValue) \(context.endpointPath ?? "")"
@@ -28,15 +36,14 @@ struct IdempotencyMiddleware<Context: RequestContext>: RouterMiddleware {
         }
         var request = request
         let body = try await request.collectBody(upTo: .max)
-        var hasher = SHA256()
-        hasher.update(data: Array((request.uri.query ?? "").utf8))
-        hasher.update(data: [0])
-        hasher.update(data: Array(buffer: body))
-        let requestHash = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        let requestHash = Self.requestHash(query: request.uri.query ?? "", body: body)
         let parameters = context.parameters.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: "&")
-        let scope = "\(owner.identity) \(operation) \(parameters)"
+        let scope = Self.scope(identity: owner.identity, operation: operation, parameters: parameters)
 
-        switch try await store.beginIdempotentRequest(scope: scope, key: key, requestHash: requestHash) {
+        let now = Timestamp.now
+        switch try await store.beginIdempotentRequest(
+            scope: scope, key: key, requestHash: requestHash, holder: holder, heldUntil: now.adding(Self.hold), now: now
+        ) {
         case .completed(let status, let stored):
             var headers: HTTPFields = [:]
             if !stored.isEmpty { headers[.contentType] = status >= 400 ? "application/problem+json" : "application/json" }
@@ -51,7 +58,7 @@ struct IdempotencyMiddleware<Context: RequestContext>: RouterMiddleware {
         }
         let response: Response
         do {
-            response = try await next(request, context)
+            response = try await holding(scope: scope, key: key) { try await next(request, context) }
         } catch {
             let problem = ProblemMiddleware<Context>.brokerError(for: error)
             try await finish(scope: scope, key: key, status: problem.code.httpStatus, body: nil)
@@ -66,13 +73,42 @@ struct IdempotencyMiddleware<Context: RequestContext>: RouterMiddleware {
         return buffered
     }
 
+    /// Runs `operation` while renewing the key's hold every third of ``hold``.
+    private func holding<Result>(scope: String, key: String, _ operation: () async throws -> Result) async throws -> Result {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { [store, holder] in
+                while true {
+                    try await Task.sleep(for: Self.hold / 3)
+                    // A failed renewal is tried again at the next beat; the answer is what counts.
+                    _ = try? await store.holdIdempotentRequest(scope: scope, key: key, holder: holder, until: .now.adding(Self.hold))
+                }
+            }
+            defer { group.cancelAll() }
+            return try await operation()
+        }
+    }
+
     /// Stores a final answer, or frees the key after a transient failure.
     private func finish(scope: String, key: String, status: Int, body: String?) async throws {
         if status >= 500 || status == 429 || body == nil {
-            try await store.abandonIdempotentRequest(scope: scope, key: key)
+            try await store.abandonIdempotentRequest(scope: scope, key: key, holder: holder)
         } else {
-            try await store.completeIdempotentRequest(scope: scope, key: key, status: status, body: body ?? "")
+            try await store.completeIdempotentRequest(scope: scope, key: key, holder: holder, status: status, body: body ?? "")
         }
+    }
+
+    /// The books' scope of a key: the caller's identity, the operation and its path parameters.
+    static func scope(identity: String, operation: String, parameters: String) -> String {
+        "\(identity) \(operation) \(parameters)"
+    }
+
+    /// What makes two requests with one key the same request: the query and the body.
+    static func requestHash(query: String, body: ByteBuffer) -> String {
+        var hasher = SHA256()
+        hasher.update(data: Array(query.utf8))
+        hasher.update(data: [0])
+        hasher.update(data: Array(buffer: body))
+        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
     }
 }
 

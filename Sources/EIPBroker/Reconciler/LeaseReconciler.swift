@@ -22,7 +22,7 @@ struct LeaseReconciler: Service {
     static let claimDuration: Int64 = 120_000
 
     func run() async throws {
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { group in
                 for _ in 0..<max(1, workers) {
                     group.addTask { await self.work() }

@@ -19,7 +19,7 @@ struct PoolKeeper: Service {
     let owner = "keeper-" + UUID().uuidString.prefix(8).lowercased()
 
     func run() async throws {
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             var lastPurge = ContinuousClock.now
             while !Task.isCancelled {
                 do {

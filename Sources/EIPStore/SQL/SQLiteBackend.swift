@@ -1,5 +1,5 @@
 public import Logging
-public import SQLiteNIO
+import SQLiteNIO
 
 /// ``SQLDatabase`` on one SQLite file (or memory), for the embedded single-replica mode.
 ///
