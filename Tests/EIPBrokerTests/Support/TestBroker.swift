@@ -63,8 +63,16 @@ final class TestBroker: Sendable {
         guard let info = await iterator.next() else { throw BrokerStartFailed() }
         return TestBroker(
             url: info.url, port: info.port, adminToken: configuration.adminToken!, logs: logs,
-            client: HTTPClient(eventLoopGroupProvider: .singleton), group: group, task: task
+            client: HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration), group: group, task: task
         )
+    }
+
+    /// The client's idle connections close well before the broker's idle timeout (60 s), so a
+    /// call never reuses a connection the broker is closing at that moment.
+    static var clientConfiguration: HTTPClient.Configuration {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool = .init(idleTimeout: .seconds(20))
+        return configuration
     }
 
     /// Stops the broker and its client.
