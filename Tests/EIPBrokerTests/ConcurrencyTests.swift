@@ -50,9 +50,9 @@ struct ConcurrencyTests {
 
         // The test broker's client keeps 8 connections per broker; this one lets every call be in flight.
         var configuration = HTTPClient.Configuration()
-        // Idle connections are dropped well before the broker's 60 s idle timeout, so a call never
-        // races the broker closing the connection it reuses.
-        configuration.connectionPool = .init(idleTimeout: .seconds(20), concurrentHTTP1ConnectionsPerHostSoftLimit: 256)
+        // Idle connections are dropped before the broker closes silent ones (10 s for one that
+        // sent no request yet), so a call never races the broker closing the connection it reuses.
+        configuration.connectionPool = .init(idleTimeout: .seconds(5), concurrentHTTP1ConnectionsPerHostSoftLimit: 256)
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         do {
             try await contend(brokers: brokers, kit: kit, tokens: tokens, client: client, cloud: cloud)

@@ -67,11 +67,12 @@ final class TestBroker: Sendable {
         )
     }
 
-    /// The client's idle connections close well before the broker's idle timeout (60 s), so a
-    /// call never reuses a connection the broker is closing at that moment.
+    /// The client's idle connections close before the broker closes silent ones (a connection
+    /// that sent no request yet after 10 s, any after 60 s), so a call never reuses a connection
+    /// the broker is closing at that moment.
     static var clientConfiguration: HTTPClient.Configuration {
         var configuration = HTTPClient.Configuration()
-        configuration.connectionPool = .init(idleTimeout: .seconds(20))
+        configuration.connectionPool = .init(idleTimeout: .seconds(5))
         return configuration
     }
 
