@@ -40,7 +40,7 @@ public func buildApplication(
     onReady: @escaping @Sendable (BrokerReadyInfo) async -> Void = { _ in }
 ) async throws -> some ApplicationProtocol {
     let location = try DatabaseURL(configuration.databaseURL)
-    let database = try await location.open(logger: logger)
+    let database = try await location.open(timeout: configuration.databaseTimeout, logger: logger)
     var services: [any Service] = []
     if let postgres = database as? PostgresBackend { services.append(postgres.client) }
     if let sqlite = database as? SQLiteBackend { services.append(DatabaseCloser(database: sqlite)) }
@@ -52,13 +52,15 @@ public func buildApplication(
     services.append(
         AfterStartup(latch: started, service: LeaseReconciler(
             store: store, accounts: accounts, signal: signal, workers: configuration.reconcilerWorkers,
-            pollInterval: configuration.pollInterval, brokerID: configuration.brokerID, logger: logger
+            pollInterval: configuration.pollInterval, brokerID: configuration.brokerID, logger: logger,
+            failures: FailureStreak(loop: "lease reconciler", logger: logger)
         ))
     )
     services.append(
         AfterStartup(latch: started, service: PoolKeeper(
             store: store, accounts: accounts, signal: signal, interval: configuration.poolKeeperInterval,
-            idempotencyRetention: configuration.idempotencyRetention, brokerID: configuration.brokerID, logger: logger
+            idempotencyRetention: configuration.idempotencyRetention, brokerID: configuration.brokerID, logger: logger,
+            failures: FailureStreak(loop: "pool keeper", logger: logger)
         ))
     )
 

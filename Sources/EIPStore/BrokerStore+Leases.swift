@@ -434,12 +434,14 @@ extension BrokerStore {
         let live = Set(pods.map { "\($0.namespace)/\($0.pod)/\($0.podUID)" })
         return try await transaction { sql in
             let now = Timestamp.now
-            let updated = try await sql.query("UPDATE clusters SET last_heartbeat = \(now.milliseconds) WHERE name = \(cluster) RETURNING name")
-            guard !updated.isEmpty else { throw BrokerError.unprocessable("cluster", "cluster '\(cluster)' does not exist") }
+            guard try await !sql.query("SELECT name FROM clusters WHERE name = \(cluster)").isEmpty else {
+                throw BrokerError.unprocessable("cluster", "cluster '\(cluster)' does not exist")
+            }
             let graceMS = grace.components.seconds * 1000 + grace.components.attoseconds / 1_000_000_000_000_000
             var outcome = HeartbeatOutcome(seen: 0, released: [], retained: [])
+            // Leases before the cluster (the lock order): the heartbeat is recorded last.
             let rows = try await sql.query(
-                "SELECT * FROM leases WHERE cluster = \(cluster) AND active = 1 AND goal <> 'released' AND retained = 0\(raw: sql.dialect.forUpdate)"
+                "SELECT * FROM leases WHERE cluster = \(cluster) AND active = 1 AND goal <> 'released' AND retained = 0 ORDER BY id\(raw: sql.dialect.forUpdate)"
             )
             for row in rows {
                 let lease = try Self.lease(from: row)
@@ -458,6 +460,7 @@ extension BrokerStore {
                     outcome.retained.append(lease.id)
                 }
             }
+            try await sql.query("UPDATE clusters SET last_heartbeat = \(now.milliseconds) WHERE name = \(cluster)")
             return outcome
         }
     }

@@ -139,6 +139,7 @@ extension BrokerStore {
     /// pool wants more idle addresses and can use it; otherwise marks it for release in the cloud.
     public func beginRelease(leaseID: String, owner: String, actor: String) async throws -> ReleasePlan {
         try await withClaimedLease(leaseID, owner: owner) { lease, now, sql in
+            try await Self.lockCluster(lease.cluster, in: sql)
             let address = try await sql.query("SELECT * FROM addresses WHERE lease_id = \(leaseID)\(raw: sql.dialect.forUpdate)").first.map(AddressRecord.init(row:))
             guard let address, address.allocationID != nil || address.isStatic else {
                 // Nothing was ever allocated in the cloud: give the reservations back.
@@ -176,6 +177,7 @@ extension BrokerStore {
     /// Records that the cloud released the lease's address.
     public func finishCloudRelease(leaseID: String, owner: String, actor: String) async throws {
         try await withClaimedLease(leaseID, owner: owner) { lease, now, sql in
+            try await Self.lockCluster(lease.cluster, in: sql)
             if let address = try await sql.query("SELECT * FROM addresses WHERE lease_id = \(leaseID)").first.map(AddressRecord.init(row:)) {
                 try await Self.dropAddress(address, in: sql)
             }
@@ -186,6 +188,7 @@ extension BrokerStore {
     /// Fails a lease that could not get an address, giving back what it had reserved.
     public func failLease(leaseID: String, owner: String, error: String, actor: String) async throws {
         try await withClaimedLease(leaseID, owner: owner) { lease, now, sql in
+            try await Self.lockCluster(lease.cluster, in: sql)
             if let address = try await sql.query("SELECT * FROM addresses WHERE lease_id = \(leaseID)").first.map(AddressRecord.init(row:)) {
                 try await Self.dropAddress(address, in: sql)
             }
@@ -221,6 +224,24 @@ extension BrokerStore {
                 """
             )
         }
+    }
+
+    /// Shows on a lease this owner has claimed why its step is taking long (the cloud refused
+    /// a call that is being retried, and when), until the step records its outcome.
+    public func noteRetry(leaseID: String, owner: String, error: String) async throws {
+        try await database.query(
+            "UPDATE leases SET last_error = \(error), updated_at = \(Timestamp.now.milliseconds) WHERE id = \(leaseID) AND claim_owner = \(owner)"
+        )
+    }
+
+    /// Extends `owner`'s claim on a lease to `until`, while its step runs; `false` when the claim
+    /// is no longer this owner's.
+    @discardableResult
+    public func renewClaim(leaseID: String, owner: String, until: Timestamp) async throws -> Bool {
+        let rows = try await database.query(
+            "UPDATE leases SET claim_until = \(until.milliseconds) WHERE id = \(leaseID) AND claim_owner = \(owner) RETURNING id"
+        )
+        return !rows.isEmpty
     }
 
     /// Lets go of a claimed lease so it is due again at once (another step may follow).
@@ -268,7 +289,7 @@ extension BrokerStore {
         try await transaction { sql in
             let now = Timestamp.now
             let rows = try await sql.query(
-                "SELECT * FROM leases WHERE active = 1 AND retained = 1 AND release_at IS NOT NULL AND release_at <= \(now.milliseconds)\(raw: sql.dialect.forUpdate)"
+                "SELECT * FROM leases WHERE active = 1 AND retained = 1 AND release_at IS NOT NULL AND release_at <= \(now.milliseconds) ORDER BY id\(raw: sql.dialect.forUpdate)"
             )
             var expired: [String] = []
             for row in rows {
@@ -283,6 +304,8 @@ extension BrokerStore {
 }
 
 /// Another replica took over a lease whose claim expired; the step's result is dropped.
-public struct ClaimLost: Error, Sendable {
+public struct ClaimLost: Error, Sendable, BrokerErrorConvertible {
     public var leaseID: String
+
+    public var brokerError: BrokerError { BrokerError(.conflict, "the lease changed hands; retry", retryAfter: 1) }
 }

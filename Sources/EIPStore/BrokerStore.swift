@@ -7,6 +7,21 @@ import Foundation
 /// Every method is one transaction. Limits (pool size, cluster quota, package capacity) move only
 /// through conditional updates that re-check the limit in the same statement, and the schema's
 /// constraints back them up, so they hold under any concurrency and across replicas.
+///
+/// **One lock order.** A transaction that locks rows of several tables locks them in this order,
+/// on every path, so two transactions never wait for each other in a cycle (a deadlock is not
+/// retried into existence, it cannot happen):
+///
+/// 1. leases (several at once in `id` order),
+/// 2. the lease's cluster (its quota counter, its heartbeat),
+/// 3. addresses (idle ones are taken with `SKIP LOCKED`, which never waits),
+/// 4. the address's pool (its size counter),
+/// 5. the address's bandwidth package (its member counter).
+///
+/// So an allocate locks the pod's lease, then the cluster's quota, then an address or a pool
+/// slot and a package seat; a release that ends a lease locks the lease, then its cluster
+/// (``lockCluster(_:in:)``) before it drops the address and frees the slot and the seat; a
+/// heartbeat locks the cluster's leases before it records itself on the cluster.
 public struct BrokerStore: Sendable {
     public let database: any SQLDatabase
 
@@ -21,6 +36,12 @@ public struct BrokerStore: Sendable {
 
     func transaction<Result: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> Result) async throws -> Result {
         try await database.transaction(body)
+    }
+
+    /// Locks a cluster's row (step 2 of the lock order) before a path that holds a lease goes
+    /// on to addresses, pools or packages and will move the cluster's quota count at its end.
+    static func lockCluster(_ name: String, in sql: any SQLExecutor) async throws {
+        try await sql.query("SELECT name FROM clusters WHERE name = \(name)\(raw: sql.dialect.forUpdate)")
     }
 }
 

@@ -31,6 +31,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "postgres://user:password@host:port/db, or a SQLite file [env: EIPBROKER_DATABASE_URL] (default: ./eip-broker.sqlite)")
     var databaseURL: String?
 
+    @Option(help: "Seconds a PostgreSQL transaction may take, connection wait included, before it answers 503 [env: EIPBROKER_DATABASE_TIMEOUT] (default: 10)")
+    var databaseTimeout: Int?
+
     @Option(help: "Bootstrap admin token, at least 16 characters [env: EIPBROKER_ADMIN_TOKEN] (default: generated once and printed)")
     var adminToken: String?
 
@@ -105,6 +108,7 @@ struct Serve: AsyncParsableCommand {
             (idleTimeout, "EIPBROKER_IDLE_TIMEOUT", "--idle-timeout", \BrokerConfiguration.idleTimeout),
             (headerTimeout, "EIPBROKER_HEADER_TIMEOUT", "--header-timeout", \BrokerConfiguration.headerTimeout),
             (bodyTimeout, "EIPBROKER_BODY_TIMEOUT", "--body-timeout", \BrokerConfiguration.bodyTimeout),
+            (databaseTimeout, "EIPBROKER_DATABASE_TIMEOUT", "--database-timeout", \BrokerConfiguration.databaseTimeout),
         ] {
             guard let text = setting(option.map(String.init), variable) else { continue }
             guard let value = Int(text), (1...86_400).contains(value) else {

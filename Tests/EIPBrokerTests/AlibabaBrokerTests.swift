@@ -101,6 +101,38 @@ struct AlibabaBrokerTests {
         }
     }
 
+    /// A lease whose association the cloud throttles says so while the provider retries: its
+    /// `lastError` names the refusal and the next try, and clears once the association is made.
+    @Test(arguments: Backend.allCases)
+    func aThrottledAssociationShowsWhyAndWhenItIsTriedNext(_ backend: Backend) async throws {
+        try await Self.withBroker(backend, emulator: { $0.throttles["AssociateEipAddress"] = ThrottleLimit(perMinute: 6, burst: 1) }) { broker, fixture in
+            let kit = LeaseTestKit(broker)
+            let token = try await kit.cluster("alpha", quota: 10, ["vpcIds": ["vpc-sim"]])
+            try await kit.pool(["name": "ali", "provider": "aliyun", "region": Self.region, "maxSize": 5, "warm": ["min": 0, "max": 0]])
+            var leases: [String] = []
+            for pod in ["relay-0", "relay-1"] {
+                let allocated = try await kit.settle(try await kit.allocate(token: token, ["namespace": "games", "pod": pod, "podUid": "u-\(pod)", "pool": "ali"]), into: "Allocated", token: token)
+                leases.append(try #require(allocated["id"]))
+            }
+            // The first association takes the one call in ten seconds the cloud allows.
+            #expect(try await kit.associate(leases[0], token: token, privateIP: "192.168.7.20")["phase"] == "InUse")
+
+            let accepted = try await broker.call(.POST, "/v1/leases/\(leases[1])/associate", token: token, json: TestBroker.json(["privateIpAddress": "192.168.7.21"]))
+            try #require(accepted.status == 200, "\(accepted.text)")
+            let throttled = try await kit.waitForLease(leases[1], token: token, "a lastError saying it is throttled") { ($0["lastError"] ?? "").contains("CloudThrottled") }
+            let lastError = throttled["lastError"] ?? ""
+            #expect(throttled["phase"] == "Associating", "\(throttled)")
+            // Said while the provider itself waits to try again, within the step.
+            #expect(lastError.contains("AssociateEipAddress failed (Throttling"), "\(lastError)")
+            #expect(lastError.contains("next try at"), "\(lastError)")
+
+            fixture.emulator.faults.throttle("AssociateEipAddress", nil)
+            let inUse = try await kit.waitForLease(leases[1], token: token, "InUse") { $0["phase"] == "InUse" }
+            #expect(inUse["phase"] == "InUse")
+            #expect(inUse["lastError"] == nil, "\(inUse)")
+        }
+    }
+
     @Test
     func burstOfAllocationsUnderTheCloudsThrottleFailsNoLease() async throws {
         try await Self.withBroker(.sqlite, emulator: { $0.throttles["AllocateEipAddress"] = ThrottleLimit(perMinute: 120) }) { broker, fixture in

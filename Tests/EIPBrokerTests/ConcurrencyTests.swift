@@ -29,6 +29,57 @@ struct ConcurrencyTests {
         }
     }
 
+    /// Allocations and releases of 4 clusters racing through two replicas on one pool and one
+    /// bandwidth package, with no warm room, so every release frees a pool slot and a package
+    /// seat while allocations take them: the store's one lock order means no transaction ever
+    /// loses a deadlock (each would be retried, and logged), and every lifecycle ends.
+    @Test func allocationsAndReleasesOnTwoReplicasNeverDeadlock() async throws {
+        try await Self.withBrokers(.postgres, count: 2) { brokers, adminToken, _ in
+            let kit = LeaseTestKit(brokers[0], adminToken: adminToken)
+            var tokens: [String: String] = [:]
+            for name in Self.clusters { tokens[name] = try await kit.cluster(name, quota: 100) }
+            let package = try await brokers[0].call(.POST, "/v1/bandwidth-packages", token: adminToken, json: TestBroker.json(["id": "cbwp-churn", "maxIps": 200]))
+            try #require(package.status == 201, "\(package.text)")
+            try await kit.pool(["name": "churn", "maxSize": 200, "warm": ["min": 0, "max": 0], "bandwidthPackages": ["cbwp-churn"]])
+
+            let rounds = 4
+            var failures: [String] = []
+            try await Self.withWideClient { client in
+                failures = try await withThrowingTaskGroup(of: [String].self) { group in
+                    for agent in 0..<32 {
+                        let cluster = Self.clusters[agent % Self.clusters.count]
+                        let url = brokers[agent % brokers.count].url
+                        let token = tokens[cluster]!
+                        group.addTask {
+                            var failures: [String] = []
+                            for round in 0..<rounds {
+                                let pod = TestBroker.json(["namespace": "churn", "pod": "a\(agent)-\(round)", "podUid": "u\(agent)-\(round)", "pool": "churn"])
+                                let allocated = try await Self.post(client, url + "/v1/leases?wait=30", token: token, json: pod, cluster: cluster)
+                                guard allocated.status == 201, let id = allocated.id, allocated.phase == "Allocated" else {
+                                    failures.append("allocate \(allocated.status): \(allocated.text.prefix(300))")
+                                    continue
+                                }
+                                let released = try await Self.post(client, url + "/v1/leases/\(id)/release?wait=30", token: token, json: "{}", cluster: cluster)
+                                if released.status != 200 || released.phase != "Released" {
+                                    failures.append("release \(released.status): \(released.text.prefix(300))")
+                                }
+                            }
+                            return failures
+                        }
+                    }
+                    return try await group.reduce(into: []) { $0 += $1 }
+                }
+            }
+            #expect(failures.isEmpty, "\(failures.count) lifecycles failed, first: \(failures.prefix(3))")
+            for (index, broker) in brokers.enumerated() {
+                let retried = broker.logs.text.split(separator: "\n").filter { $0.contains("losing a lock race") }
+                #expect(retried.isEmpty, "replica \(index) retried \(retried.count) transactions: \(retried.prefix(3))")
+            }
+            #expect(try await kit.getPool("churn").int("size") == 0)
+            #expect(try await kit.bandwidthPackage("cbwp-churn").int("members") == 0)
+        }
+    }
+
     /// What one concurrent call answered.
     struct Outcome: Sendable {
         var cluster: String
@@ -48,14 +99,21 @@ struct ConcurrencyTests {
         for name in clusters { tokens[name] = try await kit.cluster(name, quota: quota) }
         try await kit.pool(["name": "shared", "maxSize": poolSize, "warm": ["min": 0, "max": 0]])
 
-        // The test broker's client keeps 8 connections per broker; this one lets every call be in flight.
+        try await withWideClient { client in
+            try await contend(brokers: brokers, kit: kit, tokens: tokens, client: client, cloud: cloud)
+        }
+    }
+
+    /// Runs `body` with an HTTP client that lets every call be in flight at once (the test
+    /// broker's client keeps 8 connections per broker).
+    static func withWideClient(_ body: (HTTPClient) async throws -> Void) async throws {
         var configuration = HTTPClient.Configuration()
         // Idle connections are dropped before the broker closes silent ones (10 s for one that
         // sent no request yet), so a call never races the broker closing the connection it reuses.
         configuration.connectionPool = .init(idleTimeout: .seconds(5), concurrentHTTP1ConnectionsPerHostSoftLimit: 256)
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         do {
-            try await contend(brokers: brokers, kit: kit, tokens: tokens, client: client, cloud: cloud)
+            try await body(client)
         } catch {
             try? await client.shutdown()
             throw error

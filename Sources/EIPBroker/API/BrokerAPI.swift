@@ -24,9 +24,9 @@ struct BrokerAPI: APIProtocol {
 
     func getReadiness(_ input: Operations.GetReadiness.Input) async throws -> Operations.GetReadiness.Output {
         do {
-            try await store.database.query("SELECT 1 AS one")
+            try await store.database.ping(within: .seconds(2))
         } catch {
-            throw BrokerError(.unavailable, "the database does not answer", retryAfter: 5)
+            throw BrokerError(.unavailable, "the database does not answer: \(error)", retryAfter: 2)
         }
         return .ok(.init(body: .plainText(HTTPBody("ready\n"))))
     }

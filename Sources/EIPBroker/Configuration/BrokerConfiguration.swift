@@ -13,6 +13,11 @@ public struct BrokerConfiguration: Sendable {
     /// `postgres://user:password@host:port/database` for PostgreSQL, or a file path (or
     /// `sqlite:///path`) for SQLite. Default: `./eip-broker.sqlite`.
     public var databaseURL: String = "eip-broker.sqlite"
+    /// How long a PostgreSQL transaction may wait (for a connection, or for answers) while the
+    /// server answers nothing else either, before it fails as `503 Unavailable`: bounds every
+    /// request's wait while the database is away. Queued behind transactions that do get
+    /// answers, one waits up to six times this.
+    public var databaseTimeout: Duration = .seconds(10)
     /// The bootstrap admin token. When `nil` and no admin token is stored, one is generated.
     public var adminToken: String?
     /// PEM certificate chain and private key files; both set means h2 over TLS with ALPN.

@@ -58,7 +58,11 @@ struct IdempotencyMiddleware<Context: RequestContext>: RouterMiddleware {
         }
         let response: Response
         do {
-            response = try await holding(scope: scope, key: key) { try await next(request, context) }
+            response = try await whileRenewing(every: Self.hold / 3) { [store, holder] in
+                _ = try? await store.holdIdempotentRequest(scope: scope, key: key, holder: holder, until: .now.adding(Self.hold))
+            } run: {
+                try await next(request, context)
+            }
         } catch {
             let problem = ProblemMiddleware<Context>.brokerError(for: error)
             try await finish(scope: scope, key: key, status: problem.code.httpStatus, body: nil)
@@ -71,21 +75,6 @@ struct IdempotencyMiddleware<Context: RequestContext>: RouterMiddleware {
         buffered.body = .init(byteBuffer: bytes)
         try await finish(scope: scope, key: key, status: response.status.code, body: String(buffer: bytes))
         return buffered
-    }
-
-    /// Runs `operation` while renewing the key's hold every third of ``hold``.
-    private func holding<Result>(scope: String, key: String, _ operation: () async throws -> Result) async throws -> Result {
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { [store, holder] in
-                while true {
-                    try await Task.sleep(for: Self.hold / 3)
-                    // A failed renewal is tried again at the next beat; the answer is what counts.
-                    _ = try? await store.holdIdempotentRequest(scope: scope, key: key, holder: holder, until: .now.adding(Self.hold))
-                }
-            }
-            defer { group.cancelAll() }
-            return try await operation()
-        }
     }
 
     /// Stores a final answer, or frees the key after a transient failure.

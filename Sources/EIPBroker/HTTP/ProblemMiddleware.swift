@@ -1,5 +1,4 @@
 import EIPCore
-import EIPStore
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -58,10 +57,8 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             default:
                 return error.status.code < 500 ? BrokerError(.invalidArgument, error.body ?? error.status.reasonPhrase) : BrokerError(.internalError, "internal error")
             }
-        case is ClaimLost:
-            return BrokerError(.conflict, "the lease changed hands; retry", retryAfter: 1)
-        case SQLError.checkViolation(let constraint) where constraint.contains("capacity"):
-            return BrokerError(.conflict, "a capacity limit was reached (\(constraint))", retryAfter: 1)
+        case let error as any BrokerErrorConvertible:
+            return error.brokerError
         default:
             return BrokerError(.internalError, "internal error")
         }

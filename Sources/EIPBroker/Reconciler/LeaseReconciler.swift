@@ -6,9 +6,14 @@ import Logging
 import ServiceLifecycle
 
 /// Drives every lease toward its goal through the cloud: allocate, associate, disassociate,
-/// release. Work is claimed from the database with an expiring claim, so replicas share it and
-/// a crash only delays it. Each claim does one step and lets go, so a goal changed meanwhile
-/// is seen at the next step.
+/// release. Work is claimed from the database with an expiring claim, so replicas share it. A
+/// claim lasts ``claimDuration`` and is renewed every third of it while its step runs, so a step
+/// may take as long as the cloud needs, yet the claims of a replica that died (or lost the
+/// database) pass to the others within ``claimDuration``. Each claim does one step and lets go,
+/// so a goal changed meanwhile is seen at the next step.
+///
+/// On graceful shutdown the workers stop claiming and finish the step they are in (recording
+/// its outcome and letting go of the claim), so nothing is left for a peer to wait out.
 struct LeaseReconciler: Service {
     let store: BrokerStore
     let accounts: CloudAccounts
@@ -19,31 +24,42 @@ struct LeaseReconciler: Service {
     let logger: Logger
     /// Identifies this replica's claims.
     let owner = "reconciler-" + UUID().uuidString.prefix(8).lowercased()
-    static let claimDuration: Int64 = 120_000
+    let failures: FailureStreak
+    static let claimDuration: Duration = .seconds(15)
 
     func run() async throws {
-        await cancelWhenGracefulShutdown {
-            await withTaskGroup(of: Void.self) { group in
-                for _ in 0..<max(1, workers) {
-                    group.addTask { await self.work() }
-                }
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<max(1, workers) {
+                group.addTask { await self.work() }
             }
         }
     }
 
     private func work() async {
-        while !Task.isCancelled {
+        while !Task.isCancelled, !Task.isShuttingDownGracefully {
             do {
-                let claimed = try await store.claimLeaseWork(owner: owner, limit: 1, until: .now.adding(milliseconds: Self.claimDuration))
+                let claimed = try await store.claimLeaseWork(owner: owner, limit: 1, until: .now.adding(Self.claimDuration))
+                failures.succeeded()
                 guard let item = claimed.first else {
                     await signal.wait(timeout: pollInterval)
                     continue
                 }
-                await step(item)
+                try await whileRenewing(every: Self.claimDuration / 3) { [store, owner, logger] in
+                    do {
+                        if try await !store.renewClaim(leaseID: item.lease.id, owner: owner, until: .now.adding(Self.claimDuration)) {
+                            logger.notice("lease claim taken over while its step ran", metadata: ["lease": "\(item.lease.id)"])
+                        }
+                    } catch {
+                        if !Task.isCancelled {
+                            logger.debug("renewing a lease claim failed", metadata: ["lease": "\(item.lease.id)", "error": "\(error)"])
+                        }
+                    }
+                } run: {
+                    await step(item)
+                }
                 signal.notify()
             } catch {
-                logger.warning("claiming lease work failed", metadata: ["error": "\(error)"])
-                await signal.wait(timeout: pollInterval)
+                try? await Task.sleep(for: failures.failed(error))
             }
         }
     }
@@ -52,7 +68,15 @@ struct LeaseReconciler: Service {
     func step(_ work: LeaseWork) async {
         let lease = work.lease
         do {
-            try await advance(work)
+            try await CloudRetries.$observer.withValue({ [store, owner] retry in
+                let code: BrokerError.Code = retry.throttled ? .cloudThrottled : .cloudUnavailable
+                let next = Timestamp.now.adding(retry.pause)
+                try? await store.noteRetry(
+                    leaseID: lease.id, owner: owner, error: "\(code): \(retry.action) failed (\(retry.error)); next try at \(next), attempt \(retry.attempt + 1)"
+                )
+            }) {
+                try await advance(work)
+            }
             try await store.unclaim(leaseID: lease.id, owner: owner)
         } catch is ClaimLost {
             logger.debug("lease claim lost", metadata: ["lease": "\(lease.id)"])
@@ -61,12 +85,14 @@ struct LeaseReconciler: Service {
             let jittered = Int64(Double(backoff) * Double.random(in: 0.5...1.5))
             let delay = max(error.retryAfterMilliseconds ?? 0, jittered)
             logger.info("cloud call will be retried", metadata: ["lease": "\(lease.id)", "error": "\(error)", "retryInMs": "\(delay)"])
-            try? await store.deferLease(leaseID: lease.id, owner: owner, error: Self.describe(error), retryAt: .now.adding(milliseconds: delay))
+            let next = Timestamp.now.adding(milliseconds: delay)
+            try? await store.deferLease(leaseID: lease.id, owner: owner, error: "\(Self.describe(error)); next try at \(next)", retryAt: next)
         } catch let error where !(error is CloudError || error is BrokerError) {
             // Not a verdict of the cloud (a database hiccup, say): keep the books as they are, retry.
             logger.warning("lease step failed; will retry", metadata: ["lease": "\(lease.id)", "error": "\(String(reflecting: error))"])
             let delay = Int64(min(30_000, 500 * (1 << min(work.attempts, 6))))
-            try? await store.deferLease(leaseID: lease.id, owner: owner, error: Self.describe(error), retryAt: .now.adding(milliseconds: delay))
+            let next = Timestamp.now.adding(milliseconds: delay)
+            try? await store.deferLease(leaseID: lease.id, owner: owner, error: "\(Self.describe(error)); next try at \(next)", retryAt: next)
         } catch {
             let message = Self.describe(error)
             logger.warning("lease step failed", metadata: ["lease": "\(lease.id)", "phase": "\(lease.phase.rawValue)", "error": "\(message)"])

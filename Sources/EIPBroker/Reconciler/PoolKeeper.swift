@@ -16,12 +16,14 @@ struct PoolKeeper: Service {
     let idempotencyRetention: Duration
     let brokerID: String
     let logger: Logger
+    let failures: FailureStreak
     let owner = "keeper-" + UUID().uuidString.prefix(8).lowercased()
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
             var lastPurge = ContinuousClock.now
             while !Task.isCancelled {
+                var wait = interval
                 do {
                     let leaseMs = Int64(max(1, interval.components.seconds)) * 4000
                     if try await store.lead(loop: "pool-keeper", owner: owner, until: .now.adding(milliseconds: leaseMs)) {
@@ -32,10 +34,11 @@ struct PoolKeeper: Service {
                             lastPurge = .now
                         }
                     }
+                    failures.succeeded()
                 } catch {
-                    logger.warning("pool keeper pass failed", metadata: ["error": "\(error)"])
+                    wait = max(interval, failures.failed(error))
                 }
-                try? await Task.sleep(for: interval)
+                try? await Task.sleep(for: wait)
             }
         }
     }

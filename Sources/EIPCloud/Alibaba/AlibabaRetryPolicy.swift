@@ -8,7 +8,8 @@ public import Logging
 /// operation settling). Everything else is final. The pause before attempt *n* is drawn
 /// uniformly from zero to `baseDelay * 2^(n-1)`, capped at ``maximumDelay`` ("full jitter"), and
 /// is at least the cloud's `x-acs-retry-after`. Attempts stop at ``maximumAttempts`` or when the
-/// next pause would end past ``maximumElapsed``; the last error is thrown.
+/// next pause would end past ``maximumElapsed``; the last error is thrown. Each pause is reported
+/// to ``CloudRetries/observer`` first.
 ///
 /// Retried calls must be idempotent: the typed clients reuse `ClientToken`s across attempts.
 public struct AlibabaRetryPolicy: Sendable, Hashable {
@@ -99,6 +100,8 @@ public struct AlibabaRetryPolicy: Sendable, Hashable {
                     "retrying Alibaba call",
                     metadata: ["action": "\(action)", "attempt": "\(attempt)", "pause": "\(pause)", "error": "\(Self.summary(of: error))"]
                 )
+                let throttled = (error as? AlibabaAPIError).map { code in retryableCodePrefixes.contains { code.code.hasPrefix($0) } } ?? false
+                await CloudRetries.observer?(CloudRetry(action: action, error: Self.summary(of: error), throttled: throttled, attempt: attempt, pause: pause))
                 try await Task.sleep(for: pause)
                 attempt += 1
             }

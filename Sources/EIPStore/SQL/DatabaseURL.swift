@@ -106,10 +106,11 @@ public enum DatabaseURL: Sendable, Hashable, CustomStringConvertible, CustomDebu
         }
     }
 
-    /// Opens the database: a ``PostgresBackend`` (run its `client` as a service) or a ``SQLiteBackend``.
-    public func open(logger: Logger) async throws -> any SQLDatabase {
+    /// Opens the database: a ``PostgresBackend`` (run its `client` as a service) whose
+    /// transactions fail as unavailable after `timeout`, or a ``SQLiteBackend``.
+    public func open(timeout: Duration = .seconds(10), logger: Logger) async throws -> any SQLDatabase {
         switch self {
-        case .postgres(let server): PostgresBackend(configuration: server.clientConfiguration, logger: logger)
+        case .postgres(let server): PostgresBackend(configuration: server.clientConfiguration, timeout: timeout, logger: logger)
         case .sqlite(let path): try await SQLiteBackend(path: path, logger: logger)
         }
     }

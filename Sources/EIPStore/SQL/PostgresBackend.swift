@@ -1,41 +1,121 @@
 public import Logging
 public import PostgresNIO
+import Synchronization
 
 /// ``SQLDatabase`` on PostgreSQL through a pooled `PostgresClient`. Run ``client`` as a service
 /// (it is a `Service`) for the lifetime of the backend.
+///
+/// A transaction that has waited ``timeout`` (for a connection, or for the server's answers)
+/// while the server answered no other statement of this backend either is given up: the database is
+/// away, not busy. Its wait for a connection is cancelled, or the connection it holds is closed
+/// (PostgreSQL queries cannot be cancelled, so closing is what ends one stuck on a server that
+/// went silent), and it fails with ``SQLError/unavailable(_:)``, as does one whose server is
+/// unreachable or closes the connection. While others get answers, a waiting transaction is queued
+/// behind them, not stuck, and waits on, up to six times ``timeout`` in all. Such a failure is
+/// never retried here, since its commit may have happened.
+///
+/// Deadlocks and serialization failures are retried whole, with a short random pause, and
+/// surface (as unavailable) only if they persist.
 public struct PostgresBackend: SQLDatabase {
     public let client: PostgresClient
     let logger: Logger
+    /// How long one transaction may take, from asking for a connection to its commit.
+    public let timeout: Duration
     public var dialect: SQLDialect { .postgres }
+    private let progress = Progress()
 
-    public init(configuration: PostgresClient.Configuration, logger: Logger) {
+    public init(configuration: PostgresClient.Configuration, timeout: Duration = .seconds(10), logger: Logger) {
         self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.timeout = timeout
         self.logger = logger
     }
 
     public func transaction<Result: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> Result) async throws -> Result {
+        try await transaction(within: timeout, body)
+    }
+
+    public func ping(within timeout: Duration) async throws {
+        _ = try await transaction(within: timeout) { try await $0.query("SELECT 1 AS one") }
+    }
+
+    private func transaction<Result: Sendable>(within timeout: Duration, _ body: @Sendable (any SQLExecutor) async throws -> Result) async throws -> Result {
         var attempt = 0
         while true {
             attempt += 1
             do {
-                return try await client.withConnection { connection in
-                    let executor = Executor(connection: connection, logger: logger)
-                    try await executor.run("BEGIN")
-                    do {
-                        let result = try await body(executor)
-                        try await executor.run("COMMIT")
-                        return result
-                    } catch {
-                        try? await executor.run("ROLLBACK")
-                        throw error
-                    }
+                return try await withoutActuallyEscaping(body) { body in
+                    try await within(timeout) { lent in try await self.run(body, lending: lent) }
                 }
             } catch let error as PSQLError {
                 let state = error.serverInfo?[.sqlState]
                 // 40001 serialization_failure, 40P01 deadlock_detected: retry the whole transaction.
-                if (state == "40001" || state == "40P01"), attempt < 8 { continue }
+                if state == "40001" || state == "40P01" {
+                    // The store takes its locks in one order, so this should not happen: say so.
+                    logger.notice("transaction retried after losing a lock race", metadata: ["sqlState": "\(state ?? "")", "attempt": "\(attempt)"])
+                    guard attempt < 20 else { throw SQLError.unavailable("transactions kept losing lock races (\(state ?? ""))") }
+                    try await Task.sleep(for: .milliseconds(Int.random(in: 1...(10 * attempt))))
+                    continue
+                }
                 throw Self.translate(error)
             }
+        }
+    }
+
+    /// One attempt: BEGIN, the body, COMMIT on a connection of the pool (ROLLBACK if the body throws).
+    private func run<Result: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> Result, lending lent: LentConnection) async throws -> Result {
+        do {
+            return try await lease(body, lending: lent)
+        } catch where !lent.wasLent {
+            // The pool could not lend a connection (the server has been unreachable for a while,
+            // or the client is shut down).
+            throw SQLError.unavailable("no connection to PostgreSQL (\(String(describing: error).prefix(200)))")
+        }
+    }
+
+    private func lease<Result: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> Result, lending lent: LentConnection) async throws -> Result {
+        try await client.withConnection { connection in
+            try lent.lend(connection)
+            defer { lent.giveBack() }
+            let executor = Executor(connection: connection, logger: logger, progress: progress)
+            try await executor.run("BEGIN")
+            do {
+                let result = try await body(executor)
+                try await executor.run("COMMIT")
+                return result
+            } catch {
+                try? await executor.run("ROLLBACK")
+                throw error
+            }
+        }
+    }
+
+    /// Runs `attempt`, failing it with ``SQLError/unavailable(_:)`` once it has waited `timeout`
+    /// with no statement of this backend answered meanwhile (or six times `timeout` in all): a wait for a
+    /// connection is cancelled, a connection in use is closed.
+    private func within<Result: Sendable>(_ timeout: Duration, _ attempt: @escaping @Sendable (LentConnection) async throws -> Result) async throws -> Result {
+        let lent = LentConnection()
+        return try await withThrowingTaskGroup(of: Result?.self) { group in
+            group.addTask { try await attempt(lent) }
+            group.addTask { [progress] in
+                let clock = ContinuousClock()
+                let started = clock.now
+                var deadline = started.advanced(by: timeout)
+                while true {
+                    try await Task.sleep(until: deadline, clock: clock)
+                    guard let last = progress.lastAnswer, clock.now - last < timeout, clock.now - started < timeout * 6 else { return nil }
+                    deadline = last.advanced(by: timeout)
+                }
+            }
+            if let first = try await group.next(), let result = first {
+                group.cancelAll()
+                return result
+            }
+            lent.expire()
+            group.cancelAll()
+            // The attempt ends quickly now (its queries fail on the closed connection); its own
+            // error is not the story.
+            while (try? await group.next()) != nil {}
+            throw SQLError.unavailable("PostgreSQL did not answer within \(timeout)")
         }
     }
 
@@ -43,21 +123,44 @@ public struct PostgresBackend: SQLDatabase {
 
     static func translate(_ error: PSQLError) -> any Error {
         let constraint = error.serverInfo?[.constraintName] ?? "unknown"
-        switch error.serverInfo?[.sqlState] {
+        let state = error.serverInfo?[.sqlState]
+        switch state {
         case "23505": return SQLError.uniqueViolation(constraint: constraint)
         case "23514": return SQLError.checkViolation(constraint: constraint)
         case "23503": return SQLError.foreignKeyViolation(constraint: constraint)
-        default: return error
+        default: break
+        }
+        // Class 08 (connection exception), 57P01-57P03 (the server shutting down or starting),
+        // 53300 (too many connections), or the connection itself gone.
+        if let state, state.hasPrefix("08") || ["57P01", "57P02", "57P03", "53300"].contains(state) {
+            return SQLError.unavailable("PostgreSQL \(state): \(error.serverInfo?[.message] ?? "connection refused")")
+        }
+        switch error.code {
+        case .serverClosedConnection, .clientClosedConnection, .connectionError, .uncleanShutdown, .poolClosed:
+            return SQLError.unavailable("the connection to PostgreSQL was lost (\(error.code))")
+        default:
+            return error
         }
     }
 
     struct Executor: SQLExecutor {
         let connection: PostgresConnection
         let logger: Logger
+        let progress: Progress
         var dialect: SQLDialect { .postgres }
 
         func run(_ text: String) async throws {
+            try ensureOpen()
             _ = try await connection.query(PostgresQuery(unsafeSQL: text), logger: logger)
+            progress.answered()
+        }
+
+        /// postgres-nio hands a statement to a connection the server closed without ever
+        /// answering it (the write fails unseen), so none is sent on a closed connection: a
+        /// `ROLLBACK` after PostgreSQL went away would otherwise hang its task, and the pool's
+        /// connection with it, for ever.
+        func ensureOpen() throws {
+            if connection.isClosed { throw SQLError.unavailable("the connection to PostgreSQL was closed") }
         }
 
         func query(_ sql: SQL) async throws -> [SQLRow] {
@@ -72,14 +175,22 @@ public struct PostgresBackend: SQLDatabase {
                 }
             }
             var rows: [SQLRow] = []
-            let sequence = try await connection.query(PostgresQuery(unsafeSQL: text, binds: bindings), logger: logger)
-            for try await row in sequence {
-                var values: [String: SQLValue] = [:]
-                for cell in row {
-                    values[cell.columnName] = try Self.value(of: cell)
+            try ensureOpen()
+            do {
+                let sequence = try await connection.query(PostgresQuery(unsafeSQL: text, binds: bindings), logger: logger)
+                for try await row in sequence {
+                    var values: [String: SQLValue] = [:]
+                    for cell in row {
+                        values[cell.columnName] = try Self.value(of: cell)
+                    }
+                    rows.append(SQLRow(values: values))
                 }
-                rows.append(SQLRow(values: values))
+            } catch let error as PSQLError where error.serverInfo != nil {
+                // Refused (a constraint, a lock race): the server is there all the same.
+                progress.answered()
+                throw error
             }
+            progress.answered()
             return rows
         }
 
@@ -95,5 +206,59 @@ public struct PostgresBackend: SQLDatabase {
             default: return .text(try cell.decode(String.self))
             }
         }
+    }
+}
+
+/// When the server last answered a statement of this backend: the sign that it is there.
+final class Progress: Sendable {
+    private let last = Mutex<ContinuousClock.Instant?>(nil)
+
+    var lastAnswer: ContinuousClock.Instant? { last.withLock { $0 } }
+
+    func answered() {
+        last.withLock { $0 = ContinuousClock.now }
+    }
+}
+
+/// The connection a transaction attempt holds, so a timeout can close it.
+private final class LentConnection: Sendable {
+    private struct State {
+        var connection: PostgresConnection?
+        var wasLent = false
+        var expired = false
+    }
+    private let state = Mutex(State())
+
+    /// Whether the pool lent the attempt a connection at all.
+    var wasLent: Bool { state.withLock { $0.wasLent } }
+
+    /// Notes the connection the attempt got; throws if its time ran out while it waited.
+    func lend(_ connection: PostgresConnection) throws {
+        let expired = state.withLock { state in
+            state.connection = connection
+            state.wasLent = true
+            return state.expired
+        }
+        if expired {
+            Self.close(connection)
+            throw SQLError.unavailable("PostgreSQL did not lend a connection in time")
+        }
+    }
+
+    func giveBack() {
+        state.withLock { $0.connection = nil }
+    }
+
+    /// The time is up: close the connection in use, so its pending queries fail now.
+    func expire() {
+        let connection = state.withLock { state in
+            state.expired = true
+            return state.connection
+        }
+        connection.map(Self.close)
+    }
+
+    private static func close(_ connection: PostgresConnection) {
+        let _: EventLoopFuture<Void> = connection.close()
     }
 }

@@ -1,3 +1,5 @@
+public import EIPCore
+
 /// A relational database the store and the simulated cloud run on: PostgreSQL or SQLite.
 ///
 /// Every statement runs inside a transaction; a transaction whose body throws is rolled back.
@@ -7,6 +9,10 @@ public protocol SQLDatabase: Sendable {
     /// Runs `body` in one transaction and commits it; rolls back if `body` throws. Transactions
     /// that lose a deadlock or serialization race are retried from the start.
     func transaction<Result: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> Result) async throws -> Result
+
+    /// Checks that the database answers a trivial query within `timeout`.
+    /// - Throws: ``SQLError/unavailable(_:)`` when it does not.
+    func ping(within timeout: Duration) async throws
 
     /// Closes the connections.
     func shutdown() async throws
@@ -45,7 +51,7 @@ public enum SQLDialect: Sendable {
 }
 
 /// Database failures the store turns into domain errors.
-public enum SQLError: Error, Sendable, CustomStringConvertible {
+public enum SQLError: Error, Sendable, CustomStringConvertible, BrokerErrorConvertible {
     /// A unique constraint or index refused the write; `constraint` names it where the engine says.
     case uniqueViolation(constraint: String)
     /// A `CHECK` constraint refused the write.
@@ -54,6 +60,10 @@ public enum SQLError: Error, Sendable, CustomStringConvertible {
     case foreignKeyViolation(constraint: String)
     case missingColumn(String)
     case invalidURL(String)
+    /// The database could not be reached or did not answer in time (its server stopped, the
+    /// network to it gone, every connection busy past the deadline). The transaction did not
+    /// commit, or its answer was lost: a retry must be safe to re-run.
+    case unavailable(String)
 
     public var description: String {
         switch self {
@@ -62,6 +72,20 @@ public enum SQLError: Error, Sendable, CustomStringConvertible {
         case .foreignKeyViolation(let name): "foreign key violated: \(name)"
         case .missingColumn(let name): "column '\(name)' missing or of the wrong type"
         case .invalidURL(let reason): "invalid database URL: \(reason)"
+        case .unavailable(let reason): "database unavailable: \(reason)"
+        }
+    }
+
+    /// `Unavailable` (503, retry in 2 s) while the database is away; `Conflict` for a capacity
+    /// limit a concurrent writer reached first; anything else is internal.
+    public var brokerError: BrokerError {
+        switch self {
+        case .unavailable(let reason):
+            BrokerError(.unavailable, "the database is unavailable (\(reason)); retry", retryAfter: 2)
+        case .checkViolation(let constraint) where constraint.contains("capacity"):
+            BrokerError(.conflict, "a capacity limit was reached (\(constraint))", retryAfter: 1)
+        default:
+            BrokerError(.internalError, "internal error")
         }
     }
 }

@@ -4,7 +4,9 @@ import SQLiteNIO
 /// ``SQLDatabase`` on one SQLite file (or memory), for the embedded single-replica mode.
 ///
 /// SQLite has one writer at a time, so the backend keeps one connection and runs transactions
-/// one after another (`BEGIN IMMEDIATE`), which makes every transaction serializable.
+/// one after another (`BEGIN IMMEDIATE`), which makes every transaction serializable. Another
+/// process holding the file's lock ("database is busy") makes a transaction wait and try again,
+/// for about 30 s, before it fails as ``SQLError/unavailable(_:)``.
 ///
 /// The connection runs on a thread of its own. Waiting for another connection's write lock
 /// (`busy_timeout`) blocks that thread; on the shared blocking pool (two threads on two cores),
@@ -14,10 +16,12 @@ public final class SQLiteBackend: SQLDatabase {
     let connection: SQLiteConnection
     let thread: NIOThreadPool
     let gate = TransactionGate()
+    let logger: Logger
     public var dialect: SQLDialect { .sqlite }
 
     /// Opens (creating if needed) the database at `path`, or an in-memory one for `nil`.
     public init(path: String?, logger: Logger) async throws {
+        self.logger = logger
         thread = NIOThreadPool(numberOfThreads: 1)
         thread.start()
         do {
@@ -31,22 +35,47 @@ public final class SQLiteBackend: SQLDatabase {
         }
         _ = try await connection.query("PRAGMA journal_mode = WAL", [])
         _ = try await connection.query("PRAGMA foreign_keys = ON", [])
-        _ = try await connection.query("PRAGMA busy_timeout = 5000", [])
+        _ = try await connection.query("PRAGMA busy_timeout = 1000", [])
     }
 
     public func transaction<Result: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> Result) async throws -> Result {
         try await gate.withTurn {
-            let executor = Executor(connection: connection)
-            _ = try await connection.query("BEGIN IMMEDIATE", [])
-            do {
-                let result = try await body(executor)
-                _ = try await connection.query("COMMIT", [])
-                return result
-            } catch {
-                _ = try? await connection.query("ROLLBACK", [])
-                throw error
+            var tries = 0
+            while true {
+                tries += 1
+                do {
+                    return try await attempt(body)
+                } catch let error as SQLiteError where [.busy, .busyTimeout, .locked].contains(error.reason) {
+                    // Another process holds the file (each try already waited `busy_timeout`):
+                    // try the whole transaction again, for about half a minute in all.
+                    guard tries < Self.busyAttempts else {
+                        throw SQLError.unavailable("the SQLite file stayed locked by another process (\(error.message))")
+                    }
+                    logger.debug("the SQLite file is locked by another process; trying the transaction again", metadata: ["attempt": "\(tries)"])
+                }
             }
         }
+    }
+
+    /// How many times a transaction meets a file locked by another process before it fails.
+    static let busyAttempts = 30
+
+    private func attempt<Result: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> Result) async throws -> Result {
+        let executor = Executor(connection: connection)
+        _ = try await connection.query("BEGIN IMMEDIATE", [])
+        do {
+            let result = try await body(executor)
+            _ = try await connection.query("COMMIT", [])
+            return result
+        } catch {
+            _ = try? await connection.query("ROLLBACK", [])
+            throw error
+        }
+    }
+
+    /// The file is local: it answers unless a transaction holds it, which bounds the wait.
+    public func ping(within timeout: Duration) async throws {
+        try await query("SELECT 1 AS one")
     }
 
     public func shutdown() async throws {

@@ -50,6 +50,8 @@ final class TestBroker: Sendable {
         // Tests fire bursts from one token on purpose; the rate-limit tests turn the limits on.
         configuration.tokenRate = RequestRate(perSecond: 0, burst: 0)
         configuration.unauthenticatedRate = RequestRate(perSecond: 0, burst: 0)
+        // A loaded machine can stall the database for seconds; the outage tests set their own.
+        configuration.databaseTimeout = .seconds(120)
         configure(&configuration)
         let logs = CapturedLogs()
         let logger = logs.logger(level: logLevel)

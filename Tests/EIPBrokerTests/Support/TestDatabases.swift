@@ -164,7 +164,9 @@ final class TestDatabase: Sendable {
         var configuration = server.clientConfiguration
         // Tests run in parallel, each with its own pools: keep each pool small.
         configuration.options.maximumConnections = 8
-        let backend = PostgresBackend(configuration: configuration, logger: logger)
+        // A loaded machine (the whole suite on two cores) can stall a pool for seconds: only the
+        // outage tests, which ask for it, give up on a silent database quickly.
+        let backend = PostgresBackend(configuration: configuration, timeout: .seconds(120), logger: logger)
         let run = Task { await backend.client.run() }
         return OpenDatabase(database: backend, run: run)
     }
