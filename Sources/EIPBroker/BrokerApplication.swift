@@ -63,6 +63,12 @@ public func buildApplication(
             failures: FailureStreak(loop: "pool keeper", logger: logger)
         ))
     )
+    services.append(
+        AfterStartup(latch: started, service: DriftKeeper(
+            store: store, accounts: accounts, signal: signal, interval: configuration.driftInterval, orphanGrace: configuration.driftOrphanGrace,
+            brokerID: configuration.brokerID, logger: logger, failures: FailureStreak(loop: "drift repair", logger: logger)
+        ))
+    )
 
     let router = Router(context: BrokerRequestContext.self)
     // Outermost first: metrics and request logs see the final answer, after errors became problems.

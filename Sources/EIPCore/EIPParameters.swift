@@ -53,6 +53,17 @@ public struct EIPParameters: Sendable, Hashable, Codable {
             && publicIpAddressPoolId == wanted.publicIpAddressPoolId && resourceGroupId == wanted.resourceGroupId
     }
 
+    /// Whether an EIP the cloud describes with `self` is one a request for `requested` could
+    /// have made: every cloud-visible field `requested` sets agrees (a field it leaves to the
+    /// cloud's default accepts any value).
+    public func satisfies(_ requested: EIPParameters) -> Bool {
+        func agrees<Value: Equatable>(_ field: KeyPath<EIPParameters, Value?>) -> Bool {
+            requested[keyPath: field] == nil || requested[keyPath: field] == self[keyPath: field]
+        }
+        return agrees(\.bandwidth) && agrees(\.internetChargeType) && agrees(\.instanceChargeType) && agrees(\.isp)
+            && agrees(\.publicIpAddressPoolId) && agrees(\.resourceGroupId)
+    }
+
     /// Checks every field against the cloud's rules, naming the field (with `prefix`) on failure.
     public func violations(prefix: String = "") -> [BrokerError.FieldViolation] {
         var found: [BrokerError.FieldViolation] = []

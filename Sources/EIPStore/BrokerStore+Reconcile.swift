@@ -250,7 +250,7 @@ extension BrokerStore {
     }
 
     /// Ends a lease: terminal phase, out of the cluster's quota.
-    private static func finishLease(_ lease: Lease, phase: LeasePhase, message: String, actor: String, now: Timestamp, in sql: any SQLExecutor) async throws {
+    static func finishLease(_ lease: Lease, phase: LeasePhase, message: String, actor: String, now: Timestamp, in sql: any SQLExecutor) async throws {
         try await sql.query(
             """
             UPDATE leases SET phase = \(phase.rawValue), active = 0, needs_work = 0, retained = 0, release_at = NULL,

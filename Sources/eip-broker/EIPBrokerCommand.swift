@@ -64,6 +64,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Seconds a client may take to send a request's body [env: EIPBROKER_BODY_TIMEOUT] (default: 30)")
     var bodyTimeout: Int?
 
+    @Option(help: "Seconds between drift passes comparing the cloud's broker-tagged EIPs with the books [env: EIPBROKER_DRIFT_INTERVAL] (default: 60)")
+    var driftInterval: Int?
+
+    @Option(help: "Seconds an EIP must be in the cloud and not in the books before it is adopted or released [env: EIPBROKER_DRIFT_ORPHAN_GRACE] (default: 600)")
+    var driftOrphanGrace: Int?
+
     @Option(help: "Most connections open at once, lowered to fit the open-file limit [env: EIPBROKER_MAX_CONNECTIONS] (default: 10000)")
     var maxConnections: Int?
 
@@ -109,6 +115,8 @@ struct Serve: AsyncParsableCommand {
             (headerTimeout, "EIPBROKER_HEADER_TIMEOUT", "--header-timeout", \BrokerConfiguration.headerTimeout),
             (bodyTimeout, "EIPBROKER_BODY_TIMEOUT", "--body-timeout", \BrokerConfiguration.bodyTimeout),
             (databaseTimeout, "EIPBROKER_DATABASE_TIMEOUT", "--database-timeout", \BrokerConfiguration.databaseTimeout),
+            (driftInterval, "EIPBROKER_DRIFT_INTERVAL", "--drift-interval", \BrokerConfiguration.driftInterval),
+            (driftOrphanGrace, "EIPBROKER_DRIFT_ORPHAN_GRACE", "--drift-orphan-grace", \BrokerConfiguration.driftOrphanGrace),
         ] {
             guard let text = setting(option.map(String.init), variable) else { continue }
             guard let value = Int(text), (1...86_400).contains(value) else {

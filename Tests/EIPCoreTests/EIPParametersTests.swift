@@ -92,6 +92,16 @@ struct EIPParametersTests {
         #expect(EIPParameters().canServe(EIPParameters(name: "x", description: "y")))
     }
 
+    @Test func anEIPSatisfiesARequestWhenEveryFieldTheRequestSetsAgrees() {
+        let described = Self.full
+        #expect(described.satisfies(EIPParameters()), "the cloud's defaults accept anything")
+        #expect(described.satisfies(described))
+        #expect(described.satisfies(EIPParameters(bandwidth: described.bandwidth)))
+        #expect(!described.satisfies(Self.changed { $0.bandwidth = (described.bandwidth ?? 1) + 1 }))
+        #expect(!described.satisfies(Self.changed { $0.isp = "BGP_PRO_OTHER" }))
+        #expect(!EIPParameters().satisfies(EIPParameters(bandwidth: 5)), "a field the request sets must be there")
+    }
+
     static func changed(_ change: (inout EIPParameters) -> Void) -> EIPParameters {
         var parameters = full
         change(&parameters)

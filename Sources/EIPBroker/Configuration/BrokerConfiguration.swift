@@ -59,6 +59,12 @@ public struct BrokerConfiguration: Sendable {
     public var tokenRate = RequestRate(perSecond: 50, burst: 100)
     /// The same for requests without a valid token, per source address.
     public var unauthenticatedRate = RequestRate(perSecond: 5, burst: 20)
+    /// How often one replica compares the cloud's broker-tagged EIPs with the books and repairs
+    /// what drifted (see `DriftKeeper`).
+    public var driftInterval: Duration = .seconds(60)
+    /// How long an EIP must be seen in the cloud and not in the books before the drift pass
+    /// adopts or releases it, so an allocation whose answer is being recorded is never one.
+    public var driftOrphanGrace: Duration = .seconds(600)
     /// How long idempotency keys are remembered.
     public var idempotencyRetention: Duration = .seconds(24 * 3600)
 

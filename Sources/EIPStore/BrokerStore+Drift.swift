@@ -1,0 +1,184 @@
+public import EIPCore
+
+/// An EIP the cloud has, tagged as the broker's, that the books do not hold.
+public struct OrphanEIP: Sendable, Hashable {
+    public var allocationID: String
+    public var ipAddress: String
+    public var region: String
+    public var parameters: EIPParameters
+    public var bandwidthPackageID: String?
+
+    public init(allocationID: String, ipAddress: String, region: String, parameters: EIPParameters, bandwidthPackageID: String?) {
+        self.allocationID = allocationID
+        self.ipAddress = ipAddress
+        self.region = region
+        self.parameters = parameters
+        self.bandwidthPackageID = bandwidthPackageID
+    }
+}
+
+/// What the books hold of one EIP, for comparing them with the cloud.
+public struct BookedEIP: Sendable, Hashable {
+    public var address: AddressRecord
+    /// The lease holding it, if any, with the ENI the books say it is bound to.
+    public var leaseID: String?
+    public var leasePhase: LeasePhase?
+    public var leaseGoal: LeaseGoal?
+    public var networkInterfaceID: String?
+}
+
+extension BrokerStore {
+    /// The accounts and regions the books use, where drift is looked for.
+    public func driftScopes() async throws -> [(provider: String, region: String)] {
+        let rows = try await database.query(
+            """
+            SELECT provider, region FROM pools
+            UNION SELECT provider, region FROM addresses WHERE state IN ('allocating', 'idle', 'leased', 'releasing')
+            ORDER BY provider, region
+            """
+        )
+        return try rows.map { (try $0.requiredString("provider"), try $0.requiredString("region")) }
+    }
+
+    /// The live addresses with an EIP (idle, leased, being released) in one account and region.
+    public func bookedEIPs(provider: String, region: String) async throws -> [BookedEIP] {
+        let rows = try await database.query(
+            """
+            SELECT a.*, l.phase AS lease_phase, l.goal AS lease_goal, l.network_interface_id AS lease_eni
+            FROM addresses a LEFT JOIN leases l ON l.id = a.lease_id
+            WHERE a.provider = \(provider) AND a.region = \(region) AND a.allocation_id IS NOT NULL
+                AND a.state IN ('allocating', 'idle', 'leased', 'releasing')
+            """
+        )
+        return try rows.map { row in
+            BookedEIP(
+                address: try AddressRecord(row: row), leaseID: row.string("lease_id"),
+                leasePhase: row.string("lease_phase").flatMap(LeasePhase.init(rawValue:)),
+                leaseGoal: row.string("lease_goal").flatMap(LeaseGoal.init(rawValue:)), networkInterfaceID: row.string("lease_eni")
+            )
+        }
+    }
+
+    /// Takes an EIP the cloud has and the books do not (tagged as this broker's, seen for a
+    /// grace period) into its pool as idle, if the pool exists, serves its account and region,
+    /// could have made it (its parameters agree with every default the pool sets), has room
+    /// and, for an EIP in a bandwidth package, lists the package and the package a seat. The
+    /// address is booked with the pool's defaults, as the pool's own allocations are, so it
+    /// serves the pool's requests. - Returns: whether it was adopted.
+    public func adoptOrphan(_ eip: OrphanEIP, provider: String, pool poolName: String, actor: String) async throws -> Bool {
+        do {
+            return try await adopt(eip, provider: provider, pool: poolName, actor: actor)
+        } catch is OrphanDoesNotFit {
+            return false
+        }
+    }
+
+    private func adopt(_ eip: OrphanEIP, provider: String, pool poolName: String, actor: String) async throws -> Bool {
+        try await transaction { sql in
+            let now = Timestamp.now
+            let live = try await sql.query(
+                "SELECT id FROM addresses WHERE allocation_id = \(eip.allocationID) AND state IN ('allocating', 'idle', 'leased', 'releasing')"
+            )
+            guard live.isEmpty, let row = try await sql.query("SELECT \(raw: Self.poolColumns) FROM pools p WHERE p.name = \(poolName)").first else {
+                return false
+            }
+            let pool = try Self.pool(from: row)
+            guard pool.provider == provider, pool.region == eip.region, eip.parameters.satisfies(pool.defaults) else { return false }
+            if let package = eip.bandwidthPackageID, !pool.bandwidthPackages.contains(package) { return false }
+            guard try await !sql.query("UPDATE pools SET size = size + 1 WHERE name = \(poolName) AND size < max_size RETURNING size").isEmpty else {
+                return false
+            }
+            if let package = eip.bandwidthPackageID {
+                guard try await !sql.query("UPDATE bandwidth_packages SET members = members + 1 WHERE id = \(package) AND members < max_ips RETURNING id").isEmpty else {
+                    throw OrphanDoesNotFit()
+                }
+            }
+            try await sql.query(
+                """
+                INSERT INTO addresses (id, allocation_id, ip_address, provider, region, pool, static, parameters, bandwidth_package_id, state, cloud_attempted, created_at, updated_at)
+                VALUES (\(Self.newID(prefix: "a-")), \(eip.allocationID), \(eip.ipAddress), \(provider), \(eip.region), \(poolName), 0,
+                        \(JSONColumn.encode(pool.defaults)), \(eip.bandwidthPackageID), 'idle', 1, \(now.milliseconds), \(now.milliseconds))
+                ON CONFLICT (allocation_id) DO UPDATE SET state = 'idle', lease_id = NULL, pool = excluded.pool, ip_address = excluded.ip_address,
+                    parameters = excluded.parameters, bandwidth_package_id = excluded.bandwidth_package_id, static = 0, updated_at = excluded.updated_at
+                WHERE addresses.state IN ('released', 'lost')
+                """
+            )
+            try await sql.recordEvent(
+                actor: actor, action: "drift.orphan.adopted", subjectType: "address", subjectID: eip.allocationID, cluster: nil,
+                message: "\(eip.allocationID) \(eip.ipAddress) was in the cloud but not in the books: adopted into pool \(poolName) as idle", at: now
+            )
+            return true
+        }
+    }
+
+    /// Notes an orphan given back to the cloud (no pool could take it).
+    public func recordOrphanReleased(_ allocationID: String, ipAddress: String, actor: String) async throws {
+        try await database.transaction { sql in
+            try await sql.recordEvent(
+                actor: actor, action: "drift.orphan.released", subjectType: "address", subjectID: allocationID, cluster: nil,
+                message: "\(allocationID) \(ipAddress) was in the cloud but not in the books, and no pool could take it: released"
+            )
+        }
+    }
+
+    /// An address the books hold whose EIP the cloud no longer has: its lease (if any) fails
+    /// with the reason, and its pool slot and package seat are freed. Does nothing when the
+    /// address changed meanwhile. - Returns: whether it was marked lost.
+    public func markLost(addressID: String, allocationID: String, actor: String) async throws -> Bool {
+        try await transaction { sql in
+            let now = Timestamp.now
+            let reason = "EIP \(allocationID) no longer exists in the cloud (released or deleted outside the broker)"
+            // Lock order: the lease, then its cluster, then the address.
+            let leaseRow = try await sql.query(
+                "SELECT l.* FROM leases l JOIN addresses a ON a.lease_id = l.id WHERE a.id = \(addressID)\(raw: sql.dialect.forUpdate)"
+            ).first
+            let lease = try leaseRow.map(Self.lease(from:))
+            if let lease { try await Self.lockCluster(lease.cluster, in: sql) }
+            guard let row = try await sql.query(
+                "SELECT * FROM addresses WHERE id = \(addressID) AND allocation_id = \(allocationID) AND state IN ('idle', 'leased')\(raw: sql.dialect.forUpdate)"
+            ).first else { return false }
+            let address = try AddressRecord(row: row)
+            guard address.leaseID == lease?.id else { return false }
+            try await Self.dropAddress(address, in: sql)
+            try await sql.query("UPDATE addresses SET state = 'lost', updated_at = \(now.milliseconds) WHERE id = \(addressID)")
+            if let lease {
+                try await sql.query("UPDATE leases SET last_error = \(reason) WHERE id = \(lease.id)")
+                try await Self.finishLease(lease, phase: .failed, message: "failed: \(reason)", actor: actor, now: now, in: sql)
+            }
+            try await sql.recordEvent(
+                actor: actor, action: "drift.address.lost", subjectType: "address", subjectID: allocationID, cluster: lease?.cluster,
+                message: reason + (lease.map { "; lease \($0.id) failed" } ?? "; it was idle in pool \(address.pool ?? "")"), at: now
+            )
+            return true
+        }
+    }
+
+    /// A lease the books have `InUse` on an ENI whose EIP the cloud shows elsewhere or unbound:
+    /// reported, and put back to `Allocated` so the reconciler binds it again (its goal is
+    /// still to be associated). Does nothing when the lease changed meanwhile. - Returns:
+    /// whether it was sent back.
+    public func restoreAssociation(leaseID: String, networkInterfaceID: String, found: String, actor: String) async throws -> Bool {
+        try await transaction { sql in
+            let now = Timestamp.now
+            guard let row = try await sql.query(
+                """
+                SELECT * FROM leases WHERE id = \(leaseID) AND phase = \(LeasePhase.inUse.rawValue) AND goal = \(LeaseGoal.associated.rawValue)
+                    AND network_interface_id = \(networkInterfaceID)\(raw: sql.dialect.forUpdate)
+                """
+            ).first else { return false }
+            let lease = try Self.lease(from: row)
+            let message = "EIP \(lease.allocationID ?? "") should be bound to \(networkInterfaceID) but the cloud shows it \(found): binding it again"
+            try await sql.query(
+                "UPDATE leases SET phase = \(LeasePhase.allocated.rawValue), version = version + 1, updated_at = \(now.milliseconds) WHERE id = \(leaseID)"
+            )
+            try await Self.touch(leaseID: leaseID, now: now, in: sql)
+            // After the touch, which clears it: the lease says why it is being bound again.
+            try await sql.query("UPDATE leases SET last_error = \(message) WHERE id = \(leaseID)")
+            try await sql.recordEvent(actor: actor, action: "drift.association", subjectType: "lease", subjectID: leaseID, cluster: lease.cluster, message: message, at: now)
+            return true
+        }
+    }
+}
+
+/// An orphan's bandwidth package has no seat left: the adoption is rolled back.
+struct OrphanDoesNotFit: Error {}
