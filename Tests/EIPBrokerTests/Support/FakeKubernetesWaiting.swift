@@ -5,7 +5,7 @@ import Testing
 /// Bounded polling for the Kubernetes tests: checks `condition` every 20 ms until it holds,
 /// failing after `timeout` (generous: a loaded machine is slow, the check is not a timing claim).
 func waitUntil(
-    _ what: String, timeout: Duration = .seconds(30), sourceLocation: SourceLocation = #_sourceLocation,
+    _ what: String, timeout: Duration = .seconds(90), sourceLocation: SourceLocation = #_sourceLocation,
     _ condition: () async throws -> Bool
 ) async throws {
     let deadline = ContinuousClock.now + timeout
