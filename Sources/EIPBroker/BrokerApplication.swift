@@ -59,7 +59,8 @@ public func buildApplication(
     services.append(
         AfterStartup(latch: started, service: PoolKeeper(
             store: store, accounts: accounts, signal: signal, interval: configuration.poolKeeperInterval,
-            idempotencyRetention: configuration.idempotencyRetention, brokerID: configuration.brokerID, logger: logger,
+            idempotencyRetention: configuration.idempotencyRetention, silentClusterAfter: configuration.silentClusterAfter,
+            brokerID: configuration.brokerID, logger: logger,
             failures: FailureStreak(loop: "pool keeper", logger: logger)
         ))
     )

@@ -44,6 +44,9 @@ public protocol CloudProvider: Sendable {
 
     /// Removes the EIP from a shared bandwidth package. Succeeds when it is not in it, or is gone.
     func leaveBandwidthPackage(allocationID: String, bandwidthPackageID: String, region: String) async throws
+
+    /// Sets `tags` on the EIP, replacing the values of keys it already has and keeping the others.
+    func tag(allocationID: String, with tags: [String: String], region: String) async throws
 }
 
 /// What to allocate, and the idempotency token and tags to allocate it with.

@@ -11,11 +11,15 @@ public struct Cluster: Sendable, Hashable {
     public var quota: Int
     public var activeLeases: Int
     public var lastHeartbeat: Timestamp?
+    /// Since when the cluster's agent has been silent (no heartbeat for the broker's
+    /// `silentClusterAfter` while it holds leases); `nil` while it reports. A silent cluster
+    /// keeps its leases.
+    public var silentSince: Timestamp?
     public var createdAt: Timestamp
 
     public init(
         id: String, name: String, location: ClusterLocation, allowRob: Bool = false, quota: Int, activeLeases: Int = 0,
-        lastHeartbeat: Timestamp? = nil, createdAt: Timestamp
+        lastHeartbeat: Timestamp? = nil, silentSince: Timestamp? = nil, createdAt: Timestamp
     ) {
         self.id = id
         self.name = name
@@ -24,6 +28,7 @@ public struct Cluster: Sendable, Hashable {
         self.quota = quota
         self.activeLeases = activeLeases
         self.lastHeartbeat = lastHeartbeat
+        self.silentSince = silentSince
         self.createdAt = createdAt
     }
 }

@@ -113,6 +113,36 @@ extension BrokerStore {
         ).count
     }
 
+    /// Marks the clusters that hold leases and whose agent, having sent heartbeats, has sent none
+    /// for `after` as silent, once per silence, with a `cluster.silent` event. Their leases are
+    /// kept. A cluster that never sent one (an agent in node mode sends none) is never silent.
+    /// - Returns: the clusters that fell silent now, and how many are silent.
+    public func markSilentClusters(after: Duration, actor: String) async throws -> (newlySilent: [String], silent: Int) {
+        try await transaction { sql in
+            let now = Timestamp.now
+            let cutoff = now.adding(.zero - after).milliseconds
+            let rows = try await sql.query(
+                """
+                UPDATE clusters SET silent_since = \(now.milliseconds)
+                WHERE silent_since IS NULL AND active_leases > 0 AND last_heartbeat IS NOT NULL AND last_heartbeat < \(cutoff)
+                RETURNING name, active_leases, last_heartbeat
+                """
+            )
+            var names: [String] = []
+            for row in rows {
+                let name = try row.requiredString("name")
+                let since = row.int64("last_heartbeat").map { "since \(Timestamp(milliseconds: $0))" } ?? ""
+                try await sql.recordEvent(
+                    actor: actor, action: "cluster.silent", subjectType: "cluster", subjectID: name, cluster: name,
+                    message: "no heartbeat \(since); its \(row.int("active_leases") ?? 0) active leases are kept", at: now
+                )
+                names.append(name)
+            }
+            let silent = try await sql.query("SELECT COUNT(*) AS n FROM clusters WHERE silent_since IS NOT NULL").first?.int("n") ?? 0
+            return (names, silent)
+        }
+    }
+
     static func cluster(from row: SQLRow) throws -> Cluster {
         Cluster(
             id: try row.requiredString("id"), name: try row.requiredString("name"),
@@ -122,6 +152,7 @@ extension BrokerStore {
             ),
             allowRob: row.bool("allow_rob"), quota: row.int("quota") ?? 0, activeLeases: row.int("active_leases") ?? 0,
             lastHeartbeat: row.int64("last_heartbeat").map(Timestamp.init(milliseconds:)),
+            silentSince: row.int64("silent_since").map(Timestamp.init(milliseconds:)),
             createdAt: Timestamp(milliseconds: try row.requiredInt64("created_at"))
         )
     }

@@ -17,6 +17,17 @@ public struct OrphanEIP: Sendable, Hashable {
     }
 }
 
+/// What the drift pass may do with an orphan.
+public enum OrphanVerdict: Sendable, Equatable {
+    /// Booked as idle in its pool.
+    case adopted
+    /// No pool can take it: it may be released.
+    case homeless
+    /// An allocation in its account and region is in flight (sent, its answer not yet booked):
+    /// the orphan may be that one, so nothing is done until it lands.
+    case undecided
+}
+
 /// What the books hold of one EIP, for comparing them with the cloud.
 public struct BookedEIP: Sendable, Hashable {
     public var address: AddressRecord
@@ -25,6 +36,10 @@ public struct BookedEIP: Sendable, Hashable {
     public var leasePhase: LeasePhase?
     public var leaseGoal: LeaseGoal?
     public var networkInterfaceID: String?
+    /// Whom the lease serves: cluster, namespace and pod.
+    public var leaseCluster: String?
+    public var leaseNamespace: String?
+    public var leasePod: String?
 }
 
 extension BrokerStore {
@@ -44,7 +59,8 @@ extension BrokerStore {
     public func bookedEIPs(provider: String, region: String) async throws -> [BookedEIP] {
         let rows = try await database.query(
             """
-            SELECT a.*, l.phase AS lease_phase, l.goal AS lease_goal, l.network_interface_id AS lease_eni
+            SELECT a.*, l.phase AS lease_phase, l.goal AS lease_goal, l.network_interface_id AS lease_eni,
+                l.cluster AS lease_cluster, l.namespace AS lease_namespace, l.pod AS lease_pod
             FROM addresses a LEFT JOIN leases l ON l.id = a.lease_id
             WHERE a.provider = \(provider) AND a.region = \(region) AND a.allocation_id IS NOT NULL
                 AND a.state IN ('allocating', 'idle', 'leased', 'releasing')
@@ -54,7 +70,8 @@ extension BrokerStore {
             BookedEIP(
                 address: try AddressRecord(row: row), leaseID: row.string("lease_id"),
                 leasePhase: row.string("lease_phase").flatMap(LeasePhase.init(rawValue:)),
-                leaseGoal: row.string("lease_goal").flatMap(LeaseGoal.init(rawValue:)), networkInterfaceID: row.string("lease_eni")
+                leaseGoal: row.string("lease_goal").flatMap(LeaseGoal.init(rawValue:)), networkInterfaceID: row.string("lease_eni"),
+                leaseCluster: row.string("lease_cluster"), leaseNamespace: row.string("lease_namespace"), leasePod: row.string("lease_pod")
             )
         }
     }
@@ -64,29 +81,37 @@ extension BrokerStore {
     /// could have made it (its parameters agree with every default the pool sets), has room
     /// and, for an EIP in a bandwidth package, lists the package and the package a seat. The
     /// address is booked with the pool's defaults, as the pool's own allocations are, so it
-    /// serves the pool's requests. - Returns: whether it was adopted.
-    public func adoptOrphan(_ eip: OrphanEIP, provider: String, pool poolName: String, actor: String) async throws -> Bool {
+    /// serves the pool's requests. Nothing is decided while an allocation in the same account
+    /// and region is in flight (the orphan may be its answer, about to be booked).
+    public func adoptOrphan(_ eip: OrphanEIP, provider: String, pool poolName: String?, actor: String) async throws -> OrphanVerdict {
         do {
             return try await adopt(eip, provider: provider, pool: poolName, actor: actor)
         } catch is OrphanDoesNotFit {
-            return false
+            return .homeless
         }
     }
 
-    private func adopt(_ eip: OrphanEIP, provider: String, pool poolName: String, actor: String) async throws -> Bool {
+    private func adopt(_ eip: OrphanEIP, provider: String, pool poolName: String?, actor: String) async throws -> OrphanVerdict {
         try await transaction { sql in
             let now = Timestamp.now
+            let inFlight = try await sql.query(
+                """
+                SELECT id FROM addresses WHERE provider = \(provider) AND region = \(eip.region) AND state = 'allocating'
+                    AND allocation_id IS NULL AND cloud_attempted = 1 LIMIT 1
+                """
+            )
             let live = try await sql.query(
                 "SELECT id FROM addresses WHERE allocation_id = \(eip.allocationID) AND state IN ('allocating', 'idle', 'leased', 'releasing')"
             )
-            guard live.isEmpty, let row = try await sql.query("SELECT \(raw: Self.poolColumns) FROM pools p WHERE p.name = \(poolName)").first else {
-                return false
+            guard inFlight.isEmpty, live.isEmpty else { return .undecided }
+            guard let poolName, let row = try await sql.query("SELECT \(raw: Self.poolColumns) FROM pools p WHERE p.name = \(poolName)").first else {
+                return .homeless
             }
             let pool = try Self.pool(from: row)
-            guard pool.provider == provider, pool.region == eip.region, eip.parameters.satisfies(pool.defaults) else { return false }
-            if let package = eip.bandwidthPackageID, !pool.bandwidthPackages.contains(package) { return false }
+            guard pool.provider == provider, pool.region == eip.region, eip.parameters.satisfies(pool.defaults) else { return .homeless }
+            if let package = eip.bandwidthPackageID, !pool.bandwidthPackages.contains(package) { return .homeless }
             guard try await !sql.query("UPDATE pools SET size = size + 1 WHERE name = \(poolName) AND size < max_size RETURNING size").isEmpty else {
-                return false
+                return .homeless
             }
             if let package = eip.bandwidthPackageID {
                 guard try await !sql.query("UPDATE bandwidth_packages SET members = members + 1 WHERE id = \(package) AND members < max_ips RETURNING id").isEmpty else {
@@ -107,17 +132,15 @@ extension BrokerStore {
                 actor: actor, action: "drift.orphan.adopted", subjectType: "address", subjectID: eip.allocationID, cluster: nil,
                 message: "\(eip.allocationID) \(eip.ipAddress) was in the cloud but not in the books: adopted into pool \(poolName) as idle", at: now
             )
-            return true
+            return .adopted
         }
     }
 
-    /// Notes an orphan given back to the cloud (no pool could take it).
-    public func recordOrphanReleased(_ allocationID: String, ipAddress: String, actor: String) async throws {
+    /// Records a drift finding the cloud call itself repaired (an orphan released, tags
+    /// rewritten) as an audit event on the EIP.
+    public func recordDriftFinding(_ action: String, allocationID: String, cluster: String?, message: String, actor: String) async throws {
         try await database.transaction { sql in
-            try await sql.recordEvent(
-                actor: actor, action: "drift.orphan.released", subjectType: "address", subjectID: allocationID, cluster: nil,
-                message: "\(allocationID) \(ipAddress) was in the cloud but not in the books, and no pool could take it: released"
-            )
+            try await sql.recordEvent(actor: actor, action: action, subjectType: "address", subjectID: allocationID, cluster: cluster, message: message)
         }
     }
 

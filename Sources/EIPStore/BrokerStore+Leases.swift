@@ -434,7 +434,7 @@ extension BrokerStore {
         let live = Set(pods.map { "\($0.namespace)/\($0.pod)/\($0.podUID)" })
         return try await transaction { sql in
             let now = Timestamp.now
-            guard try await !sql.query("SELECT name FROM clusters WHERE name = \(cluster)").isEmpty else {
+            guard let clusterRow = try await sql.query("SELECT silent_since FROM clusters WHERE name = \(cluster)").first else {
                 throw BrokerError.unprocessable("cluster", "cluster '\(cluster)' does not exist")
             }
             let graceMS = grace.components.seconds * 1000 + grace.components.attoseconds / 1_000_000_000_000_000
@@ -460,7 +460,13 @@ extension BrokerStore {
                     outcome.retained.append(lease.id)
                 }
             }
-            try await sql.query("UPDATE clusters SET last_heartbeat = \(now.milliseconds) WHERE name = \(cluster)")
+            try await sql.query("UPDATE clusters SET last_heartbeat = \(now.milliseconds), silent_since = NULL WHERE name = \(cluster)")
+            if let silentSince = clusterRow.int64("silent_since") {
+                try await sql.recordEvent(
+                    actor: actor.description, action: "cluster.heard", subjectType: "cluster", subjectID: cluster, cluster: cluster,
+                    message: "heartbeat again after silence since \(Timestamp(milliseconds: silentSince))", at: now
+                )
+            }
             return outcome
         }
     }

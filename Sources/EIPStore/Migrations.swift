@@ -246,6 +246,11 @@ public enum Migrations {
             "ALTER TABLE idempotency_keys ADD COLUMN held_by TEXT",
             "ALTER TABLE idempotency_keys ADD COLUMN held_until BIGINT",
         ]),
+        Migration(version: 5, name: "silent clusters", statements: [
+            // Set once when a cluster holding leases stops sending heartbeats, cleared by its
+            // next heartbeat: each silence is reported once, by whichever replica sees it first.
+            "ALTER TABLE clusters ADD COLUMN silent_since BIGINT",
+        ]),
     ]
 
     /// Applies every migration not yet recorded, each in its own transaction. Safe to run from

@@ -70,6 +70,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Seconds an EIP must be in the cloud and not in the books before it is adopted or released [env: EIPBROKER_DRIFT_ORPHAN_GRACE] (default: 600)")
     var driftOrphanGrace: Int?
 
+    @Option(help: "Seconds without a heartbeat before a cluster holding leases is reported silent (its leases are kept) [env: EIPBROKER_SILENT_CLUSTER_AFTER] (default: 300)")
+    var silentClusterAfter: Int?
+
     @Option(help: "Most connections open at once, lowered to fit the open-file limit [env: EIPBROKER_MAX_CONNECTIONS] (default: 10000)")
     var maxConnections: Int?
 
@@ -117,6 +120,7 @@ struct Serve: AsyncParsableCommand {
             (databaseTimeout, "EIPBROKER_DATABASE_TIMEOUT", "--database-timeout", \BrokerConfiguration.databaseTimeout),
             (driftInterval, "EIPBROKER_DRIFT_INTERVAL", "--drift-interval", \BrokerConfiguration.driftInterval),
             (driftOrphanGrace, "EIPBROKER_DRIFT_ORPHAN_GRACE", "--drift-orphan-grace", \BrokerConfiguration.driftOrphanGrace),
+            (silentClusterAfter, "EIPBROKER_SILENT_CLUSTER_AFTER", "--silent-cluster-after", \BrokerConfiguration.silentClusterAfter),
         ] {
             guard let text = setting(option.map(String.init), variable) else { continue }
             guard let value = Int(text), (1...86_400).contains(value) else {

@@ -100,4 +100,28 @@ struct DriftRepairTests {
             #expect(again["networkInterfaceId"] == eni)
         }
     }
+
+    @Test(arguments: Backend.allCases)
+    func aWarmAddressHandedToALeaseIsRetaggedForIt(_ backend: Backend) async throws {
+        try await LeaseTestKit.withBrokerAndCloud(backend, configure: Self.configure) { broker, cloud in
+            let kit = LeaseTestKit(broker)
+            let token = try await kit.cluster("alpha", quota: 10)
+            let pool = try await kit.pool(["name": "web", "maxSize": 2, "warm": ["min": 1, "max": 1]])
+            let region = try #require(pool["region"])
+            _ = try await kit.waitForPool("web", "a warm address") { $0.int("idle") == 1 }
+            let lease = try await kit.settle(try await kit.allocate(token: token, ["namespace": "ns", "pod": "web-0", "podUid": "u-0", "pool": "web"]), into: "Allocated", token: token)
+            let id = try #require(lease["id"])
+            let allocationID = try #require(lease["allocationId"])
+            let retagged = try await LeaseTestKit.poll("the warm EIP retagged for its lease") {
+                let eip = try await cloud.peek(allocationID: allocationID, region: region)
+                return (eip?.tags ?? [:], eip?.tags["eip-broker/lease"] == id)
+            }
+            #expect(retagged["eip-broker/lease"] == id)
+            #expect(retagged["eip-broker/pod"] == "web-0")
+            #expect(retagged["eip-broker/namespace"] == "ns")
+            #expect(retagged["eip-broker/cluster"] == "alpha")
+            #expect(retagged["eip-broker/owner"] == "eip-broker")
+            #expect(try await Self.actions(broker).contains("drift.retagged"))
+        }
+    }
 }

@@ -1,3 +1,4 @@
+import EIPBroker
 import EIPCloud
 import EIPCore
 import Foundation
@@ -243,6 +244,59 @@ struct RetentionTests {
             let gone = try await kit.waitForLease(api0, token: token, "released after its UID vanished") { $0["phase"] == "Released" || $0["phase"] == "Failed" }
             #expect(gone["phase"] == "Released")
             #expect(try await kit.cluster("prod", token: token).int("activeLeases") == 1)
+        }
+    }
+
+    /// An agent that stops reporting never causes a release: its cluster is reported silent
+    /// once (an event, `silent` on the cluster) and keeps every lease, and its next heartbeat
+    /// ends the silence. Retained leases say so, with their release time.
+    @Test(arguments: Backend.allCases)
+    func aSilentClusterKeepsItsLeasesAndIsReportedOnce(_ backend: Backend) async throws {
+        try await TestBroker.with(backend, configure: { $0.silentClusterAfter = .milliseconds(500) }) { broker in
+            let kit = LeaseTestKit(broker)
+            let token = try await kit.cluster("prod", quota: 10)
+            try await kit.pool(["name": "web", "maxSize": 10])
+            var ids: [String] = []
+            for (pod, strategy) in [("api-0", "Follow"), ("relay-0", "Never"), ("relay-1", "10m")] {
+                let lease = try await kit.settle(
+                    try await kit.allocate(token: token, ["namespace": "prod", "pod": pod, "podUid": "uid-\(pod)", "pool": "web", "releaseStrategy": strategy]),
+                    into: "Allocated", token: token
+                )
+                ids.append(try #require(lease["id"]))
+            }
+            // The agent reports api-0 only: the two retained leases are kept for their pods.
+            let live = TestBroker.json(["pods": [["namespace": "prod", "pod": "api-0", "podUid": "uid-api-0"]]])
+            let beat = try await broker.call(.POST, "/v1/heartbeats", token: token, json: live)
+            #expect(beat.status == 200, "\(beat.text)")
+            let never = try await kit.lease(ids[1], token: token)
+            #expect(never.fields["retained"] as? Bool == true, "\(never)")
+            #expect(never["releaseAt"] == nil)
+            let ttl = try await kit.lease(ids[2], token: token)
+            #expect(ttl.fields["retained"] as? Bool == true, "\(ttl)")
+            #expect(ttl["releaseAt"] != nil, "\(ttl)")
+            #expect(try await kit.lease(ids[0], token: token).fields["retained"] as? Bool == false)
+
+            // Then the agent goes quiet.
+            let silent = try await LeaseTestKit.poll("the cluster reported silent") {
+                let cluster = try await kit.cluster("prod", token: kit.adminToken)
+                return (cluster, cluster.fields["silent"] as? Bool == true)
+            }
+            #expect(silent["silentSince"] != nil, "\(silent)")
+            #expect(silent.int("activeLeases") == 3)
+            for id in ids {
+                #expect(try await kit.lease(id, token: token)["phase"] == "Allocated", "lease \(id) is kept")
+            }
+            let events = try await broker.call(.GET, "/v1/events?pageSize=1000", token: token)
+            let actions = events.items.compactMap { $0["action"] as? String }
+            #expect(actions.filter { $0 == "cluster.silent" }.count == 1, "\(actions)")
+
+            let again = try await broker.call(.POST, "/v1/heartbeats", token: token, json: live)
+            #expect(again.status == 200, "\(again.text)")
+            // The silence it ended is gone (a new one may begin on a slow machine, never the old).
+            let heard = try await kit.cluster("prod", token: token)
+            #expect(heard["silentSince"] != silent["silentSince"], "\(heard)")
+            let after = try await broker.call(.GET, "/v1/events?pageSize=1000", token: token)
+            #expect(after.items.contains { $0["action"] as? String == "cluster.heard" })
         }
     }
 }

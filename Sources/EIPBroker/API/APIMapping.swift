@@ -16,7 +16,7 @@ extension Components.Schemas.Lease {
             bandwidthPackageId: lease.bandwidthPackageID, publicIpAddressPoolId: lease.parameters.publicIpAddressPoolId,
             resourceGroupId: lease.parameters.resourceGroupId, name: lease.parameters.name, description: lease.parameters.description,
             networkInterfaceId: lease.networkInterfaceID, privateIpAddress: lease.privateIPAddress, podLastSeen: lease.podLastSeen?.date,
-            lastError: lease.lastError, createdAt: lease.createdAt.date, updatedAt: lease.updatedAt.date
+            retained: lease.retained, releaseAt: lease.releaseAt?.date, lastError: lease.lastError, createdAt: lease.createdAt.date, updatedAt: lease.updatedAt.date
         )
     }
 }
@@ -39,7 +39,8 @@ extension Components.Schemas.Cluster {
         self.init(
             id: cluster.id, name: cluster.name, provider: cluster.location.provider, region: cluster.location.region,
             vpcIds: cluster.location.vpcIDs, allowRob: cluster.allowRob, quota: cluster.quota, activeLeases: cluster.activeLeases,
-            lastHeartbeat: cluster.lastHeartbeat?.date, createdAt: cluster.createdAt.date
+            lastHeartbeat: cluster.lastHeartbeat?.date, silent: cluster.silentSince != nil, silentSince: cluster.silentSince?.date,
+            createdAt: cluster.createdAt.date
         )
     }
 }

@@ -38,6 +38,9 @@ public struct BrokerConfiguration: Sendable {
     /// How long after its last sighting a lease's pod may be missing from a heartbeat before the
     /// release strategy applies, so a pod created after the agent's snapshot is not released.
     public var heartbeatGrace: Duration = .seconds(30)
+    /// How long a cluster holding leases may send no heartbeat before it is reported silent (an
+    /// event, the `silent` field, `eip_broker_silent_clusters`); its leases are kept regardless.
+    public var silentClusterAfter: Duration = .seconds(300)
     /// The longest `wait` a caller may ask for.
     public var maximumWait: Int = 60
     /// How long a connection may stay silent (between requests, or an HTTP/2 connection without

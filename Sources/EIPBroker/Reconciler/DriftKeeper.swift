@@ -19,6 +19,7 @@ import Synchronization
 ///   user's, not tagged as the broker's, and are not looked for.
 /// - A **changed association** (a lease `InUse` whose EIP the cloud shows unbound or bound
 ///   elsewhere) is reported and the lease sent back to be bound again.
+/// - **Stale tags**: a warm address handed to a lease is retagged (``EIPTags``) for that lease.
 ///
 /// Each finding is an audit event and a count in `eip_broker_drift_findings_total{kind}`.
 struct DriftKeeper: Service {
@@ -63,13 +64,14 @@ struct DriftKeeper: Service {
         // The books first: what is booked after this read and is in the listing only looks
         // like an orphan, which the grace covers.
         let booked = try await store.bookedEIPs(provider: provider, region: region)
-        let listed = try await cloud.describeTagged(key: "eip-broker/owner", value: brokerID, region: region)
+        let listed = try await cloud.describeTagged(key: EIPTags.owner, value: brokerID, region: region)
         let inCloud = Dictionary(listed.map { ($0.allocationID, $0) }, uniquingKeysWith: { first, _ in first })
         let inBooks = Set(booked.compactMap(\.address.allocationID))
 
         for entry in booked {
             guard let allocationID = entry.address.allocationID else { continue }
             if let eip = inCloud[allocationID] {
+                try await checkTags(entry, eip: eip, cloud: cloud)
                 try await checkAssociation(entry, eip: eip)
             } else if !entry.address.isStatic, entry.address.state == .idle || entry.address.state == .leased, try await cloud.describe(allocationID: allocationID, region: region) == nil {
                 if try await store.markLost(addressID: entry.address.id, allocationID: allocationID, actor: brokerID) {
@@ -84,9 +86,24 @@ struct DriftKeeper: Service {
         sightings.keep(only: Set(orphans.map(\.allocationID)))
         for eip in orphans {
             guard now - sightings.firstSeen(eip.allocationID, at: now) >= orphanGrace else { continue }
-            try await settle(orphan: eip, provider: provider, cloud: cloud)
-            sightings.forget(eip.allocationID)
+            if try await settle(orphan: eip, provider: provider, cloud: cloud) { sightings.forget(eip.allocationID) }
         }
+    }
+
+    /// A warm address handed to a lease still carries its first owner's tags (or none): they
+    /// are rewritten to name the lease it serves.
+    private func checkTags(_ entry: BookedEIP, eip: CloudEIP, cloud: any CloudProvider) async throws {
+        guard entry.address.state == .leased, let leaseID = entry.leaseID, eip.tags[EIPTags.lease] != leaseID,
+            let cluster = entry.leaseCluster, let namespace = entry.leaseNamespace, let pod = entry.leasePod
+        else { return }
+        let tags = EIPTags.leased(brokerID: brokerID, pool: entry.address.pool, leaseID: leaseID, cluster: cluster, namespace: namespace, pod: pod)
+        try await cloud.tag(allocationID: eip.allocationID, with: tags, region: eip.region)
+        let before = eip.tags[EIPTags.lease].map { "lease \($0)" } ?? "no lease"
+        try await store.recordDriftFinding(
+            "drift.retagged", allocationID: eip.allocationID, cluster: cluster,
+            message: "\(eip.allocationID) serves lease \(leaseID) (\(namespace)/\(pod)) but was tagged for \(before): tags rewritten", actor: brokerID
+        )
+        found("retagged", "\(eip.allocationID) retagged for lease \(leaseID)", ["lease": "\(leaseID)"])
     }
 
     private func checkAssociation(_ entry: BookedEIP, eip: CloudEIP) async throws {
@@ -99,27 +116,36 @@ struct DriftKeeper: Service {
         }
     }
 
-    private func settle(orphan eip: CloudEIP, provider: String, cloud: any CloudProvider) async throws {
-        if let pool = eip.tags["eip-broker/pool"], !pool.isEmpty, eip.status == .available,
-            try await store.adoptOrphan(
-                OrphanEIP(allocationID: eip.allocationID, ipAddress: eip.ipAddress, region: eip.region, parameters: eip.parameters, bandwidthPackageID: eip.bandwidthPackageID),
-                provider: provider, pool: pool, actor: brokerID
-            )
-        {
-            found("orphan-adopted", "orphan \(eip.allocationID) adopted into pool \(pool)", [:])
-            return
+    /// Adopts or releases an orphan. - Returns: whether it is settled (else it is looked at again).
+    private func settle(orphan eip: CloudEIP, provider: String, cloud: any CloudProvider) async throws -> Bool {
+        let pool = eip.tags[EIPTags.pool].flatMap { $0.isEmpty || eip.status != .available ? nil : $0 }
+        switch try await store.adoptOrphan(
+            OrphanEIP(allocationID: eip.allocationID, ipAddress: eip.ipAddress, region: eip.region, parameters: eip.parameters, bandwidthPackageID: eip.bandwidthPackageID),
+            provider: provider, pool: pool, actor: brokerID
+        ) {
+        case .adopted:
+            found("orphan-adopted", "orphan \(eip.allocationID) adopted into pool \(pool ?? "")", [:])
+            return true
+        case .undecided:
+            return false
+        case .homeless:
+            break
         }
         guard eip.status == .available else {
-            // Bound to something: never unbound behind its user's back; reported each pass.
+            // Bound to something: never unbound behind its user's back; reported again after each grace.
             found("orphan-bound", "orphan \(eip.allocationID) is \(eip.status.rawValue) on \(eip.instanceID ?? "?"); left alone", [:])
-            return
+            return true
         }
         if let package = eip.bandwidthPackageID {
             try await cloud.leaveBandwidthPackage(allocationID: eip.allocationID, bandwidthPackageID: package, region: eip.region)
         }
         try await cloud.release(allocationID: eip.allocationID, region: eip.region)
-        try await store.recordOrphanReleased(eip.allocationID, ipAddress: eip.ipAddress, actor: brokerID)
+        try await store.recordDriftFinding(
+            "drift.orphan.released", allocationID: eip.allocationID, cluster: nil,
+            message: "\(eip.allocationID) \(eip.ipAddress) was in the cloud but not in the books, and no pool could take it: released", actor: brokerID
+        )
         found("orphan-released", "orphan \(eip.allocationID) released: no pool could take it", [:])
+        return true
     }
 
     private func found(_ kind: String, _ message: String, _ metadata: Logger.Metadata) {

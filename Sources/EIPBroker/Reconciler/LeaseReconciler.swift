@@ -167,10 +167,7 @@ struct LeaseReconciler: Service {
         let eip = try await cloud.allocate(
             CloudAllocationRequest(
                 region: address.region, parameters: address.parameters, clientToken: address.id,
-                tags: [
-                    "eip-broker/owner": brokerID, "eip-broker/cluster": lease.cluster, "eip-broker/namespace": lease.namespace,
-                    "eip-broker/pod": lease.pod, "eip-broker/lease": lease.id, "eip-broker/pool": address.pool ?? "",
-                ]
+                tags: EIPTags.leased(brokerID: brokerID, pool: address.pool, leaseID: lease.id, cluster: lease.cluster, namespace: lease.namespace, pod: lease.pod)
             )
         )
         // From here on the cloud holds an EIP: a final error must give it back, never fail the

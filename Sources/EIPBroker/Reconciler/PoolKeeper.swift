@@ -3,17 +3,21 @@ import EIPCore
 import EIPStore
 import Foundation
 import Logging
+import Metrics
 import ServiceLifecycle
 
 /// The broker-wide background loop, run by one replica at a time (leadership is a row in the
 /// database): keeps each pool's idle addresses within its warm range, releases retained TTL
-/// leases whose time is up, and forgets old idempotency keys.
+/// leases whose time is up (their `releaseAt` is in the books, so a restart does not delay
+/// them), reports clusters whose agents went silent (keeping their leases), and forgets old
+/// idempotency keys.
 struct PoolKeeper: Service {
     let store: BrokerStore
     let accounts: CloudAccounts
     let signal: WorkSignal
     let interval: Duration
     let idempotencyRetention: Duration
+    let silentClusterAfter: Duration
     let brokerID: String
     let logger: Logger
     let failures: FailureStreak
@@ -50,6 +54,11 @@ struct PoolKeeper: Service {
             logger.info("retained leases expired", metadata: ["leases": "\(expired)"])
             signal.notify()
         }
+        let silence = try await store.markSilentClusters(after: silentClusterAfter, actor: brokerID)
+        for cluster in silence.newlySilent {
+            logger.notice("cluster's agent is silent; its leases are kept", metadata: ["cluster": "\(cluster)"])
+        }
+        Gauge(label: "eip_broker_silent_clusters").record(silence.silent)
         let reservations = try await store.reserveWarmAddresses(limit: 20)
         await withTaskGroup(of: Void.self) { group in
             for address in reservations { group.addTask { await self.allocateWarm(address) } }
@@ -67,7 +76,7 @@ struct PoolKeeper: Service {
             let eip = try await cloud.allocate(
                 CloudAllocationRequest(
                     region: address.region, parameters: address.parameters, clientToken: address.id,
-                    tags: ["eip-broker/owner": brokerID, "eip-broker/pool": address.pool ?? ""]
+                    tags: EIPTags.warm(brokerID: brokerID, pool: address.pool)
                 )
             )
             if let package = address.bandwidthPackageID {

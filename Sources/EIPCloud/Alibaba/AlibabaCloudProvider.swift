@@ -89,7 +89,7 @@ public struct AlibabaCloudProvider: CloudProvider {
                 metadata: ["allocationID": "\(answer.allocationID)", "region": "\(region)", "requestID": "\(answer.requestID ?? "-")"]
             )
             if !request.tags.isEmpty {
-                try await tag(answer.allocationID, with: request.tags, region: region)
+                try await tagSettling(answer.allocationID, with: request.tags, region: region)
             }
             return CloudEIP(
                 allocationID: answer.allocationID, ipAddress: answer.ipAddress, region: region, status: .available,
@@ -98,9 +98,13 @@ public struct AlibabaCloudProvider: CloudProvider {
         }
     }
 
-    /// Tags a new EIP; a `NotFound` right after allocation (Alibaba's index catching up) is
-    /// waited out.
-    private func tag(_ allocationID: String, with tags: [String: String], region: String) async throws {
+    /// `TagResources` on the EIP; a `NotFound` right after allocation (Alibaba's index catching
+    /// up) is waited out.
+    public func tag(allocationID: String, with tags: [String: String], region: String) async throws {
+        try await mappingErrors { try await tagSettling(allocationID, with: tags, region: self.region(region)) }
+    }
+
+    private func tagSettling(_ allocationID: String, with tags: [String: String], region: String) async throws {
         try await configuration.settle.wait(for: "tagging \(allocationID)") { () async throws -> AlibabaSettlePolicy.Verdict<Void> in
             do {
                 try await vpc.tagResources(.init(resourceType: "EIP", resourceIDs: [allocationID], tags: tags), region: region)

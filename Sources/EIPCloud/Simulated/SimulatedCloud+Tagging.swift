@@ -5,6 +5,11 @@ extension SimulatedCloud {
     /// The most tags one EIP carries, as on Alibaba Cloud.
     public static let maximumTagsPerResource = 20
 
+    /// ``tag(allocationIDs:with:region:)`` for one EIP, as ``CloudProvider`` asks.
+    public func tag(allocationID: String, with tags: [String: String], region: String) async throws {
+        try await tag(allocationIDs: [allocationID], with: tags, region: region)
+    }
+
     /// Adds `tags` to each EIP (Alibaba's `TagResources` with `ResourceType=EIP`), replacing the
     /// value of a key it already has. All or nothing: an unknown allocation id
     /// (`InvalidResourceId.NotFound`), a reserved key (`aliyun*`, `acs:*`) or more than
