@@ -21,6 +21,8 @@ public final class CloudEmulator: Sendable {
     public let faults: EmulatorFaults
     /// Requests, throttled refusals, errors and issued credentials counted so far.
     public let stats: EmulatorStats
+    /// Every change the VPC actions made (allocations, associations, releases), in order.
+    public let journal: EmulatorJournal
 
     let issuer: CredentialIssuer
     let nonces: NonceRegistry
@@ -65,6 +67,7 @@ public final class CloudEmulator: Sendable {
             throttles: configuration.throttles
         )
         stats = EmulatorStats()
+        journal = EmulatorJournal()
         issuer = CredentialIssuer(stats: stats)
         nonces = NonceRegistry(retention: configuration.nonceRetention)
         metadata = MetadataService(configuration: configuration, issuer: issuer, stats: stats)

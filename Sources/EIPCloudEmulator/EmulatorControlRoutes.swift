@@ -3,7 +3,8 @@ import HTTPTypes
 import Hummingbird
 
 /// The emulator's own endpoints, for tests driving an emulator in another process:
-/// `GET /_emulator/stats` (``EmulatorStats/Snapshot`` as JSON), `GET /_emulator/faults` and
+/// `GET /_emulator/stats` (``EmulatorStats/Snapshot`` as JSON), `GET /_emulator/journal`
+/// (``EmulatorJournal/Snapshot``), `GET /_emulator/faults` and
 /// `POST /_emulator/faults` (``EmulatorFaults/Settings`` as JSON; answers the faults now in force).
 struct EmulatorControlRoutes: Sendable {
     let emulator: CloudEmulator
@@ -11,6 +12,9 @@ struct EmulatorControlRoutes: Sendable {
     func register(on router: Router<BasicRequestContext>) {
         router.get("/_emulator/stats") { _, _ in
             Self.json(emulator.stats.snapshot)
+        }
+        router.get("/_emulator/journal") { _, _ in
+            Self.json(emulator.journal.snapshot)
         }
         router.get("/_emulator/faults") { _, _ in
             Self.json(emulator.faults.settings)

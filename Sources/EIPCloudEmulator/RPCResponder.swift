@@ -25,7 +25,7 @@ struct RPCResponder: Sendable {
             accessKeyID: configuration.accessKeyID, accessKeySecret: configuration.accessKeySecret,
             clockSkewAllowance: configuration.clockSkewAllowance, issuer: emulator.issuer, nonces: emulator.nonces
         )
-        vpc = VPCActions(cloud: emulator.cloud, region: configuration.region)
+        vpc = VPCActions(cloud: emulator.cloud, region: configuration.region, journal: emulator.journal)
         ecs = ECSActions(cloud: emulator.cloud, region: configuration.region)
         sts = STSActions(issuer: emulator.issuer, accountID: configuration.accountID, expiry: configuration.stsExpiry)
         self.logger = logger

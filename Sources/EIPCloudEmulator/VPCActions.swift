@@ -8,6 +8,7 @@ import HTTPTypes
 struct VPCActions: Sendable {
     let cloud: SimulatedCloud
     let region: String
+    let journal: EmulatorJournal
 
     func handle(_ call: RPCCall) async throws -> JSONValue {
         let region = try call.region(served: region)
@@ -21,13 +22,15 @@ struct VPCActions: Sendable {
             let allocationID = try parameters.required("AllocationId")
             _ = try parameters.bool("Force")
             try await cloud.beginUnassociation(allocationID: allocationID, region: region)
+            journal.record("UnassociateEipAddress", allocationID: allocationID)
             return [:]
         case "ReleaseEipAddress":
             let allocationID = try parameters.required("AllocationId")
-            guard try await cloud.peek(allocationID: allocationID, region: region) != nil else {
+            guard let eip = try await cloud.peek(allocationID: allocationID, region: region) else {
                 throw EmulatorAPIError(.notFound, "InvalidAllocationId.NotFound", "The specified EIP \(allocationID) does not exist.")
             }
             try await cloud.release(allocationID: allocationID, region: region)
+            journal.record("ReleaseEipAddress", allocationID: allocationID, ipAddress: eip.ipAddress)
             return [:]
         case "AddCommonBandwidthPackageIp":
             try await cloud.joinBandwidthPackage(
@@ -71,6 +74,7 @@ struct VPCActions: Sendable {
         } else {
             eip = try await cloud.allocate(request)
         }
+        journal.record(pro ? "AllocateEipAddressPro" : "AllocateEipAddress", allocationID: eip.allocationID, ipAddress: eip.ipAddress)
         return [
             "AllocationId": .string(eip.allocationID),
             "EipAddress": .string(eip.ipAddress),
@@ -126,6 +130,7 @@ struct VPCActions: Sendable {
             throw EmulatorAPIError(.notFound, "InvalidInstanceId.NotFound", "The specified instance \(instanceID) does not exist.")
         }
         try await cloud.beginAssociation(allocationID: allocationID, networkInterfaceID: instanceID, privateIPAddress: privateIP, region: region)
+        journal.record("AssociateEipAddress", allocationID: allocationID, instanceID: instanceID)
         return [:]
     }
 

@@ -184,14 +184,15 @@ extension BrokerStore {
         }
     }
 
-    /// Sets the bootstrap admin token's hash, replacing an earlier one.
+    /// Sets the bootstrap admin token's hash, replacing an earlier one; replicas starting
+    /// together with the same token each write it once, without conflict.
     public func setBootstrapAdminToken(hash: String) async throws {
-        try await transaction { sql in
-            try await sql.query("DELETE FROM tokens WHERE id = 'bootstrap-admin'")
-            try await sql.query(
-                "INSERT INTO tokens (id, token_hash, role, cluster, created_at) VALUES ('bootstrap-admin', \(hash), 'admin', NULL, \(Timestamp.now.milliseconds))"
-            )
-        }
+        try await database.query(
+            """
+            INSERT INTO tokens (id, token_hash, role, cluster, created_at) VALUES ('bootstrap-admin', \(hash), 'admin', NULL, \(Timestamp.now.milliseconds))
+            ON CONFLICT (id) DO UPDATE SET token_hash = excluded.token_hash, created_at = excluded.created_at
+            """
+        )
     }
 
     public func hasAdminToken() async throws -> Bool {

@@ -254,29 +254,40 @@ public enum Migrations {
     ]
 
     /// Applies every migration not yet recorded, each in its own transaction. Safe to run from
-    /// several replicas at once: the `schema_migrations` primary key lets one win per version.
+    /// several replicas at once: on PostgreSQL each transaction first takes one advisory lock,
+    /// so replicas starting together queue instead of racing on DDL (two concurrent `CREATE
+    /// TABLE IF NOT EXISTS` of one table fail on `pg_type`'s unique index), and the
+    /// `schema_migrations` primary key records each version once.
     public static func apply(to database: any SQLDatabase) async throws {
-        try await database.query(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)"
-        )
+        try await database.transaction { sql in
+            try await lockMigrations(sql)
+            try await sql.query(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)"
+            )
+        }
         for migration in all {
-            do {
-                try await database.transaction { sql in
-                    if sql.dialect == .postgres {
-                        // Replicas starting together queue here instead of racing on DDL.
-                        try await sql.query("LOCK TABLE schema_migrations IN EXCLUSIVE MODE")
-                    }
-                    let done = try await sql.query("SELECT version FROM schema_migrations WHERE version = \(migration.version)")
-                    guard done.isEmpty else { return }
-                    let serial = sql.dialect == .postgres ? "BIGSERIAL PRIMARY KEY" : "INTEGER PRIMARY KEY AUTOINCREMENT"
-                    for statement in migration.statements {
-                        try await sql.query(SQL(stringLiteral: statement.replacingOccurrences(of: "{{serial}}", with: serial)))
-                    }
-                    try await sql.query(
-                        "INSERT INTO schema_migrations (version, name, applied_at) VALUES (\(migration.version), \(migration.name), \(Timestamp.now.milliseconds))"
-                    )
+            try await database.transaction { sql in
+                try await lockMigrations(sql)
+                let done = try await sql.query("SELECT version FROM schema_migrations WHERE version = \(migration.version)")
+                guard done.isEmpty else { return }
+                let serial = sql.dialect == .postgres ? "BIGSERIAL PRIMARY KEY" : "INTEGER PRIMARY KEY AUTOINCREMENT"
+                for statement in migration.statements {
+                    try await sql.query(SQL(stringLiteral: statement.replacingOccurrences(of: "{{serial}}", with: serial)))
                 }
+                try await sql.query(
+                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (\(migration.version), \(migration.name), \(Timestamp.now.milliseconds))"
+                )
             }
         }
     }
+
+    /// The advisory lock every migrating transaction holds on PostgreSQL until it ends (SQLite's
+    /// writers are serialized anyway).
+    private static func lockMigrations(_ sql: some SQLExecutor) async throws {
+        guard sql.dialect == .postgres else { return }
+        try await sql.query("SELECT pg_advisory_xact_lock(\(migrationLockKey))")
+    }
+
+    /// The advisory lock's key: "eipmigr" in ASCII, a number no other lock of the books uses.
+    static let migrationLockKey: Int64 = 0x65_6970_6D69_6772
 }

@@ -52,36 +52,19 @@ import Testing
 
     /// Runs `st run` against the broker and returns its exit status and output.
     static func schemathesis(_ executable: String, url: String, token: String) async throws -> (status: Int32, output: String) {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("schemathesis-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let outputFile = directory.appendingPathComponent("output")
-        _ = FileManager.default.createFile(atPath: outputFile.path, contents: nil)
-
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.currentDirectoryURL = directory
-        process.arguments = [
-            "--config-file", repository.appendingPathComponent("Tests/schemathesis/schemathesis.toml").path,
-            "run", repository.appendingPathComponent("api/openapi.yaml").path,
-            "--url", url, "--header", "Authorization: Bearer \(token)",
-            "--checks", "all", "--max-examples", examplesPerOperation, "--seed", seed, "--workers", "1",
-            "--request-timeout", "60", "--no-color",
-        ]
         var environment = ProcessInfo.processInfo.environment
         environment["SCHEMATHESIS_HOOKS"] = "hooks"
         environment["PYTHONPATH"] = repository.appendingPathComponent("Tests/schemathesis").path
-        process.environment = environment
-        let output = try FileHandle(forWritingTo: outputFile)
-        process.standardOutput = output
-        process.standardError = output
-        process.standardInput = FileHandle.nullDevice
-        let exited = AsyncStream<Int32>.makeStream()
-        process.terminationHandler = { exited.continuation.yield($0.terminationStatus) }
-        try process.run()
-        var statuses = exited.stream.makeAsyncIterator()
-        let status = await statuses.next() ?? -1
-        try output.close()
-        return (status, (try? String(contentsOf: outputFile, encoding: .utf8)) ?? "")
+        return try await ChildProcess.run(
+            executable,
+            [
+                "--config-file", repository.appendingPathComponent("Tests/schemathesis/schemathesis.toml").path,
+                "run", repository.appendingPathComponent("api/openapi.yaml").path,
+                "--url", url, "--header", "Authorization: Bearer \(token)",
+                "--checks", "all", "--max-examples", examplesPerOperation, "--seed", seed, "--workers", "1",
+                "--request-timeout", "60", "--no-color",
+            ],
+            environment: environment
+        )
     }
 }

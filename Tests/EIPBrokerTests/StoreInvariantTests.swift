@@ -130,6 +130,39 @@ struct StoreInvariantTests {
         }
     }
 
+    @Test(arguments: Backend.allCases)
+    func anEmptyDatabaseIsMigratedByReplicasStartingTogether(_ backend: Backend) async throws {
+        try await TestDatabase.with(backend, migrated: false) { db in
+            // Two concurrent CREATE TABLE IF NOT EXISTS of one table fail on PostgreSQL
+            // (pg_type's unique index): replicas starting on an empty database must queue.
+            var replicas = [BrokerStore(database: db.database)]
+            for _ in 1..<4 { replicas.append(BrokerStore(database: try await db.openReplica())) }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for replica in replicas { group.addTask { try await replica.migrate() } }
+                try await group.waitForAll()
+            }
+            let versions = try await db.database.query("SELECT version FROM schema_migrations ORDER BY version").map { $0.int("version") }
+            #expect(versions == Migrations.all.map(\.version))
+            _ = try await replicas[3].createCluster(name: "prod", quota: 1, location: Self.location, actor: Self.admin)
+            #expect(try await Self.count(db.database, "SELECT COUNT(*) AS n FROM clusters") == 1)
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func replicasStartingWithOneAdminTokenEachStoreItWithoutConflict(_ backend: Backend) async throws {
+        try await TestDatabase.with(backend) { db in
+            let replicas = [BrokerStore(database: db.database), BrokerStore(database: try await db.openReplica())]
+            for round in 0..<5 {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for replica in replicas { group.addTask { try await replica.setBootstrapAdminToken(hash: "hash-\(round)") } }
+                    try await group.waitForAll()
+                }
+            }
+            let rows = try await db.database.query("SELECT token_hash FROM tokens WHERE id = 'bootstrap-admin'")
+            #expect(rows.map { $0.string("token_hash") } == ["hash-4"])
+        }
+    }
+
     // MARK: Limits under concurrency (invariant 3)
 
     @Test(arguments: Backend.allCases)

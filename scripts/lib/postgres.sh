@@ -1,7 +1,8 @@
 # A throwaway PostgreSQL on loopback, for scripts/test and scripts/bench (sourced, not run).
 #
 #   source scripts/lib/postgres.sh
-#   private_postgres_start        # sets PRIVATE_POSTGRES_URL; installs PostgreSQL 15 when missing
+#   private_postgres_start        # sets PRIVATE_POSTGRES_URL (and _DIR, _OPTIONS, pg_bin); installs
+#                                 # PostgreSQL 15 when missing
 #   private_postgres_stop         # stops it and deletes its files (call it from an EXIT trap)
 #
 # The server runs as `postgres` when we are root (initdb refuses root), else as ourselves, with
@@ -55,10 +56,10 @@ private_postgres_start() {
     as_pg "$pg_bin/initdb" -D "$private_postgres_dir/data" --auth=trust --username=postgres --encoding=UTF8 --locale=C --no-sync \
         >"$private_postgres_dir/initdb.log" 2>&1 || { cat "$private_postgres_dir/initdb.log" >&2; return 1; }
 
+    PRIVATE_POSTGRES_OPTIONS="-c listen_addresses=127.0.0.1 -p $port -k $private_postgres_dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=1000 -c shared_buffers=64MB"
     say "starting PostgreSQL on 127.0.0.1:$port (fsync off, max_connections 1000)"
     as_pg "$pg_bin/pg_ctl" -D "$private_postgres_dir/data" -l "$private_postgres_dir/server.log" -W \
-        -o "-c listen_addresses=127.0.0.1 -p $port -k $private_postgres_dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=1000 -c shared_buffers=64MB" \
-        start >/dev/null
+        -o "$PRIVATE_POSTGRES_OPTIONS" start >/dev/null
 
     local ready=0
     for _ in $(seq 1 150); do
@@ -71,6 +72,7 @@ private_postgres_start() {
         return 1
     fi
     PRIVATE_POSTGRES_URL="postgres://postgres@127.0.0.1:$port/postgres?sslmode=disable"
+    PRIVATE_POSTGRES_DIR="$private_postgres_dir"
 }
 
 private_postgres_stop() {

@@ -17,8 +17,10 @@ final class FailureStreak: Sendable {
         self.logger = logger
     }
 
-    /// Records a failed pass and returns how long to wait before the next one.
+    /// Records a failed pass and returns how long to wait before the next one. A pass cut short
+    /// by shutdown (its task cancelled) is not a failure of the loop and is not logged.
     func failed(_ error: any Error) -> Duration {
+        guard !Task.isCancelled else { return .zero }
         let count = failures.withLock { count in
             count += 1
             return count

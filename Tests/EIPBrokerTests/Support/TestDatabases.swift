@@ -57,29 +57,31 @@ final class TestDatabase: Sendable {
         self.opened = Mutex([first])
     }
 
-    /// A migrated database on `backend`.
-    static func make(_ backend: Backend) async throws -> TestDatabase {
-        switch backend {
-        case .sqlite: try await sqlite()
-        case .postgres: try await postgres()
-        }
+    /// A database on `backend`, migrated unless `migrated` is false (an empty one, for tests of
+    /// the migrations themselves).
+    static func make(_ backend: Backend, migrated: Bool = true) async throws -> TestDatabase {
+        let handle =
+            switch backend {
+            case .sqlite: try await sqlite()
+            case .postgres: try await postgres()
+            }
+        return migrated ? try await handle.migrated() : handle
     }
 
-    /// A migrated SQLite database in a new temporary file.
-    static func sqlite() async throws -> TestDatabase {
+    /// An empty SQLite database in a new temporary file.
+    private static func sqlite() async throws -> TestDatabase {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("eipbroker-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let path = folder.appendingPathComponent("broker.sqlite").path
         let database = try await SQLiteBackend(path: path, logger: logger)
-        let handle = TestDatabase(backend: .sqlite, location: .sqlite(folder: folder, path: path), first: OpenDatabase(database: database))
-        return try await handle.migrated()
+        return TestDatabase(backend: .sqlite, location: .sqlite(folder: folder, path: path), first: OpenDatabase(database: database))
     }
 
-    /// A migrated PostgreSQL database of its own on the server `scripts/test` started.
+    /// An empty PostgreSQL database of its own on the server `scripts/test` started.
     ///
     /// - Throws: ``TestDatabaseError/postgresNotConfigured`` when `EIPBROKER_TEST_POSTGRES_URL`
     ///   is not set, so PostgreSQL tests fail (never skip) outside `scripts/test`.
-    static func postgres() async throws -> TestDatabase {
+    private static func postgres() async throws -> TestDatabase {
         guard let text = ProcessInfo.processInfo.environment[postgresURLVariable], !text.isEmpty else {
             throw TestDatabaseError.postgresNotConfigured
         }
@@ -89,14 +91,15 @@ final class TestDatabase: Sendable {
         let name = "test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
         try await runAdminStatement("CREATE DATABASE \(name)", on: admin)
         let server = admin.with(database: name)
-        let handle = TestDatabase(backend: .postgres, location: .postgres(server: server, admin: admin), first: startClient(server))
-        return try await handle.migrated()
+        return TestDatabase(backend: .postgres, location: .postgres(server: server, admin: admin), first: startClient(server))
     }
 
-    /// Runs `body` with a fresh database on `backend` and shuts it down afterwards, also when
-    /// `body` throws.
-    static func with<Result: Sendable>(_ backend: Backend, _ body: (TestDatabase) async throws -> Result) async throws -> Result {
-        let handle = try await make(backend)
+    /// Runs `body` with a fresh database on `backend` (migrated unless `migrated` is false) and
+    /// shuts it down afterwards, also when `body` throws.
+    static func with<Result: Sendable>(
+        _ backend: Backend, migrated: Bool = true, _ body: (TestDatabase) async throws -> Result
+    ) async throws -> Result {
+        let handle = try await make(backend, migrated: migrated)
         do {
             let result = try await body(handle)
             await handle.shutdown()
