@@ -21,7 +21,8 @@ struct ReleaseRecoveryTests {
         )
         try #require(package.status == 201, "\(package.text)")
         try await kit.pool([
-            "name": "ali", "provider": "aliyun", "region": region, "maxSize": 3, "warm": ["min": 0, "max": 0], "bandwidthPackages": ["cbwp-one"],
+            "name": "ali", "provider": "aliyun", "region": region, "maxSize": 3, "warm": ["min": 0, "max": 0],
+            "bandwidthPackages": ["cbwp-one"],
         ])
         return token
     }
@@ -29,7 +30,8 @@ struct ReleaseRecoveryTests {
     /// Allocates a lease for `pod` and waits until it is `Allocated`. - Returns: its id and EIP.
     static func allocate(_ pod: String, _ kit: LeaseTestKit, token: String) async throws -> (lease: String, allocationID: String) {
         let allocated = try await kit.settle(
-            try await kit.allocate(token: token, ["namespace": "games", "pod": pod, "podUid": "uid-\(pod)", "pool": "ali"]), into: "Allocated", token: token
+            try await kit.allocate(token: token, ["namespace": "games", "pod": pod, "podUid": "uid-\(pod)", "pool": "ali"]),
+            into: "Allocated", token: token
         )
         try #require(allocated["phase"] == "Allocated", "\(allocated.fields)")
         return (try #require(allocated["id"]), try #require(allocated["allocationId"]))
@@ -74,6 +76,29 @@ struct ReleaseRecoveryTests {
             #expect(fixture.emulator.faults.settings.dropResponseNext?.isEmpty ?? true)
             #expect(try await kit.bandwidthPackage("cbwp-one").int("members") == 0)
             #expect(try await kit.getPool("ali").int("size") == 0)
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func anEIPStillBoundWhenItsLeaseIsReleasedIsUnboundThenReleased(_ backend: Backend) async throws {
+        try await AlibabaBrokerTests.withBroker(backend) { broker, fixture in
+            let kit = LeaseTestKit(broker)
+            let token = try await Self.setUp(broker, kit)
+            let first = try await Self.allocate("relay-0", kit, token: token)
+            // Bound though the books say nothing is: a late association by a step whose claim had
+            // passed to another replica looks the same.
+            let cloud = fixture.emulator.cloud
+            let eni = try await cloud.networkInterface(
+                privateIPAddress: "10.9.9.9", networkInterfaceID: nil, region: Self.region, vpcIDs: [])
+            try await cloud.associate(
+                allocationID: first.allocationID, networkInterfaceID: eni, privateIPAddress: "10.9.9.9", region: Self.region, force: false)
+            #expect(try await cloud.peek(allocationID: first.allocationID, region: Self.region)?.status == .inUse)
+
+            let released = try await kit.release(first.lease, token: token, expecting: "Released")
+            #expect(released["phase"] == "Released", "\(released.fields)")
+            #expect(try await cloud.peek(allocationID: first.allocationID, region: Self.region) == nil)
+            #expect(try await kit.bandwidthPackage("cbwp-one").int("members") == 0)
+            #expect(try await DriftRepairTests.actions(broker).contains("drift.association"))
         }
     }
 }

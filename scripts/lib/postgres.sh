@@ -6,7 +6,8 @@
 #   private_postgres_stop         # stops it and deletes its files (call it from an EXIT trap)
 #
 # The server runs as `postgres` when we are root (initdb refuses root), else as ourselves, with
-# fsync off: it holds nothing worth keeping.
+# fsync and synchronous commits off: it holds nothing worth keeping. PRIVATE_POSTGRES_EXTRA_OPTIONS
+# adds (or overrides) server options.
 
 pg_bin=/usr/lib/postgresql/15/bin
 private_postgres_dir=""
@@ -56,7 +57,7 @@ private_postgres_start() {
     as_pg "$pg_bin/initdb" -D "$private_postgres_dir/data" --auth=trust --username=postgres --encoding=UTF8 --locale=C --no-sync \
         >"$private_postgres_dir/initdb.log" 2>&1 || { cat "$private_postgres_dir/initdb.log" >&2; return 1; }
 
-    PRIVATE_POSTGRES_OPTIONS="-c listen_addresses=127.0.0.1 -p $port -k $private_postgres_dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=1000 -c shared_buffers=64MB"
+    PRIVATE_POSTGRES_OPTIONS="-c listen_addresses=127.0.0.1 -p $port -k $private_postgres_dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=1000 -c shared_buffers=64MB ${PRIVATE_POSTGRES_EXTRA_OPTIONS:-}"
     say "starting PostgreSQL on 127.0.0.1:$port (fsync off, max_connections 1000)"
     as_pg "$pg_bin/pg_ctl" -D "$private_postgres_dir/data" -l "$private_postgres_dir/server.log" -W \
         -o "$PRIVATE_POSTGRES_OPTIONS" start >/dev/null

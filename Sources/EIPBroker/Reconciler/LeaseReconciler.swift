@@ -4,6 +4,7 @@ import EIPStore
 import Foundation
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 /// Drives every lease toward its goal through the cloud: allocate, associate, disassociate,
 /// release. Work is claimed from the database with an expiring claim, so replicas share it. A
@@ -44,22 +45,43 @@ struct LeaseReconciler: Service {
                     await signal.wait(timeout: pollInterval)
                     continue
                 }
-                try await whileRenewing(every: Self.claimDuration / 3) { [store, owner, logger] in
-                    do {
-                        if try await !store.renewClaim(leaseID: item.lease.id, owner: owner, until: .now.adding(Self.claimDuration)) {
-                            logger.notice("lease claim taken over while its step ran", metadata: ["lease": "\(item.lease.id)"])
-                        }
-                    } catch {
-                        if !Task.isCancelled {
-                            logger.debug("renewing a lease claim failed", metadata: ["lease": "\(item.lease.id)", "error": "\(error)"])
-                        }
-                    }
-                } run: {
-                    await step(item)
-                }
+                try await runFenced(item)
                 signal.notify()
             } catch {
                 try? await Task.sleep(for: failures.failed(error))
+            }
+        }
+    }
+
+    /// Runs the step of a claimed lease while renewing its claim, and cancels the step once the
+    /// claim is or may be another replica's: taken over, or not renewed for as long as it lasts
+    /// (the database away), since a peer may then have claimed the lease. A cancelled step makes
+    /// no further cloud call (a late association would bind an address the books gave away).
+    private func runFenced(_ item: LeaseWork) async throws {
+        let step = Task { await self.step(item) }
+        let renewed = Mutex(ContinuousClock.now)
+        try await whileRenewing(every: Self.claimDuration / 3) { [store, owner, logger] in
+            do {
+                if try await store.renewClaim(leaseID: item.lease.id, owner: owner, until: .now.adding(Self.claimDuration)) {
+                    renewed.withLock { $0 = .now }
+                } else {
+                    logger.notice("lease claim taken over while its step ran; stopping the step", metadata: ["lease": "\(item.lease.id)"])
+                    step.cancel()
+                }
+            } catch {
+                guard !Task.isCancelled else { return }
+                logger.debug("renewing a lease claim failed", metadata: ["lease": "\(item.lease.id)", "error": "\(error)"])
+                if ContinuousClock.now - renewed.withLock({ $0 }) >= Self.claimDuration - Self.claimDuration / 3 {
+                    logger.notice(
+                        "lease claim could not be renewed before it runs out; stopping the step", metadata: ["lease": "\(item.lease.id)"])
+                    step.cancel()
+                }
+            }
+        } run: {
+            await withTaskCancellationHandler {
+                await step.value
+            } onCancel: {
+                step.cancel()
             }
         }
     }
@@ -72,7 +94,8 @@ struct LeaseReconciler: Service {
                 let code: BrokerError.Code = retry.throttled ? .cloudThrottled : .cloudUnavailable
                 let next = Timestamp.now.adding(retry.pause)
                 try? await store.noteRetry(
-                    leaseID: lease.id, owner: owner, error: "\(code): \(retry.action) failed (\(retry.error)); next try at \(next), attempt \(retry.attempt + 1)"
+                    leaseID: lease.id, owner: owner,
+                    error: "\(code): \(retry.action) failed (\(retry.error)); next try at \(next), attempt \(retry.attempt + 1)"
                 )
             }) {
                 try await advance(work)
@@ -80,22 +103,29 @@ struct LeaseReconciler: Service {
             try await store.unclaim(leaseID: lease.id, owner: owner)
         } catch is ClaimLost {
             logger.debug("lease claim lost", metadata: ["lease": "\(lease.id)"])
+        } catch  where Task.isCancelled {
+            // Fenced off (its claim is another's) or shutting down: whoever holds the lease next
+            // looks at it afresh.
+            logger.debug("lease step stopped", metadata: ["lease": "\(lease.id)", "error": "\(error)"])
         } catch let error as CloudError where error.isRetryable {
             let backoff = min(30_000, 200 * (1 << min(work.attempts, 8)))
             let jittered = Int64(Double(backoff) * Double.random(in: 0.5...1.5))
             let delay = max(error.retryAfterMilliseconds ?? 0, jittered)
             logger.info("cloud call will be retried", metadata: ["lease": "\(lease.id)", "error": "\(error)", "retryInMs": "\(delay)"])
             let next = Timestamp.now.adding(milliseconds: delay)
-            try? await store.deferLease(leaseID: lease.id, owner: owner, error: "\(Self.describe(error)); next try at \(next)", retryAt: next)
+            try? await store.deferLease(
+                leaseID: lease.id, owner: owner, error: "\(Self.describe(error)); next try at \(next)", retryAt: next)
         } catch let error where !(error is CloudError || error is BrokerError) {
             // Not a verdict of the cloud (a database hiccup, say): keep the books as they are, retry.
             logger.warning("lease step failed; will retry", metadata: ["lease": "\(lease.id)", "error": "\(String(reflecting: error))"])
             let delay = Int64(min(30_000, 500 * (1 << min(work.attempts, 6))))
             let next = Timestamp.now.adding(milliseconds: delay)
-            try? await store.deferLease(leaseID: lease.id, owner: owner, error: "\(Self.describe(error)); next try at \(next)", retryAt: next)
+            try? await store.deferLease(
+                leaseID: lease.id, owner: owner, error: "\(Self.describe(error)); next try at \(next)", retryAt: next)
         } catch {
             let message = Self.describe(error)
-            logger.warning("lease step failed", metadata: ["lease": "\(lease.id)", "phase": "\(lease.phase.rawValue)", "error": "\(message)"])
+            logger.warning(
+                "lease step failed", metadata: ["lease": "\(lease.id)", "phase": "\(lease.phase.rawValue)", "error": "\(message)"])
             if lease.phase == .pending {
                 try? await store.failLease(leaseID: lease.id, owner: owner, error: message, actor: brokerID)
             } else {
@@ -158,16 +188,21 @@ struct LeaseReconciler: Service {
                 throw BrokerError(.notFound, "EIP \(allocationID) does not exist in \(address.provider)/\(address.region)")
             }
             if eip.status != .available, eip.privateIPAddress != lease.privateIPAddress || lease.privateIPAddress == nil, !lease.allowRob {
-                throw BrokerError(.addressInUse, "EIP \(allocationID) is \(eip.status.rawValue) on \(eip.instanceID ?? "another instance"); set allowRob to take it")
+                throw BrokerError(
+                    .addressInUse,
+                    "EIP \(allocationID) is \(eip.status.rawValue) on \(eip.instanceID ?? "another instance"); set allowRob to take it")
             }
-            try await store.recordAllocated(leaseID: lease.id, owner: owner, allocationID: allocationID, ipAddress: eip.ipAddress, actor: brokerID)
+            try await store.recordAllocated(
+                leaseID: lease.id, owner: owner, allocationID: allocationID, ipAddress: eip.ipAddress, actor: brokerID)
             return
         }
         try await store.markCloudAttempt(addressID: address.id)
         let eip = try await cloud.allocate(
             CloudAllocationRequest(
                 region: address.region, parameters: address.parameters, clientToken: address.id,
-                tags: EIPTags.leased(brokerID: brokerID, pool: address.pool, leaseID: lease.id, cluster: lease.cluster, namespace: lease.namespace, pod: lease.pod)
+                tags: EIPTags.leased(
+                    brokerID: brokerID, pool: address.pool, leaseID: lease.id, cluster: lease.cluster, namespace: lease.namespace,
+                    pod: lease.pod)
             )
         )
         // From here on the cloud holds an EIP: a final error must give it back, never fail the
@@ -177,12 +212,14 @@ struct LeaseReconciler: Service {
                 try await cloud.joinBandwidthPackage(allocationID: eip.allocationID, bandwidthPackageID: package, region: address.region)
             } catch let error as CloudError where !error.isRetryable {
                 try await store.recordUnusableAllocation(
-                    leaseID: lease.id, owner: owner, allocationID: eip.allocationID, ipAddress: eip.ipAddress, error: Self.describe(error), actor: brokerID
+                    leaseID: lease.id, owner: owner, allocationID: eip.allocationID, ipAddress: eip.ipAddress, error: Self.describe(error),
+                    actor: brokerID
                 )
                 return
             }
         }
-        try await store.recordAllocated(leaseID: lease.id, owner: owner, allocationID: eip.allocationID, ipAddress: eip.ipAddress, actor: brokerID)
+        try await store.recordAllocated(
+            leaseID: lease.id, owner: owner, allocationID: eip.allocationID, ipAddress: eip.ipAddress, actor: brokerID)
     }
 
     private func associate(_ lease: Lease, address: AddressRecord?) async throws {
@@ -196,11 +233,14 @@ struct LeaseReconciler: Service {
             eni = given
         } else {
             let vpcIDs = try await store.cluster(named: lease.cluster)?.location.vpcIDs ?? []
-            eni = try await cloud.networkInterface(privateIPAddress: privateIP, networkInterfaceID: nil, region: address.region, vpcIDs: vpcIDs)
+            eni = try await cloud.networkInterface(
+                privateIPAddress: privateIP, networkInterfaceID: nil, region: address.region, vpcIDs: vpcIDs)
         }
         if lease.phase != .associating { try await store.setPhase(.associating, leaseID: lease.id, owner: owner) }
-        try await cloud.associate(allocationID: allocationID, networkInterfaceID: eni, privateIPAddress: privateIP, region: address.region, force: lease.allowRob)
-        try await store.recordAssociated(leaseID: lease.id, owner: owner, networkInterfaceID: eni, privateIPAddress: privateIP, actor: brokerID)
+        try await cloud.associate(
+            allocationID: allocationID, networkInterfaceID: eni, privateIPAddress: privateIP, region: address.region, force: lease.allowRob)
+        try await store.recordAssociated(
+            leaseID: lease.id, owner: owner, networkInterfaceID: eni, privateIPAddress: privateIP, actor: brokerID)
     }
 
     private func disassociate(_ lease: Lease, address: AddressRecord?) async throws {
@@ -209,6 +249,29 @@ struct LeaseReconciler: Service {
             try await accounts.provider(address.provider).unassociate(allocationID: allocationID, region: address.region)
         }
         try await store.recordDisassociated(leaseID: lease.id, owner: owner, actor: brokerID)
+    }
+
+    /// An address on its way out of the books that the cloud shows bound (a late association of
+    /// a step whose claim had passed to another replica, or one made by hand): nothing may keep
+    /// it, so it is unbound, and the finding is an audit event. Any other refusal stands.
+    private func unbindStray(_ lease: Lease, address: AddressRecord, allocationID: String, cloud: any CloudProvider, refusal: CloudError)
+        async throws
+    {
+        guard let eip = try await cloud.describe(allocationID: allocationID, region: address.region),
+            eip.status == .inUse || eip.status == .associating
+        else {
+            throw refusal
+        }
+        logger.notice(
+            "an EIP being released is still bound; unbinding it first",
+            metadata: ["lease": "\(lease.id)", "allocationID": "\(allocationID)", "instance": "\(eip.instanceID ?? "-")"])
+        try await cloud.unassociate(allocationID: allocationID, region: address.region)
+        try await store.recordDriftFinding(
+            "drift.association", allocationID: allocationID, cluster: lease.cluster,
+            message:
+                "\(allocationID) was \(eip.status.rawValue) on \(eip.instanceID ?? "an instance") while lease \(lease.id) released it: unbound, then released",
+            actor: brokerID
+        )
     }
 
     private func release(_ lease: Lease) async throws {
@@ -221,7 +284,12 @@ struct LeaseReconciler: Service {
                 if let package = address.bandwidthPackageID {
                     try await cloud.leaveBandwidthPackage(allocationID: allocationID, bandwidthPackageID: package, region: address.region)
                 }
-                try await cloud.release(allocationID: allocationID, region: address.region)
+                do {
+                    try await cloud.release(allocationID: allocationID, region: address.region)
+                } catch let error as CloudError where error.code == "IncorrectEipStatus" {
+                    try await unbindStray(lease, address: address, allocationID: allocationID, cloud: cloud, refusal: error)
+                    try await cloud.release(allocationID: allocationID, region: address.region)
+                }
             }
             try await store.finishCloudRelease(leaseID: lease.id, owner: owner, actor: brokerID)
         }
