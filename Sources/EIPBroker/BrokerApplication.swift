@@ -50,25 +50,32 @@ public func buildApplication(
     let signal = WorkSignal()
     let started = StartupLatch()
     services.append(
-        AfterStartup(latch: started, service: LeaseReconciler(
-            store: store, accounts: accounts, signal: signal, workers: configuration.reconcilerWorkers,
-            pollInterval: configuration.pollInterval, brokerID: configuration.brokerID, logger: logger,
-            failures: FailureStreak(loop: "lease reconciler", logger: logger)
-        ))
+        AfterStartup(
+            latch: started,
+            service: LeaseReconciler(
+                store: store, accounts: accounts, signal: signal, workers: configuration.reconcilerWorkers,
+                pollInterval: configuration.pollInterval, brokerID: configuration.brokerID, logger: logger,
+                failures: FailureStreak(loop: "lease reconciler", logger: logger)
+            ))
     )
     services.append(
-        AfterStartup(latch: started, service: PoolKeeper(
-            store: store, accounts: accounts, signal: signal, interval: configuration.poolKeeperInterval,
-            idempotencyRetention: configuration.idempotencyRetention, silentClusterAfter: configuration.silentClusterAfter,
-            brokerID: configuration.brokerID, logger: logger,
-            failures: FailureStreak(loop: "pool keeper", logger: logger)
-        ))
+        AfterStartup(
+            latch: started,
+            service: PoolKeeper(
+                store: store, accounts: accounts, signal: signal, interval: configuration.poolKeeperInterval,
+                idempotencyRetention: configuration.idempotencyRetention, silentClusterAfter: configuration.silentClusterAfter,
+                brokerID: configuration.brokerID, logger: logger,
+                failures: FailureStreak(loop: "pool keeper", logger: logger)
+            ))
     )
     services.append(
-        AfterStartup(latch: started, service: DriftKeeper(
-            store: store, accounts: accounts, signal: signal, interval: configuration.driftInterval, orphanGrace: configuration.driftOrphanGrace,
-            brokerID: configuration.brokerID, logger: logger, failures: FailureStreak(loop: "drift repair", logger: logger)
-        ))
+        AfterStartup(
+            latch: started,
+            service: DriftKeeper(
+                store: store, accounts: accounts, signal: signal, interval: configuration.driftInterval,
+                orphanGrace: configuration.driftOrphanGrace,
+                brokerID: configuration.brokerID, logger: logger, failures: FailureStreak(loop: "drift repair", logger: logger)
+            ))
     )
 
     let router = Router(context: BrokerRequestContext.self)
@@ -77,10 +84,11 @@ public func buildApplication(
     router.add(middleware: LogRequestsMiddleware(.debug))
     let routes = RouteMethods()
     router.add(middleware: ProblemMiddleware(routes: routes))
-    router.add(middleware: AuthMiddleware(
-        store: store, tokenLimiter: RequestRateLimiter(rate: configuration.tokenRate),
-        sourceLimiter: RequestRateLimiter(rate: configuration.unauthenticatedRate)
-    ))
+    router.add(
+        middleware: AuthMiddleware(
+            store: store, tokenLimiter: RequestRateLimiter(rate: configuration.tokenRate),
+            sourceLimiter: RequestRateLimiter(rate: configuration.unauthenticatedRate)
+        ))
     router.add(middleware: BodyLimitMiddleware(maximumSize: configuration.maximumBodySize))
     router.add(middleware: IdempotencyMiddleware(store: store))
     let api = BrokerAPI(
@@ -95,12 +103,14 @@ public func buildApplication(
     let registry = ConnectionRegistry(
         maximum: FileDescriptorLimit.connectionLimit(configured: configuration.maximumConnections, softLimit: softLimit), logger: logger
     )
-    logger.info("Accepting at most \(registry.maximum) connections", metadata: ["open-file-limit": "\(softLimit.map(String.init) ?? "unknown")"])
+    logger.info(
+        "Accepting at most \(registry.maximum) connections", metadata: ["open-file-limit": "\(softLimit.map(String.init) ?? "unknown")"])
     let connections = HTTP2ChannelConfiguration(
         idleTimeout: configuration.idleTimeout,
         streamConfiguration: HTTP1Channel.Configuration(
             additionalChannelHandlers: [
-                RequestDeadlineHandler(headerTimeout: configuration.headerTimeout, bodyTimeout: configuration.bodyTimeout, registry: registry, logger: logger)
+                RequestDeadlineHandler(
+                    headerTimeout: configuration.headerTimeout, bodyTimeout: configuration.bodyTimeout, registry: registry, logger: logger)
             ],
             idleTimeout: TimeAmount(configuration.idleTimeout)
         )
@@ -119,7 +129,8 @@ public func buildApplication(
         }
         scheme = "https"
     } else if configuration.tlsCertificatePath != nil || configuration.tlsKeyPath != nil {
-        throw BrokerError.invalid(configuration.tlsCertificatePath == nil ? "tls-cert" : "tls-key", "TLS needs both a certificate and a key")
+        throw BrokerError.invalid(
+            configuration.tlsCertificatePath == nil ? "tls-cert" : "tls-key", "TLS needs both a certificate and a key")
     } else {
         server = HTTPServerBuilder { responder in bounded(HTTP1AndH2CChannel(responder: responder, configuration: connections)) }
         scheme = "http"
@@ -137,13 +148,16 @@ public func buildApplication(
             let port = channel.localAddress?.port ?? configuration.port
             let host = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
             let outcome = await bootstrap.value
-            await onReady(BrokerReadyInfo(url: "\(scheme)://\(host):\(port)", port: port, generatedAdminToken: outcome.token, seededDemo: outcome.seeded))
+            await onReady(
+                BrokerReadyInfo(
+                    url: "\(scheme)://\(host):\(port)", port: port, generatedAdminToken: outcome.token, seededDemo: outcome.seeded))
         },
         logger: logger
     )
     app.beforeServerStarts {
         try await store.migrate()
-        try await store.placeUnlocatedClusters(provider: accounts.defaultAccount, region: accounts.defaultRegion(of: accounts.defaultAccount))
+        try await store.placeUnlocatedClusters(
+            provider: accounts.defaultAccount, region: accounts.defaultRegion(of: accounts.defaultAccount))
         let token = try await Bootstrap.adminToken(configured: configuration.adminToken, store: store)
         let seeded = configuration.seedDemo ? try await Bootstrap.seedDemo(store: store, accounts: accounts) : false
         await bootstrap.set((token, seeded))

@@ -1,8 +1,9 @@
-/// How ``AlibabaCloudProvider`` waits for an asynchronous change (association, unassociation,
-/// joining or leaving a bandwidth package) to settle: it polls `DescribeEipAddresses`, first at
-/// once, then after ``initialDelay``, doubling up to ``maximumDelay``, and gives up with
-/// `CloudError(.unavailable, code: "OperationTimeout")` after ``timeout``.
-public struct AlibabaSettlePolicy: Sendable, Hashable {
+/// How a provider waits for an asynchronous change (association, unassociation, joining or
+/// leaving a bandwidth package, tags becoming visible) to settle: it looks (Alibaba: polls
+/// `DescribeEipAddresses`), first at once, then after ``initialDelay``, doubling up to
+/// ``maximumDelay``, and gives up with `CloudError(.unavailable, code: "OperationTimeout")`
+/// after ``timeout``.
+public struct SettlePolicy: Sendable, Hashable {
     public var initialDelay: Duration
     public var maximumDelay: Duration
     public var timeout: Duration

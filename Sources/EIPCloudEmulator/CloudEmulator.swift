@@ -60,7 +60,8 @@ public final class CloudEmulator: Sendable {
         self.configuration = configuration
         cloud = SimulatedCloud(
             account: configuration.account, database: database,
-            configuration: SimulatedCloud.Configuration(quota: configuration.eipQuota, settleDelay: configuration.settleDelay, vpcs: configuration.vpcs)
+            configuration: SimulatedCloud.Configuration(
+                quota: configuration.eipQuota, settleDelay: configuration.settleDelay, vpcs: configuration.vpcs)
         )
         faults = EmulatorFaults(
             latency: configuration.latency, failRate: configuration.failRate, dropResponseRate: configuration.dropResponseRate,

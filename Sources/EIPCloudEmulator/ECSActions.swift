@@ -24,7 +24,8 @@ struct ECSActions: Sendable {
         }
         var lookups = privateIPs
         if let primary { lookups.append(primary) }
-        var interfaces = try await cloud.networkInterfaces(privateIPAddresses: lookups, networkInterfaceIDs: ids, vpcID: parameters.string("VpcId"), region: region)
+        var interfaces = try await cloud.networkInterfaces(
+            privateIPAddresses: lookups, networkInterfaceIDs: ids, vpcID: parameters.string("VpcId"), region: region)
         if let primary { interfaces = interfaces.filter { $0.privateIPAddress == primary } }
         if !privateIPs.isEmpty { interfaces = interfaces.filter { privateIPs.contains($0.privateIPAddress) } }
 
@@ -32,7 +33,9 @@ struct ECSActions: Sendable {
         let pageSize = try maxResults ?? parameters.int("PageSize", in: 1...1000) ?? 10
         let start: Int
         if let token = parameters.string("NextToken") {
-            guard let offset = Int(token), offset >= 0 else { throw EmulatorAPIError.invalidParameter("NextToken", "'\(token)' is not a token this API returned.") }
+            guard let offset = Int(token), offset >= 0 else {
+                throw EmulatorAPIError.invalidParameter("NextToken", "'\(token)' is not a token this API returned.")
+            }
             start = offset
         } else {
             let pageNumber = try parameters.int("PageNumber", in: 1...Int(Int32.max)) ?? 1

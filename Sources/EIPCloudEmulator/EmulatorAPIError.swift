@@ -36,7 +36,8 @@ struct EmulatorAPIError: Error, Sendable {
 
     static func missingParameter(_ name: String) -> EmulatorAPIError {
         EmulatorAPIError(
-            .badRequest, "MissingParameter", "The input parameter \"\(name)\" that is mandatory for processing this request is not supplied."
+            .badRequest, "MissingParameter",
+            "The input parameter \"\(name)\" that is mandatory for processing this request is not supplied."
         )
     }
 

@@ -43,7 +43,8 @@ public func buildEmulator(
 
     var app = Application(
         router: router,
-        configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: "eip-cloud-emulator"),
+        configuration: ApplicationConfiguration(
+            address: .hostname(configuration.host, port: configuration.port), serverName: "eip-cloud-emulator"),
         services: services,
         onServerRunning: { channel in
             emulator.setListening(port: channel.localAddress?.port ?? configuration.port)

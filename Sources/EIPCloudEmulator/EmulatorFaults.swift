@@ -1,3 +1,4 @@
+import EIPCore
 import Synchronization
 
 /// Failures the emulator injects at the HTTP level, on top of the simulated cloud's own
@@ -142,7 +143,7 @@ public final class EmulatorFaults: Sendable {
         let current = state.withLock { $0 }
         let limits = throttles
         return Settings(
-            latencyMs: Int(current.latency.components.seconds * 1000 + current.latency.components.attoseconds / 1_000_000_000_000_000),
+            latencyMs: Int(current.latency.wholeMilliseconds),
             failRate: current.failRate, dropResponseRate: current.dropResponseRate,
             throttlePerMinute: limits.mapValues(\.perMinute), throttleBurst: limits.mapValues(\.burst),
             failNext: current.failNext, dropResponseNext: current.dropResponseNext

@@ -17,7 +17,10 @@ public final class EmulatorStats: Sendable {
         /// Metadata session tokens issued (`PUT /latest/api/token`).
         public var metadataTokens: Int
 
-        public init(requests: [String: Int] = [:], throttled: [String: Int] = [:], errors: [String: Int] = [:], issuedCredentials: Int = 0, metadataTokens: Int = 0) {
+        public init(
+            requests: [String: Int] = [:], throttled: [String: Int] = [:], errors: [String: Int] = [:], issuedCredentials: Int = 0,
+            metadataTokens: Int = 0
+        ) {
             self.requests = requests
             self.throttled = throttled
             self.errors = errors

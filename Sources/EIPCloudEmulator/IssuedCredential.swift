@@ -1,3 +1,4 @@
+import EIPCloud
 import Foundation
 
 /// A set of STS credentials the emulator handed out (metadata service or `AssumeRoleWithOIDC`).

@@ -1,3 +1,5 @@
+import EIPCloud
+import EIPCore
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -77,7 +79,7 @@ final class MetadataService: Sendable {
     private func currentCredential() -> IssuedCredential {
         current.withLock { current in
             let now = Date()
-            let half = Double(lifetime.components.seconds) / 2 + Double(lifetime.components.attoseconds) / 2e18
+            let half = lifetime.timeInterval / 2
             // The issuer's copy is the truth: it may have been expired on demand.
             if let known = current, let credential = issuer.credential(accessKeyID: known.accessKeyID),
                 credential.expiration.timeIntervalSince(now) > half

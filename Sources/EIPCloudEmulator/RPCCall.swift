@@ -1,4 +1,5 @@
 import HTTPTypes
+
 /// One authenticated API call, ready to be answered.
 struct RPCCall: Sendable {
     var target: RPCTarget
@@ -10,7 +11,8 @@ struct RPCCall: Sendable {
     func region(served: String) throws(EmulatorAPIError) -> String {
         let region = try parameters.required("RegionId")
         guard region == served else {
-            throw EmulatorAPIError(.notFound, "InvalidRegionId.NotFound", "The specified region \(region) does not exist (this emulator serves \(served)).")
+            throw EmulatorAPIError(
+                .notFound, "InvalidRegionId.NotFound", "The specified region \(region) does not exist (this emulator serves \(served)).")
         }
         return region
     }

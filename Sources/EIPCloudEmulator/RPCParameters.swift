@@ -1,4 +1,5 @@
 import HTTPTypes
+
 /// The parameters of one RPC call, read with Alibaba's conventions: an empty value is an absent
 /// one, lists flatten as `Name.N` (N from 1), tags as `Tag.N.Key` / `Tag.N.Value`, and a bad
 /// value is `InvalidParameter` (400), a missing mandatory one `MissingParameter` (400).

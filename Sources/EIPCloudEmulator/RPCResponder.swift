@@ -62,7 +62,8 @@ struct RPCResponder: Sendable {
             case .sts: result = try await sts.handle(call)
             }
             if admission == .dropResponse { throw EmulatorAPIError.serviceUnavailable }
-            logger.debug("answered", metadata: ["action": "\(action)", "accessKeyId": "\(keyID)", "requestId": "\(requestID)", "status": "200"])
+            logger.debug(
+                "answered", metadata: ["action": "\(action)", "accessKeyId": "\(keyID)", "requestId": "\(requestID)", "status": "200"])
             var headers: HTTPFields = [.contentType: "application/json;charset=utf-8"]
             headers[Self.requestIDHeader] = requestID
             return Response(
@@ -75,9 +76,11 @@ struct RPCResponder: Sendable {
                 case let error as EmulatorAPIError: error
                 case let error as CloudError: EmulatorAPIError(error)
                 case is CancellationError: .serviceUnavailable
-                default: EmulatorAPIError(.internalServerError, "InternalError", "The request processing has failed due to some unknown error.")
+                default:
+                    EmulatorAPIError(.internalServerError, "InternalError", "The request processing has failed due to some unknown error.")
                 }
-            return render(apiError, requestID: requestID, hostID: product.hostID(region: emulator.configuration.region), action: action, keyID: keyID)
+            return render(
+                apiError, requestID: requestID, hostID: product.hostID(region: emulator.configuration.region), action: action, keyID: keyID)
         }
     }
 

@@ -1,4 +1,5 @@
 import HTTPTypes
+
 /// The product and action a request calls: `Action` and `Version` from the parameters (V1 and
 /// anonymous calls) or from `x-acs-action` and `x-acs-version` (V3).
 struct RPCTarget: Sendable {

@@ -100,7 +100,9 @@ struct RequestAuthenticator: Sendable {
     }
 
     /// `ACS3-HMAC-SHA256 Credential=AKID,SignedHeaders=a;b,Signature=hex`.
-    static func parseAuthorization(_ header: String) throws(EmulatorAPIError) -> (credential: String, signedHeaders: String, signature: String) {
+    static func parseAuthorization(_ header: String) throws(EmulatorAPIError) -> (
+        credential: String, signedHeaders: String, signature: String
+    ) {
         let algorithm = AlibabaSignature.Version.v3.rawValue
         guard header.hasPrefix(algorithm + " ") else {
             throw .invalidParameter("Authorization", "the algorithm must be \(algorithm).")
@@ -111,7 +113,8 @@ struct RequestAuthenticator: Sendable {
             guard pair.count == 2 else { continue }
             fields[pair[0].trimmingCharacters(in: .whitespaces)] = pair[1].trimmingCharacters(in: .whitespaces)
         }
-        guard let credential = fields["Credential"], !credential.isEmpty, let signedHeaders = fields["SignedHeaders"], !signedHeaders.isEmpty,
+        guard let credential = fields["Credential"], !credential.isEmpty, let signedHeaders = fields["SignedHeaders"],
+            !signedHeaders.isEmpty,
             let signature = fields["Signature"], !signature.isEmpty
         else {
             throw .invalidParameter("Authorization", "it must carry Credential, SignedHeaders and Signature.")
@@ -129,11 +132,13 @@ struct RequestAuthenticator: Sendable {
     private func checkToken(_ credential: IssuedCredential?, keyID: String, token: String?) throws(EmulatorAPIError) -> CallerIdentity {
         guard let credential else { return .accessKey(id: keyID) }
         guard let token, !token.isEmpty else {
-            throw EmulatorAPIError(.badRequest, "InvalidSecurityToken.Malformed", "The security token is missing: STS access keys need their SecurityToken.")
+            throw EmulatorAPIError(
+                .badRequest, "InvalidSecurityToken.Malformed", "The security token is missing: STS access keys need their SecurityToken.")
         }
         guard token == credential.securityToken else {
             if issuer.credential(securityToken: token) != nil {
-                throw EmulatorAPIError(.badRequest, "InvalidSecurityToken.MismatchWithAccessKey", "The security token does not belong to this access key.")
+                throw EmulatorAPIError(
+                    .badRequest, "InvalidSecurityToken.MismatchWithAccessKey", "The security token does not belong to this access key.")
             }
             throw EmulatorAPIError(.badRequest, "InvalidSecurityToken.Malformed", "The security token you provided is malformed.")
         }
@@ -144,9 +149,10 @@ struct RequestAuthenticator: Sendable {
     }
 
     private func checkTimestamp(_ text: String) throws(EmulatorAPIError) {
-        guard let date = AlibabaTimestamp.parse(text) else {
+        guard let date = AlibabaTimestamp.parseExact(text) else {
             throw EmulatorAPIError(
-                .badRequest, "InvalidTimeStamp.Format", "Specified time stamp or date value is not well formatted (yyyy-MM-ddTHH:mm:ssZ, UTC)."
+                .badRequest, "InvalidTimeStamp.Format",
+                "Specified time stamp or date value is not well formatted (yyyy-MM-ddTHH:mm:ssZ, UTC)."
             )
         }
         let allowance = Double(clockSkewAllowance.components.seconds)

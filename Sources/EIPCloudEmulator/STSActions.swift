@@ -1,3 +1,5 @@
+import EIPCloud
+import EIPCore
 import Foundation
 import HTTPTypes
 
@@ -31,7 +33,8 @@ struct STSActions: Sendable {
             throw EmulatorAPIError(.badRequest, "InvalidParameter.RoleArn", "The parameter RoleArn is invalid: \(roleARN).")
         }
         guard providerARN.hasPrefix("acs:ram::"), providerARN.contains(":oidc-provider/") else {
-            throw EmulatorAPIError(.badRequest, "InvalidParameter.OIDCProviderArn", "The parameter OIDCProviderArn is invalid: \(providerARN).")
+            throw EmulatorAPIError(
+                .badRequest, "InvalidParameter.OIDCProviderArn", "The parameter OIDCProviderArn is invalid: \(providerARN).")
         }
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, parts.allSatisfy({ !$0.isEmpty }) else {
@@ -83,9 +86,7 @@ struct STSActions: Sendable {
 
     /// The string claims of a JWT payload (base64url JSON); empty when it is not decodable.
     static func claims(of payload: Substring) -> [String: String] {
-        var base64 = payload.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
-        guard let data = Data(base64Encoded: base64),
+        guard let data = Base64URL.decode(payload),
             let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
         else { return [:] }
         var claims: [String: String] = [:]

@@ -15,8 +15,10 @@ enum SignedHeadersCanonicalRequest {
         let names = Set(signedHeaders).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
         let canonicalHeaders = names.map { "\($0):\(trimmed(headers[$0] ?? ""))\n" }.joined()
         let canonicalQuery = AlibabaSignature.canonicalQuery(query)
-        return [method.uppercased(), path.isEmpty ? "/" : path, canonicalQuery, canonicalHeaders, names.joined(separator: ";"), hashedPayload]
-            .joined(separator: "\n")
+        return [
+            method.uppercased(), path.isEmpty ? "/" : path, canonicalQuery, canonicalHeaders, names.joined(separator: ";"), hashedPayload,
+        ]
+        .joined(separator: "\n")
     }
 
     private static func trimmed(_ value: String) -> String {

@@ -34,12 +34,14 @@ struct VPCActions: Sendable {
             return [:]
         case "AddCommonBandwidthPackageIp":
             try await cloud.joinBandwidthPackage(
-                allocationID: parameters.required("IpInstanceId"), bandwidthPackageID: parameters.required("BandwidthPackageId"), region: region
+                allocationID: parameters.required("IpInstanceId"), bandwidthPackageID: parameters.required("BandwidthPackageId"),
+                region: region
             )
             return [:]
         case "RemoveCommonBandwidthPackageIp":
             try await cloud.leaveBandwidthPackage(
-                allocationID: parameters.required("IpInstanceId"), bandwidthPackageID: parameters.required("BandwidthPackageId"), region: region
+                allocationID: parameters.required("IpInstanceId"), bandwidthPackageID: parameters.required("BandwidthPackageId"),
+                region: region
             )
             return [:]
         case "TagResources": return try await tag(parameters, region: region)
@@ -117,10 +119,13 @@ struct VPCActions: Sendable {
         }
         let privateIP: String
         if let given = parameters.string("PrivateIpAddress") {
-            guard Validation.isIPv4(given) else { throw EmulatorAPIError.invalidParameter("PrivateIpAddress", "'\(given)' is not an IPv4 address.") }
+            guard Validation.isIPv4(given) else {
+                throw EmulatorAPIError.invalidParameter("PrivateIpAddress", "'\(given)' is not an IPv4 address.")
+            }
             guard try await cloud.knownNetworkInterface(instanceID)?.privateIPAddress == given else {
                 throw EmulatorAPIError(
-                    .badRequest, "InvalidPrivateIpAddress.NotFound", "The private IP address \(given) does not belong to the ENI \(instanceID)."
+                    .badRequest, "InvalidPrivateIpAddress.NotFound",
+                    "The private IP address \(given) does not belong to the ENI \(instanceID)."
                 )
             }
             privateIP = given
@@ -129,7 +134,8 @@ struct VPCActions: Sendable {
         } else {
             throw EmulatorAPIError(.notFound, "InvalidInstanceId.NotFound", "The specified instance \(instanceID) does not exist.")
         }
-        try await cloud.beginAssociation(allocationID: allocationID, networkInterfaceID: instanceID, privateIPAddress: privateIP, region: region)
+        try await cloud.beginAssociation(
+            allocationID: allocationID, networkInterfaceID: instanceID, privateIPAddress: privateIP, region: region)
         journal.record("AssociateEipAddress", allocationID: allocationID, instanceID: instanceID)
         return [:]
     }

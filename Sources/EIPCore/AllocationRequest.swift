@@ -26,10 +26,15 @@ public struct AllocationRequest: Sendable, Hashable {
             violations.append(.init(field: "cluster", rule: "must be a DNS label: 1-63 lowercase letters, digits or '-'"))
         }
         if !Validation.isDNSLabel(namespace) {
-            violations.append(.init(field: "namespace", rule: "must be a DNS label: 1-63 lowercase letters, digits or '-' (got '\(namespace.prefix(80))')"))
+            violations.append(
+                .init(
+                    field: "namespace", rule: "must be a DNS label: 1-63 lowercase letters, digits or '-' (got '\(namespace.prefix(80))')"))
         }
         if !Validation.isDNSSubdomain(pod) {
-            violations.append(.init(field: "pod", rule: "must be a Kubernetes object name: at most 253 lowercase letters, digits, '-' or '.' (got '\(pod.prefix(80))')"))
+            violations.append(
+                .init(
+                    field: "pod",
+                    rule: "must be a Kubernetes object name: at most 253 lowercase letters, digits, '-' or '.' (got '\(pod.prefix(80))')"))
         }
         if !Validation.isUID(podUID) {
             violations.append(.init(field: "podUid", rule: "must be 1-128 letters, digits or '-'"))
@@ -60,7 +65,12 @@ public struct AllocationRequest: Sendable, Hashable {
                 violations.append(.init(field: "eipInstanceId", rule: "must look like eip-xxxx (got '\(id.prefix(80))')"))
             }
             if overrides != EIPParameters() || bandwidthPackageID != nil {
-                violations.append(.init(field: "eipInstanceId", rule: "a static EIP keeps its own settings: bandwidth, charge types, ISP, pools, package, name and description cannot be given with it", isContextual: true))
+                violations.append(
+                    .init(
+                        field: "eipInstanceId",
+                        rule:
+                            "a static EIP keeps its own settings: bandwidth, charge types, ISP, pools, package, name and description cannot be given with it",
+                        isContextual: true))
             }
             source = .static(allocationID: id, allowRob: allowRob)
         }
@@ -68,6 +78,7 @@ public struct AllocationRequest: Sendable, Hashable {
             violations.append(.init(field: "allowRob", rule: "only applies to a static EIP (eipInstanceId)", isContextual: true))
         }
         guard violations.isEmpty, let source else { throw .invalid(violations) }
-        return AllocationRequest(cluster: cluster, namespace: namespace, pod: pod, podUID: podUID, source: source, releaseStrategy: strategy)
+        return AllocationRequest(
+            cluster: cluster, namespace: namespace, pod: pod, podUID: podUID, source: source, releaseStrategy: strategy)
     }
 }

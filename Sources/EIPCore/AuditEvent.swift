@@ -9,7 +9,10 @@ public struct AuditEvent: Sendable, Hashable {
     public var cluster: String?
     public var message: String
 
-    public init(id: Int64 = 0, at: Timestamp, actor: String, action: String, subjectType: String, subjectID: String, cluster: String?, message: String) {
+    public init(
+        id: Int64 = 0, at: Timestamp, actor: String, action: String, subjectType: String, subjectID: String, cluster: String?,
+        message: String
+    ) {
         self.id = id
         self.at = at
         self.actor = actor

@@ -83,10 +83,15 @@ public struct EIPParameters: Sendable, Hashable, Codable {
             ("publicIpAddressPoolId", publicIpAddressPoolId, "pippool-"), ("resourceGroupId", resourceGroupId, "rg-"),
         ] {
             if let value, !Validation.isCloudID(value, prefix: idPrefix) {
-                found.append(.init(field: prefix + field, rule: "must look like \(idPrefix)xxxx: letters, digits and '-', at most 64 characters (got '\(value)')"))
+                found.append(
+                    .init(
+                        field: prefix + field,
+                        rule: "must look like \(idPrefix)xxxx: letters, digits and '-', at most 64 characters (got '\(value)')"))
             }
         }
-        if let name, !Validation.fits(name, characters: 128) { found.append(.init(field: prefix + "name", rule: "must be at most 128 characters (512 bytes of UTF-8)")) }
+        if let name, !Validation.fits(name, characters: 128) {
+            found.append(.init(field: prefix + "name", rule: "must be at most 128 characters (512 bytes of UTF-8)"))
+        }
         if let description, !Validation.fits(description, characters: 256) {
             found.append(.init(field: prefix + "description", rule: "must be at most 256 characters (1024 bytes of UTF-8)"))
         }

@@ -96,7 +96,9 @@ private struct FoundAnnotation {
     /// A cloud name or description: at most `limit` characters and 4 bytes of UTF-8 for each,
     /// no control characters.
     func checked(text limit: Int) throws(PodAnnotationError) -> String {
-        guard Validation.fits(value, characters: limit) else { throw error("must be at most \(limit) characters (\(4 * limit) bytes of UTF-8)") }
+        guard Validation.fits(value, characters: limit) else {
+            throw error("must be at most \(limit) characters (\(4 * limit) bytes of UTF-8)")
+        }
         guard !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
             throw error("must not contain control characters")
         }
@@ -128,7 +130,8 @@ private struct AnnotationReader {
         case (.some(let value), .some(let other)):
             guard value == other else {
                 throw PodAnnotationError(
-                    annotation: primary, rule: "conflicts with \(compatible) ('\(other.prefix(80))'): set one of them, or both to the same value",
+                    annotation: primary,
+                    rule: "conflicts with \(compatible) ('\(other.prefix(80))'): set one of them, or both to the same value",
                     value: value
                 )
             }
@@ -150,7 +153,8 @@ private struct AnnotationReader {
         let second = try parse(compatible)
         if let first, let second, first != second {
             throw PodAnnotationError(
-                annotation: primary, rule: "conflicts with \(compatible) ('\(self[compatible] ?? "")'): set one of them, or both to the same value",
+                annotation: primary,
+                rule: "conflicts with \(compatible) ('\(self[compatible] ?? "")'): set one of them, or both to the same value",
                 value: self[primary] ?? ""
             )
         }

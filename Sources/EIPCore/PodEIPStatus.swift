@@ -51,7 +51,8 @@ public struct PodEIPStatus: Sendable, Hashable, Codable {
         var seen: Timestamp?
         if let text = try c.decodeIfPresent(String.self, forKey: .podLastSeen) {
             guard let parsed = RFC3339.timestamp(text) else {
-                throw DecodingError.dataCorruptedError(forKey: .podLastSeen, in: c, debugDescription: "podLastSeen must be an RFC 3339 time")
+                throw DecodingError.dataCorruptedError(
+                    forKey: .podLastSeen, in: c, debugDescription: "podLastSeen must be an RFC 3339 time")
             }
             seen = parsed
         }

@@ -47,11 +47,13 @@ public enum Validation {
 
     /// An ISP line type: upper-case letters, digits and '_' (`BGP`, `BGP_PRO`, `ChinaTelecom`...).
     public static func isISP(_ text: String) -> Bool {
-        (1...32).contains(text.utf8.count) && text.utf8.allSatisfy { b in (b >= 65 && b <= 90) || (b >= 97 && b <= 122) || (b >= 48 && b <= 57) || b == 95 }
+        (1...32).contains(text.utf8.count)
+            && text.utf8.allSatisfy { b in (b >= 65 && b <= 90) || (b >= 97 && b <= 122) || (b >= 48 && b <= 57) || b == 95 }
     }
 
     /// A pod UID: 1 to 128 characters of letters, digits and '-'.
     public static func isUID(_ text: String) -> Bool {
-        (1...128).contains(text.utf8.count) && text.utf8.allSatisfy { b in (b >= 97 && b <= 122) || (b >= 65 && b <= 90) || (b >= 48 && b <= 57) || b == 45 }
+        (1...128).contains(text.utf8.count)
+            && text.utf8.allSatisfy { b in (b >= 97 && b <= 122) || (b >= 65 && b <= 90) || (b >= 48 && b <= 57) || b == 45 }
     }
 }

@@ -18,9 +18,12 @@ public struct TokenOwner: Sendable, Hashable {
 
 extension BrokerStore {
     /// Registers a cluster: its agent's quota, where its pods are, and whether it may rob static EIPs.
-    public func createCluster(name: String, quota: Int, location: ClusterLocation, allowRob: Bool = false, actor: Principal) async throws -> Cluster {
+    public func createCluster(name: String, quota: Int, location: ClusterLocation, allowRob: Bool = false, actor: Principal) async throws
+        -> Cluster
+    {
         let now = Timestamp.now
-        let cluster = Cluster(id: Self.newID(prefix: "c-"), name: name, location: location, allowRob: allowRob, quota: quota, createdAt: now)
+        let cluster = Cluster(
+            id: Self.newID(prefix: "c-"), name: name, location: location, allowRob: allowRob, quota: quota, createdAt: now)
         do {
             try await transaction { sql in
                 try await sql.query(
@@ -32,7 +35,8 @@ extension BrokerStore {
                 )
                 try await sql.recordEvent(
                     actor: actor.description, action: "cluster.create", subjectType: "cluster", subjectID: name, cluster: name,
-                    message: "quota \(quota), \(location.provider)/\(location.region)\(Self.describe(vpcIDs: location.vpcIDs))\(allowRob ? ", may rob static EIPs" : "")"
+                    message:
+                        "quota \(quota), \(location.provider)/\(location.region)\(Self.describe(vpcIDs: location.vpcIDs))\(allowRob ? ", may rob static EIPs" : "")"
                 )
             }
         } catch SQLError.uniqueViolation {
@@ -52,14 +56,15 @@ extension BrokerStore {
     public func clusters(pageSize: Int, pageToken: String?) async throws -> Page<Cluster> {
         let after = try PageToken.decode(pageToken) ?? ""
         let rows = try await database.query("SELECT * FROM clusters WHERE name > \(after) ORDER BY name LIMIT \(pageSize + 1)")
-        let items = try rows.prefix(pageSize).map(Self.cluster(from:))
-        return Page(items: items, nextPageToken: rows.count > pageSize ? items.last.map { PageToken.encode($0.name) } : nil)
+        return Page(fetched: try rows.map(Self.cluster(from:)), pageSize: pageSize, key: \.name)
     }
 
     /// Changes a cluster's quota, VPCs or `allowRob`; `nil` keeps a setting. Lowering the quota
     /// below the active leases is allowed: no lease is taken away, but no new one is granted until
     /// the count falls under the quota. The account and region never change: leases are bound there.
-    public func updateCluster(name: String, quota: Int?, vpcIDs: [String]? = nil, allowRob: Bool? = nil, actor: Principal) async throws -> Cluster {
+    public func updateCluster(name: String, quota: Int?, vpcIDs: [String]? = nil, allowRob: Bool? = nil, actor: Principal) async throws
+        -> Cluster
+    {
         try await transaction { sql in
             guard try await !sql.query("SELECT name FROM clusters WHERE name = \(name)\(raw: sql.dialect.forUpdate)").isEmpty else {
                 throw BrokerError.notFound("cluster", name)
@@ -79,7 +84,9 @@ extension BrokerStore {
                 changes.append(allowRob ? "may rob static EIPs" : "may not rob static EIPs")
             }
             if !changes.isEmpty {
-                try await sql.recordEvent(actor: actor.description, action: "cluster.update", subjectType: "cluster", subjectID: name, cluster: name, message: changes.joined(separator: ", "))
+                try await sql.recordEvent(
+                    actor: actor.description, action: "cluster.update", subjectType: "cluster", subjectID: name, cluster: name,
+                    message: changes.joined(separator: ", "))
             }
             guard let cluster = try await Self.cluster(named: name, in: sql) else { throw BrokerError.notFound("cluster", name) }
             return cluster
@@ -89,7 +96,9 @@ extension BrokerStore {
     /// Deletes a cluster and its tokens; refused while it holds active leases.
     public func deleteCluster(name: String, actor: Principal) async throws {
         try await transaction { sql in
-            guard let row = try await sql.query("SELECT active_leases FROM clusters WHERE name = \(name)\(raw: sql.dialect.forUpdate)").first else {
+            guard
+                let row = try await sql.query("SELECT active_leases FROM clusters WHERE name = \(name)\(raw: sql.dialect.forUpdate)").first
+            else {
                 throw BrokerError.notFound("cluster", name)
             }
             let active = row.int("active_leases") ?? 0
@@ -97,7 +106,9 @@ extension BrokerStore {
                 throw BrokerError(.conflict, "cluster '\(name)' still holds \(active) active leases: release them first")
             }
             // Recorded while the row still exists, so the event carries the cluster's id.
-            try await sql.recordEvent(actor: actor.description, action: "cluster.delete", subjectType: "cluster", subjectID: name, cluster: name, message: "deleted")
+            try await sql.recordEvent(
+                actor: actor.description, action: "cluster.delete", subjectType: "cluster", subjectID: name, cluster: name,
+                message: "deleted")
             try await sql.query("DELETE FROM tokens WHERE cluster = \(name)")
             try await sql.query("DELETE FROM leases WHERE cluster = \(name) AND active = 0")
             try await sql.query("DELETE FROM clusters WHERE name = \(name)")
@@ -180,7 +191,9 @@ extension BrokerStore {
                 VALUES (\(id), \(hash), \(cluster == nil ? "admin" : "cluster"), \(cluster), \(Timestamp.now.milliseconds))
                 """
             )
-            try await sql.recordEvent(actor: actor.description, action: "token.create", subjectType: cluster == nil ? "admin" : "cluster", subjectID: cluster ?? id, cluster: cluster, message: "token \(id) issued")
+            try await sql.recordEvent(
+                actor: actor.description, action: "token.create", subjectType: cluster == nil ? "admin" : "cluster",
+                subjectID: cluster ?? id, cluster: cluster, message: "token \(id) issued")
         }
     }
 
@@ -201,9 +214,11 @@ extension BrokerStore {
 
     /// The stored hash that matches `hash`, with who it stands for.
     public func owner(ofTokenHash hash: String) async throws -> (hash: String, owner: TokenOwner)? {
-        guard let row = try await database.query(
-            "SELECT t.token_hash, t.role, t.cluster, c.id AS cluster_id FROM tokens t LEFT JOIN clusters c ON c.name = t.cluster WHERE t.token_hash = \(hash)"
-        ).first else {
+        guard
+            let row = try await database.query(
+                "SELECT t.token_hash, t.role, t.cluster, c.id AS cluster_id FROM tokens t LEFT JOIN clusters c ON c.name = t.cluster WHERE t.token_hash = \(hash)"
+            ).first
+        else {
             return nil
         }
         let stored = try row.requiredString("token_hash")

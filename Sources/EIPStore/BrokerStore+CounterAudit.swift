@@ -27,7 +27,10 @@ extension BrokerStore {
             var drift: [CounterDrift] = []
             // (kind, table, key column, counter column, the rows counted for row `x`)
             let checks: [(kind: String, table: String, key: String, counter: String, counted: String)] = [
-                ("pool", "pools", "name", "size", "SELECT COUNT(*) FROM addresses a WHERE a.pool = x.name AND a.state NOT IN ('released', 'lost')"),
+                (
+                    "pool", "pools", "name", "size",
+                    "SELECT COUNT(*) FROM addresses a WHERE a.pool = x.name AND a.state NOT IN ('released', 'lost')"
+                ),
                 (
                     "bandwidthPackage", "bandwidth_packages", "id", "members",
                     "SELECT COUNT(*) FROM addresses a WHERE a.bandwidth_package_id = x.id AND a.state NOT IN ('released', 'lost')"
@@ -43,7 +46,9 @@ extension BrokerStore {
                     """
                 for row in try await sql.query(query) {
                     drift.append(
-                        CounterDrift(kind: check.kind, name: try row.requiredString("name"), counted: Int(try row.requiredInt64("counted")), actual: Int(try row.requiredInt64("actual")))
+                        CounterDrift(
+                            kind: check.kind, name: try row.requiredString("name"), counted: Int(try row.requiredInt64("counted")),
+                            actual: Int(try row.requiredInt64("actual")))
                     )
                 }
             }

@@ -104,17 +104,25 @@ extension BrokerStore {
                 "SELECT id FROM addresses WHERE allocation_id = \(eip.allocationID) AND state IN ('allocating', 'idle', 'leased', 'releasing')"
             )
             guard inFlight.isEmpty, live.isEmpty else { return .undecided }
-            guard let poolName, let row = try await sql.query("SELECT \(raw: Self.poolColumns) FROM pools p WHERE p.name = \(poolName)").first else {
+            guard let poolName,
+                let row = try await sql.query("SELECT \(raw: Self.poolColumns) FROM pools p WHERE p.name = \(poolName)").first
+            else {
                 return .homeless
             }
             let pool = try Self.pool(from: row)
             guard pool.provider == provider, pool.region == eip.region, eip.parameters.satisfies(pool.defaults) else { return .homeless }
             if let package = eip.bandwidthPackageID, !pool.bandwidthPackages.contains(package) { return .homeless }
-            guard try await !sql.query("UPDATE pools SET size = size + 1 WHERE name = \(poolName) AND size < max_size RETURNING size").isEmpty else {
+            guard
+                try await !sql.query("UPDATE pools SET size = size + 1 WHERE name = \(poolName) AND size < max_size RETURNING size").isEmpty
+            else {
                 return .homeless
             }
             if let package = eip.bandwidthPackageID {
-                guard try await !sql.query("UPDATE bandwidth_packages SET members = members + 1 WHERE id = \(package) AND members < max_ips RETURNING id").isEmpty else {
+                guard
+                    try await !sql.query(
+                        "UPDATE bandwidth_packages SET members = members + 1 WHERE id = \(package) AND members < max_ips RETURNING id"
+                    ).isEmpty
+                else {
                     throw OrphanDoesNotFit()
                 }
             }
@@ -130,7 +138,9 @@ extension BrokerStore {
             )
             try await sql.recordEvent(
                 actor: actor, action: "drift.orphan.adopted", subjectType: "address", subjectID: eip.allocationID, cluster: nil,
-                message: "\(eip.allocationID) \(eip.ipAddress) was in the cloud but not in the books: adopted into pool \(poolName) as idle", at: now
+                message:
+                    "\(eip.allocationID) \(eip.ipAddress) was in the cloud but not in the books: adopted into pool \(poolName) as idle",
+                at: now
             )
             return .adopted
         }
@@ -140,7 +150,8 @@ extension BrokerStore {
     /// rewritten) as an audit event on the EIP.
     public func recordDriftFinding(_ action: String, allocationID: String, cluster: String?, message: String, actor: String) async throws {
         try await database.transaction { sql in
-            try await sql.recordEvent(actor: actor, action: action, subjectType: "address", subjectID: allocationID, cluster: cluster, message: message)
+            try await sql.recordEvent(
+                actor: actor, action: action, subjectType: "address", subjectID: allocationID, cluster: cluster, message: message)
         }
     }
 
@@ -157,9 +168,11 @@ extension BrokerStore {
             ).first
             let lease = try leaseRow.map(Self.lease(from:))
             if let lease { try await Self.lockCluster(lease.cluster, in: sql) }
-            guard let row = try await sql.query(
-                "SELECT * FROM addresses WHERE id = \(addressID) AND allocation_id = \(allocationID) AND state IN ('idle', 'leased')\(raw: sql.dialect.forUpdate)"
-            ).first else { return false }
+            guard
+                let row = try await sql.query(
+                    "SELECT * FROM addresses WHERE id = \(addressID) AND allocation_id = \(allocationID) AND state IN ('idle', 'leased')\(raw: sql.dialect.forUpdate)"
+                ).first
+            else { return false }
             let address = try AddressRecord(row: row)
             guard address.leaseID == lease?.id else { return false }
             try await Self.dropAddress(address, in: sql)
@@ -183,21 +196,26 @@ extension BrokerStore {
     public func restoreAssociation(leaseID: String, networkInterfaceID: String, found: String, actor: String) async throws -> Bool {
         try await transaction { sql in
             let now = Timestamp.now
-            guard let row = try await sql.query(
-                """
-                SELECT * FROM leases WHERE id = \(leaseID) AND phase = \(LeasePhase.inUse.rawValue) AND goal = \(LeaseGoal.associated.rawValue)
-                    AND network_interface_id = \(networkInterfaceID)\(raw: sql.dialect.forUpdate)
-                """
-            ).first else { return false }
+            guard
+                let row = try await sql.query(
+                    """
+                    SELECT * FROM leases WHERE id = \(leaseID) AND phase = \(LeasePhase.inUse.rawValue) AND goal = \(LeaseGoal.associated.rawValue)
+                        AND network_interface_id = \(networkInterfaceID)\(raw: sql.dialect.forUpdate)
+                    """
+                ).first
+            else { return false }
             let lease = try Self.lease(from: row)
-            let message = "EIP \(lease.allocationID ?? "") should be bound to \(networkInterfaceID) but the cloud shows it \(found): binding it again"
+            let message =
+                "EIP \(lease.allocationID ?? "") should be bound to \(networkInterfaceID) but the cloud shows it \(found): binding it again"
             try await sql.query(
                 "UPDATE leases SET phase = \(LeasePhase.allocated.rawValue), version = version + 1, updated_at = \(now.milliseconds) WHERE id = \(leaseID)"
             )
             try await Self.touch(leaseID: leaseID, now: now, in: sql)
             // After the touch, which clears it: the lease says why it is being bound again.
             try await sql.query("UPDATE leases SET last_error = \(message) WHERE id = \(leaseID)")
-            try await sql.recordEvent(actor: actor, action: "drift.association", subjectType: "lease", subjectID: leaseID, cluster: lease.cluster, message: message, at: now)
+            try await sql.recordEvent(
+                actor: actor, action: "drift.association", subjectType: "lease", subjectID: leaseID, cluster: lease.cluster,
+                message: message, at: now)
             return true
         }
     }

@@ -12,13 +12,14 @@ extension BrokerStore {
         if let clusterID { query = query + " AND cluster_id = \(clusterID)" }
         query = query + " ORDER BY id LIMIT \(pageSize + 1)"
         let rows = try await database.query(query)
-        let items = try rows.prefix(pageSize).map { row in
+        let events = try rows.map { row in
             AuditEvent(
-                id: try row.requiredInt64("id"), at: Timestamp(milliseconds: try row.requiredInt64("at")), actor: try row.requiredString("actor"),
+                id: try row.requiredInt64("id"), at: Timestamp(milliseconds: try row.requiredInt64("at")),
+                actor: try row.requiredString("actor"),
                 action: try row.requiredString("action"), subjectType: try row.requiredString("subject_type"),
                 subjectID: try row.requiredString("subject_id"), cluster: row.string("cluster"), message: try row.requiredString("message")
             )
         }
-        return Page(items: items, nextPageToken: rows.count > pageSize ? items.last.map { PageToken.encode(String($0.id)) } : nil)
+        return Page(fetched: events, pageSize: pageSize) { String($0.id) }
     }
 }

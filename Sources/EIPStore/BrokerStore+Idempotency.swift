@@ -31,7 +31,11 @@ extension BrokerStore {
                 """
             )
             if !inserted.isEmpty { return .started }
-            guard let row = try await sql.query("SELECT * FROM idempotency_keys WHERE scope = \(scope) AND key = \(key)\(raw: sql.dialect.forUpdate)").first else {
+            guard
+                let row = try await sql.query(
+                    "SELECT * FROM idempotency_keys WHERE scope = \(scope) AND key = \(key)\(raw: sql.dialect.forUpdate)"
+                ).first
+            else {
                 return .inProgress
             }
             guard row.string("request_hash") == requestHash else { return .mismatch }
@@ -70,7 +74,8 @@ extension BrokerStore {
 
     /// Frees a key `holder` holds whose request failed in a way worth retrying.
     public func abandonIdempotentRequest(scope: String, key: String, holder: String) async throws {
-        try await database.query("DELETE FROM idempotency_keys WHERE scope = \(scope) AND key = \(key) AND held_by = \(holder) AND status IS NULL")
+        try await database.query(
+            "DELETE FROM idempotency_keys WHERE scope = \(scope) AND key = \(key) AND held_by = \(holder) AND status IS NULL")
     }
 
     /// Forgets keys older than `before`.

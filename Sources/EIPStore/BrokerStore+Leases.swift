@@ -58,7 +58,9 @@ extension BrokerStore {
         try await transaction { sql in
             let now = Timestamp.now
             guard let cluster = try await Self.cluster(named: request.cluster, in: sql) else {
-                throw BrokerError(.unprocessable, "cluster: cluster '\(request.cluster)' does not exist", fieldViolations: [.init(field: "cluster", rule: "must name an existing cluster", isContextual: true)])
+                throw BrokerError(
+                    .unprocessable, "cluster: cluster '\(request.cluster)' does not exist",
+                    fieldViolations: [.init(field: "cluster", rule: "must name an existing cluster", isContextual: true)])
             }
             if let existing = try await sql.query(
                 """
@@ -76,7 +78,9 @@ extension BrokerStore {
 
     /// Decides what an allocate does with the pod's existing lease: return it, hand it to the new
     /// pod of the same name, or release it (returns `nil`: make a new one).
-    private static func reuse(_ existing: Lease, for request: AllocationRequest, now: Timestamp, actor: Principal, in sql: any SQLExecutor) async throws -> Lease? {
+    private static func reuse(_ existing: Lease, for request: AllocationRequest, now: Timestamp, actor: Principal, in sql: any SQLExecutor)
+        async throws -> Lease?
+    {
         let sameSource: Bool
         switch request.source {
         case .pool(let name, _, _): sameSource = existing.allocationType == .auto && existing.pool == name
@@ -84,7 +88,10 @@ extension BrokerStore {
         }
         if existing.podUID == request.podUID {
             guard sameSource else {
-                throw BrokerError(.conflict, "pod \(request.namespace)/\(request.pod) already holds lease \(existing.id) from \(existing.pool.map { "pool '\($0)'" } ?? "static EIP \(existing.allocationID ?? "")"): release it first")
+                throw BrokerError(
+                    .conflict,
+                    "pod \(request.namespace)/\(request.pod) already holds lease \(existing.id) from \(existing.pool.map { "pool '\($0)'" } ?? "static EIP \(existing.allocationID ?? "")"): release it first"
+                )
             }
             return existing
         }
@@ -98,17 +105,25 @@ extension BrokerStore {
                 WHERE id = \(existing.id)
                 """
             )
-            try await sql.recordEvent(actor: actor.description, action: "lease.handover", subjectType: "lease", subjectID: existing.id, cluster: existing.cluster, message: "retained address \(existing.ipAddress ?? "(pending)") handed to pod \(request.namespace)/\(request.pod) uid \(request.podUID)")
+            try await sql.recordEvent(
+                actor: actor.description, action: "lease.handover", subjectType: "lease", subjectID: existing.id, cluster: existing.cluster,
+                message:
+                    "retained address \(existing.ipAddress ?? "(pending)") handed to pod \(request.namespace)/\(request.pod) uid \(request.podUID)"
+            )
             return try await lease(id: existing.id, in: sql)
         }
         // The old pod is gone (new UID): apply its strategy as if it had been released.
-        try await applyRelease(to: existing, force: true, now: now, actor: actor, reason: "pod \(request.namespace)/\(request.pod) was replaced (uid \(request.podUID))", in: sql)
+        try await applyRelease(
+            to: existing, force: true, now: now, actor: actor,
+            reason: "pod \(request.namespace)/\(request.pod) was replaced (uid \(request.podUID))", in: sql)
         // A goal change must mark the lease as work, or the reconciler never releases it.
         try await touch(leaseID: existing.id, now: now, in: sql)
         return nil
     }
 
-    private static func createLease(_ request: AllocationRequest, for cluster: Cluster, now: Timestamp, actor: Principal, in sql: any SQLExecutor) async throws -> Lease {
+    private static func createLease(
+        _ request: AllocationRequest, for cluster: Cluster, now: Timestamp, actor: Principal, in sql: any SQLExecutor
+    ) async throws -> Lease {
         if case .static(_, allowRob: true) = request.source, actor.clusterScope != nil, !cluster.allowRob {
             throw BrokerError(
                 .permissionDenied, "allowRob: cluster '\(cluster.name)' is not allowed to take static EIPs bound elsewhere",
@@ -127,7 +142,9 @@ extension BrokerStore {
         )
         guard !quota.isEmpty else {
             let row = try await sql.query("SELECT quota FROM clusters WHERE name = \(request.cluster)").first
-            throw BrokerError(.quotaExceeded, "cluster '\(request.cluster)' has used its quota of \(row?.int("quota") ?? 0) active leases", retryAfter: 30)
+            throw BrokerError(
+                .quotaExceeded, "cluster '\(request.cluster)' has used its quota of \(row?.int("quota") ?? 0) active leases", retryAfter: 30
+            )
         }
         switch request.source {
         case .static(let allocationID, let allowRob):
@@ -138,15 +155,20 @@ extension BrokerStore {
             try await claimStaticAddress(allocationID, for: lease, location: cluster.location, actor: actor, now: now, in: sql)
         case .pool(let name, let overrides, let packageOverride):
             guard let row = try await sql.query("SELECT \(raw: poolColumns) FROM pools p WHERE p.name = \(name)").first else {
-                throw BrokerError(.unprocessable, "pool: pool '\(name)' does not exist", fieldViolations: [.init(field: "pool", rule: "must name an existing pool", isContextual: true)])
+                throw BrokerError(
+                    .unprocessable, "pool: pool '\(name)' does not exist",
+                    fieldViolations: [.init(field: "pool", rule: "must name an existing pool", isContextual: true)])
             }
             let pool = try Self.pool(from: row)
             guard pool.admits(cluster: request.cluster) else {
-                throw BrokerError(.permissionDenied, "pool: cluster '\(request.cluster)' may not use pool '\(name)'", fieldViolations: [.init(field: "pool", rule: "must be open to the caller's cluster")])
+                throw BrokerError(
+                    .permissionDenied, "pool: cluster '\(request.cluster)' may not use pool '\(name)'",
+                    fieldViolations: [.init(field: "pool", rule: "must be open to the caller's cluster")])
             }
             guard pool.provider == cluster.location.provider, pool.region == cluster.location.region else {
                 throw BrokerError.unprocessable(
-                    "pool", "must be in the cluster's account and region (\(cluster.location.provider)/\(cluster.location.region)); pool '\(name)' is in \(pool.provider)/\(pool.region)"
+                    "pool",
+                    "must be in the cluster's account and region (\(cluster.location.provider)/\(cluster.location.region)); pool '\(name)' is in \(pool.provider)/\(pool.region)"
                 )
             }
             lease.pool = name
@@ -154,7 +176,9 @@ extension BrokerStore {
             if let packageOverride {
                 try await checkPackageOverride(packageOverride, for: pool, actor: actor, in: sql)
             }
-            if let idle = try await claimIdleAddress(in: pool, parameters: lease.parameters, package: packageOverride, leaseID: leaseID, now: now, in: sql) {
+            if let idle = try await claimIdleAddress(
+                in: pool, parameters: lease.parameters, package: packageOverride, leaseID: leaseID, now: now, in: sql)
+            {
                 lease.allocationID = idle.allocationID
                 lease.ipAddress = idle.ipAddress
                 lease.bandwidthPackageID = idle.bandwidthPackageID
@@ -175,11 +199,14 @@ extension BrokerStore {
     }
 
     /// Takes an idle address of the pool that serves these parameters, if there is one.
-    private static func claimIdleAddress(in pool: Pool, parameters: EIPParameters, package: String?, leaseID: String, now: Timestamp, in sql: any SQLExecutor) async throws -> AddressRecord? {
+    private static func claimIdleAddress(
+        in pool: Pool, parameters: EIPParameters, package: String?, leaseID: String, now: Timestamp, in sql: any SQLExecutor
+    ) async throws -> AddressRecord? {
         let candidates = try await sql.query(
             "SELECT * FROM addresses WHERE pool = \(pool.name) AND state = 'idle' ORDER BY created_at, id LIMIT 50\(raw: sql.dialect.skipLocked)"
         ).map(AddressRecord.init(row:))
-        for candidate in candidates where candidate.parameters.canServe(parameters) && (package == nil || candidate.bandwidthPackageID == package) {
+        for candidate in candidates
+        where candidate.parameters.canServe(parameters) && (package == nil || candidate.bandwidthPackageID == package) {
             let taken = try await sql.query(
                 "UPDATE addresses SET state = 'leased', lease_id = \(leaseID), updated_at = \(now.milliseconds) WHERE id = \(candidate.id) AND state = 'idle' RETURNING id"
             )
@@ -200,7 +227,8 @@ extension BrokerStore {
         guard let package = try await sql.query("SELECT region, provider FROM bandwidth_packages WHERE id = \(id)").first,
             package.string("region") == pool.region, package.string("provider") == pool.provider
         else {
-            throw BrokerError.unprocessable("bandwidthPackageId", "bandwidth package '\(id)' is not registered in the pool's account and region")
+            throw BrokerError.unprocessable(
+                "bandwidthPackageId", "bandwidth package '\(id)' is not registered in the pool's account and region")
         }
     }
 
@@ -208,7 +236,9 @@ extension BrokerStore {
     /// as `allocating` for the reconciler. A refusal leaves every counter as it was, so callers
     /// that carry on in the same transaction (the warm loop) never commit a slot without an address.
     /// - Returns: the bandwidth package it will join.
-    static func reserveNewAddress(in pool: Pool, parameters: EIPParameters, packageOverride: String?, leaseID: String?, now: Timestamp, in sql: any SQLExecutor) async throws -> String? {
+    static func reserveNewAddress(
+        in pool: Pool, parameters: EIPParameters, packageOverride: String?, leaseID: String?, now: Timestamp, in sql: any SQLExecutor
+    ) async throws -> String? {
         let reserved = try await sql.query("UPDATE pools SET size = size + 1 WHERE name = \(pool.name) AND size < max_size RETURNING size")
         guard !reserved.isEmpty else {
             throw BrokerError(.poolExhausted, "pool '\(pool.name)' holds its maximum of \(pool.maxSize) addresses", retryAfter: 30)
@@ -216,7 +246,8 @@ extension BrokerStore {
         var package: String?
         let candidates = packageOverride.map { [$0] } ?? pool.bandwidthPackages
         for id in candidates {
-            let joined = try await sql.query("UPDATE bandwidth_packages SET members = members + 1 WHERE id = \(id) AND members < max_ips RETURNING id")
+            let joined = try await sql.query(
+                "UPDATE bandwidth_packages SET members = members + 1 WHERE id = \(id) AND members < max_ips RETURNING id")
             if !joined.isEmpty {
                 package = id
                 break
@@ -224,7 +255,10 @@ extension BrokerStore {
         }
         if !candidates.isEmpty, package == nil {
             try await sql.query("UPDATE pools SET size = size - 1 WHERE name = \(pool.name)")
-            throw BrokerError(.bandwidthPackageFull, "bandwidth package\(candidates.count > 1 ? "s" : "") \(candidates.joined(separator: ", ")) of pool '\(pool.name)' \(candidates.count > 1 ? "are" : "is") full", retryAfter: 30)
+            throw BrokerError(
+                .bandwidthPackageFull,
+                "bandwidth package\(candidates.count > 1 ? "s" : "") \(candidates.joined(separator: ", ")) of pool '\(pool.name)' \(candidates.count > 1 ? "are" : "is") full",
+                retryAfter: 30)
         }
         try await sql.query(
             """
@@ -239,7 +273,9 @@ extension BrokerStore {
     /// Records that a static EIP of the cluster's account and region is wanted by this lease;
     /// refuses one another lease holds. The refusal names the holder only to an admin or to the
     /// holder's own cluster: other tenants learn that it is taken, not by whom.
-    private static func claimStaticAddress(_ allocationID: String, for lease: Lease, location: ClusterLocation, actor: Principal, now: Timestamp, in sql: any SQLExecutor) async throws {
+    private static func claimStaticAddress(
+        _ allocationID: String, for lease: Lease, location: ClusterLocation, actor: Principal, now: Timestamp, in sql: any SQLExecutor
+    ) async throws {
         let claimed = try await sql.query(
             """
             INSERT INTO addresses (id, allocation_id, provider, region, pool, static, parameters, state, lease_id, created_at, updated_at)
@@ -258,17 +294,26 @@ extension BrokerStore {
             """
         ).first
         let mayKnow = actor.clusterScope == nil || (holder?.string("cluster") != nil && holder?.string("cluster") == actor.clusterScope)
-        if let holder, holder.string("lease_id") == nil, holder.string("provider") != location.provider || holder.string("region") != location.region {
-            throw BrokerError.unprocessable("eipInstanceId", "EIP \(allocationID) is not in the cluster's account and region (\(location.provider)/\(location.region))")
+        if let holder, holder.string("lease_id") == nil,
+            holder.string("provider") != location.provider || holder.string("region") != location.region
+        {
+            throw BrokerError.unprocessable(
+                "eipInstanceId", "EIP \(allocationID) is not in the cluster's account and region (\(location.provider)/\(location.region))")
         }
         if let pool = holder?.string("pool") {
             let which = mayKnow ? "pool '\(pool)'" : "a pool"
-            throw BrokerError(.addressInUse, "eipInstanceId: EIP \(allocationID) belongs to \(which)", fieldViolations: [.init(field: "eipInstanceId", rule: "must not be an address of a pool")])
+            throw BrokerError(
+                .addressInUse, "eipInstanceId: EIP \(allocationID) belongs to \(which)",
+                fieldViolations: [.init(field: "eipInstanceId", rule: "must not be an address of a pool")])
         }
-        let owner = holder.flatMap { row in
-            mayKnow ? row.string("pod").map { "pod \(row.string("namespace") ?? "")/\($0) of cluster \(row.string("cluster") ?? "")" } : nil
-        } ?? "another lease"
-        throw BrokerError(.addressInUse, "eipInstanceId: EIP \(allocationID) is held by \(owner)", fieldViolations: [.init(field: "eipInstanceId", rule: "must not be held by another pod")], retryAfter: 5)
+        let owner =
+            holder.flatMap { row in
+                mayKnow
+                    ? row.string("pod").map { "pod \(row.string("namespace") ?? "")/\($0) of cluster \(row.string("cluster") ?? "")" } : nil
+            } ?? "another lease"
+        throw BrokerError(
+            .addressInUse, "eipInstanceId: EIP \(allocationID) is held by \(owner)",
+            fieldViolations: [.init(field: "eipInstanceId", rule: "must not be held by another pod")], retryAfter: 5)
     }
 
     private static func insert(_ lease: Lease, in sql: any SQLExecutor) async throws {
@@ -305,8 +350,7 @@ extension BrokerStore {
         if let ip = filter.ipAddress { query = query + " AND ip_address = \(ip)" }
         query = query + " ORDER BY id LIMIT \(pageSize + 1)"
         let rows = try await database.query(query)
-        let items = try rows.prefix(pageSize).map(Self.lease(from:))
-        return Page(items: items, nextPageToken: rows.count > pageSize ? items.last.map { PageToken.encode($0.id) } : nil)
+        return Page(fetched: try rows.map(Self.lease(from:)), pageSize: pageSize, key: \.id)
     }
 
     static func lease(from row: SQLRow) throws -> Lease {
@@ -314,11 +358,14 @@ extension BrokerStore {
             id: try row.requiredString("id"), cluster: try row.requiredString("cluster"), namespace: try row.requiredString("namespace"),
             pod: try row.requiredString("pod"), podUID: try row.requiredString("pod_uid"), pool: row.string("pool"),
             allocationType: AllocationType(rawValue: try row.requiredString("allocation_type")) ?? .auto,
-            releaseStrategy: ReleaseStrategy(kind: try row.requiredString("release_strategy"), ttlMilliseconds: row.int64("release_after_ms")) ?? .follow,
+            releaseStrategy: ReleaseStrategy(
+                kind: try row.requiredString("release_strategy"), ttlMilliseconds: row.int64("release_after_ms")) ?? .follow,
             parameters: JSONColumn.decode(EIPParameters.self, row.string("parameters")) ?? EIPParameters(),
-            bandwidthPackageID: row.string("bandwidth_package_id"), allocationID: row.string("allocation_id"), ipAddress: row.string("ip_address"),
+            bandwidthPackageID: row.string("bandwidth_package_id"), allocationID: row.string("allocation_id"),
+            ipAddress: row.string("ip_address"),
             networkInterfaceID: row.string("network_interface_id"), privateIPAddress: row.string("private_ip_address"),
-            phase: LeasePhase(rawValue: try row.requiredString("phase")) ?? .failed, goal: LeaseGoal(rawValue: try row.requiredString("goal")) ?? .released,
+            phase: LeasePhase(rawValue: try row.requiredString("phase")) ?? .failed,
+            goal: LeaseGoal(rawValue: try row.requiredString("goal")) ?? .released,
             allowRob: row.bool("allow_rob"), retained: row.bool("retained"),
             podLastSeen: row.int64("pod_last_seen").map(Timestamp.init(milliseconds:)),
             releaseAt: row.int64("release_at").map(Timestamp.init(milliseconds:)), lastError: row.string("last_error"),
@@ -331,10 +378,13 @@ extension BrokerStore {
 
     /// Asks for the lease's address to be bound to `privateIPAddress` (on `networkInterfaceID`,
     /// or the ENI the cloud finds for that IP).
-    public func associate(leaseID: String, privateIPAddress: String, networkInterfaceID: String?, scope: String?, actor: Principal) async throws -> Lease {
+    public func associate(leaseID: String, privateIPAddress: String, networkInterfaceID: String?, scope: String?, actor: Principal)
+        async throws -> Lease
+    {
         try await changeGoal(leaseID: leaseID, scope: scope) { lease, now, sql in
             guard lease.goal != .released, !lease.phase.isTerminal else {
-                throw BrokerError(.conflict, "lease \(lease.id) is \(lease.goal == .released ? "being released" : lease.phase.rawValue); allocate again")
+                throw BrokerError(
+                    .conflict, "lease \(lease.id) is \(lease.goal == .released ? "being released" : lease.phase.rawValue); allocate again")
             }
             if lease.goal == .associated, lease.privateIPAddress == privateIPAddress,
                 networkInterfaceID == nil || networkInterfaceID == lease.networkInterfaceID
@@ -350,7 +400,9 @@ extension BrokerStore {
                 WHERE id = \(lease.id)
                 """
             )
-            try await sql.recordEvent(actor: actor.description, action: "lease.associate", subjectType: "lease", subjectID: lease.id, cluster: lease.cluster, message: "bind to \(privateIPAddress)" + (eni.map { " on \($0)" } ?? ""), at: now)
+            try await sql.recordEvent(
+                actor: actor.description, action: "lease.associate", subjectType: "lease", subjectID: lease.id, cluster: lease.cluster,
+                message: "bind to \(privateIPAddress)" + (eni.map { " on \($0)" } ?? ""), at: now)
             return true
         }
     }
@@ -363,7 +415,9 @@ extension BrokerStore {
             }
             guard lease.goal == .associated else { return false }
             try await sql.query("UPDATE leases SET goal = 'allocated' WHERE id = \(lease.id)")
-            try await sql.recordEvent(actor: actor.description, action: "lease.disassociate", subjectType: "lease", subjectID: lease.id, cluster: lease.cluster, message: "unbind", at: now)
+            try await sql.recordEvent(
+                actor: actor.description, action: "lease.disassociate", subjectType: "lease", subjectID: lease.id, cluster: lease.cluster,
+                message: "unbind", at: now)
             return true
         }
     }
@@ -372,18 +426,23 @@ extension BrokerStore {
     /// TTL, `Never` keeps it until a release with `force`. A static lease is only unbound.
     public func release(leaseID: String, force: Bool, scope: String?, actor: Principal) async throws -> Lease {
         try await changeGoal(leaseID: leaseID, scope: scope) { lease, now, sql in
-            try await Self.applyRelease(to: lease, force: force, now: now, actor: actor, reason: force ? "forced release" : "release", in: sql)
+            try await Self.applyRelease(
+                to: lease, force: force, now: now, actor: actor, reason: force ? "forced release" : "release", in: sql)
         }
     }
 
     /// Applies the release strategy; returns whether anything changed.
     @discardableResult
-    static func applyRelease(to lease: Lease, force: Bool, now: Timestamp, actor: Principal, reason: String, in sql: any SQLExecutor) async throws -> Bool {
+    static func applyRelease(to lease: Lease, force: Bool, now: Timestamp, actor: Principal, reason: String, in sql: any SQLExecutor)
+        async throws -> Bool
+    {
         if lease.goal == .released || lease.phase.isTerminal { return false }
         let giveUp = force || lease.allocationType == .static || lease.releaseStrategy == .follow
         if giveUp {
             try await sql.query("UPDATE leases SET goal = 'released', retained = 0, release_at = NULL WHERE id = \(lease.id)")
-            try await sql.recordEvent(actor: actor.description, action: "lease.release", subjectType: "lease", subjectID: lease.id, cluster: lease.cluster, message: "\(reason): address \(lease.ipAddress ?? "(none)") to be released", at: now)
+            try await sql.recordEvent(
+                actor: actor.description, action: "lease.release", subjectType: "lease", subjectID: lease.id, cluster: lease.cluster,
+                message: "\(reason): address \(lease.ipAddress ?? "(none)") to be released", at: now)
             return true
         }
         if lease.retained { return false }
@@ -391,7 +450,8 @@ extension BrokerStore {
         try await sql.query("UPDATE leases SET goal = 'allocated', retained = 1, release_at = \(releaseAt) WHERE id = \(lease.id)")
         try await sql.recordEvent(
             actor: actor.description, action: "lease.retain", subjectType: "lease", subjectID: lease.id, cluster: lease.cluster,
-            message: "\(reason): address \(lease.ipAddress ?? "(pending)") kept " + (lease.releaseStrategy.releaseAfter.map { "for \($0)" } ?? "until a forced release"), at: now
+            message: "\(reason): address \(lease.ipAddress ?? "(pending)") kept "
+                + (lease.releaseStrategy.releaseAfter.map { "for \($0)" } ?? "until a forced release"), at: now
         )
         return true
     }
@@ -430,14 +490,16 @@ extension BrokerStore {
 
     /// Records the full set of live pods a cluster's agent sees. Leases of pods not in the set
     /// and older than `grace` get their release strategy applied; the others are marked seen.
-    public func heartbeat(cluster: String, pods: [(namespace: String, pod: String, podUID: String)], grace: Duration, actor: Principal) async throws -> HeartbeatOutcome {
+    public func heartbeat(cluster: String, pods: [(namespace: String, pod: String, podUID: String)], grace: Duration, actor: Principal)
+        async throws -> HeartbeatOutcome
+    {
         let live = Set(pods.map { "\($0.namespace)/\($0.pod)/\($0.podUID)" })
         return try await transaction { sql in
             let now = Timestamp.now
             guard let clusterRow = try await sql.query("SELECT silent_since FROM clusters WHERE name = \(cluster)").first else {
                 throw BrokerError.unprocessable("cluster", "cluster '\(cluster)' does not exist")
             }
-            let graceMS = grace.components.seconds * 1000 + grace.components.attoseconds / 1_000_000_000_000_000
+            let graceMS = grace.wholeMilliseconds
             var outcome = HeartbeatOutcome(seen: 0, released: [], retained: [])
             // Leases before the cluster (the lock order): the heartbeat is recorded last.
             let rows = try await sql.query(
@@ -452,7 +514,9 @@ extension BrokerStore {
                 }
                 let lastSeen = max(lease.podLastSeen ?? lease.createdAt, lease.updatedAt)
                 guard now.milliseconds - lastSeen.milliseconds >= graceMS else { continue }
-                try await Self.applyRelease(to: lease, force: false, now: now, actor: actor, reason: "pod \(lease.namespace)/\(lease.pod) is gone (heartbeat)", in: sql)
+                try await Self.applyRelease(
+                    to: lease, force: false, now: now, actor: actor, reason: "pod \(lease.namespace)/\(lease.pod) is gone (heartbeat)",
+                    in: sql)
                 try await Self.touch(leaseID: lease.id, now: now, in: sql)
                 if lease.releaseStrategy == .follow || lease.allocationType == .static {
                     outcome.released.append(lease.id)

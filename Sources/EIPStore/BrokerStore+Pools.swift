@@ -10,7 +10,10 @@ public struct PoolSettings: Sendable, Hashable {
     public var maxSize: Int
     public var clusters: [String]?
 
-    public init(provider: String, region: String, defaults: EIPParameters, bandwidthPackages: [String], warm: WarmRange, maxSize: Int, clusters: [String]?) {
+    public init(
+        provider: String, region: String, defaults: EIPParameters, bandwidthPackages: [String], warm: WarmRange, maxSize: Int,
+        clusters: [String]?
+    ) {
         self.provider = provider
         self.region = region
         self.defaults = defaults
@@ -41,7 +44,9 @@ extension BrokerStore {
                             \(settings.clusters.map(JSONColumn.encode)), \(now.milliseconds), \(now.milliseconds))
                     """
                 )
-                try await sql.recordEvent(actor: actor.description, action: "pool.create", subjectType: "pool", subjectID: name, cluster: nil, message: "maxSize \(settings.maxSize), warm \(settings.warm.min)..\(settings.warm.max)")
+                try await sql.recordEvent(
+                    actor: actor.description, action: "pool.create", subjectType: "pool", subjectID: name, cluster: nil,
+                    message: "maxSize \(settings.maxSize), warm \(settings.warm.min)..\(settings.warm.max)")
             }
         } catch SQLError.uniqueViolation {
             throw BrokerError(.conflict, "pool '\(name)' already exists")
@@ -55,11 +60,16 @@ extension BrokerStore {
             guard let row = try await sql.query("SELECT region, provider FROM bandwidth_packages WHERE id = \(id)").first else {
                 throw BrokerError(
                     .unprocessable, "bandwidthPackages[\(index)]: bandwidth package '\(id)' is not registered: create it first",
-                    fieldViolations: [.init(field: "bandwidthPackages[\(index)]", rule: "must name a registered bandwidth package", isContextual: true)]
+                    fieldViolations: [
+                        .init(field: "bandwidthPackages[\(index)]", rule: "must name a registered bandwidth package", isContextual: true)
+                    ]
                 )
             }
             guard row.string("region") == region, row.string("provider") == provider else {
-                throw BrokerError.unprocessable("bandwidthPackages[\(index)]", "bandwidth package '\(id)' is in \(row.string("provider") ?? "")/\(row.string("region") ?? ""), not the pool's \(provider)/\(region)")
+                throw BrokerError.unprocessable(
+                    "bandwidthPackages[\(index)]",
+                    "bandwidth package '\(id)' is in \(row.string("provider") ?? "")/\(row.string("region") ?? ""), not the pool's \(provider)/\(region)"
+                )
             }
         }
     }
@@ -85,7 +95,8 @@ extension BrokerStore {
         var cursor = after
         // Filtering by cluster happens after decoding (the allow-list is JSON); keep reading pages until full.
         while items.count <= pageSize {
-            let rows = try await database.query("SELECT \(raw: Self.poolColumns) FROM pools p WHERE p.name > \(cursor) ORDER BY p.name LIMIT \(pageSize + 1)")
+            let rows = try await database.query(
+                "SELECT \(raw: Self.poolColumns) FROM pools p WHERE p.name > \(cursor) ORDER BY p.name LIMIT \(pageSize + 1)")
             for row in rows {
                 let pool = try Self.pool(from: row)
                 cursor = pool.name
@@ -94,18 +105,23 @@ extension BrokerStore {
             }
             if rows.count <= pageSize { break }
         }
-        let page = Array(items.prefix(pageSize))
-        return Page(items: page, nextPageToken: items.count > pageSize ? page.last.map { PageToken.encode($0.name) } : nil)
+        return Page(fetched: items, pageSize: pageSize, key: \.name)
     }
 
     /// Replaces a pool's settings. Refuses a `maxSize` below the addresses the pool holds.
     public func updatePool(name: String, actor: Principal, change: @Sendable (inout PoolSettings) throws -> Void) async throws -> Pool {
         try await transaction { sql in
-            guard let row = try await sql.query("SELECT \(raw: Self.poolColumns) FROM pools p WHERE p.name = \(name)\(raw: sql.dialect.forUpdate)").first else {
+            guard
+                let row = try await sql.query(
+                    "SELECT \(raw: Self.poolColumns) FROM pools p WHERE p.name = \(name)\(raw: sql.dialect.forUpdate)"
+                ).first
+            else {
                 throw BrokerError.notFound("pool", name)
             }
             let pool = try Self.pool(from: row)
-            var settings = PoolSettings(provider: pool.provider, region: pool.region, defaults: pool.defaults, bandwidthPackages: pool.bandwidthPackages, warm: pool.warm, maxSize: pool.maxSize, clusters: pool.clusters)
+            var settings = PoolSettings(
+                provider: pool.provider, region: pool.region, defaults: pool.defaults, bandwidthPackages: pool.bandwidthPackages,
+                warm: pool.warm, maxSize: pool.maxSize, clusters: pool.clusters)
             try change(&settings)
             guard settings.maxSize >= pool.size else {
                 throw BrokerError.unprocessable("maxSize", "must be at least the \(pool.size) addresses the pool holds now")
@@ -123,7 +139,9 @@ extension BrokerStore {
                 WHERE name = \(name)
                 """
             )
-            try await sql.recordEvent(actor: actor.description, action: "pool.update", subjectType: "pool", subjectID: name, cluster: nil, message: "maxSize \(settings.maxSize), warm \(settings.warm.min)..\(settings.warm.max)")
+            try await sql.recordEvent(
+                actor: actor.description, action: "pool.update", subjectType: "pool", subjectID: name, cluster: nil,
+                message: "maxSize \(settings.maxSize), warm \(settings.warm.min)..\(settings.warm.max)")
             let updated = try await sql.query("SELECT \(raw: Self.poolColumns) FROM pools p WHERE p.name = \(name)")
             return try Self.pool(from: updated[0])
         }
@@ -138,11 +156,13 @@ extension BrokerStore {
             }
             let size = row.int("size") ?? 0
             guard size == 0 else {
-                throw BrokerError(.conflict, "pool '\(name)' still holds \(size) addresses: set warm to {min: 0, max: 0} and release its leases first")
+                throw BrokerError(
+                    .conflict, "pool '\(name)' still holds \(size) addresses: set warm to {min: 0, max: 0} and release its leases first")
             }
             try await sql.query("DELETE FROM addresses WHERE pool = \(name) AND state IN ('released', 'lost')")
             try await sql.query("DELETE FROM pools WHERE name = \(name)")
-            try await sql.recordEvent(actor: actor.description, action: "pool.delete", subjectType: "pool", subjectID: name, cluster: nil, message: "deleted")
+            try await sql.recordEvent(
+                actor: actor.description, action: "pool.delete", subjectType: "pool", subjectID: name, cluster: nil, message: "deleted")
         }
     }
 
@@ -154,7 +174,8 @@ extension BrokerStore {
             warm: WarmRange(min: row.int("warm_min") ?? 0, max: row.int("warm_max") ?? 0), maxSize: row.int("max_size") ?? 0,
             clusters: JSONColumn.decode([String].self, row.string("clusters")), size: row.int("size") ?? 0,
             idle: row.int("idle_count") ?? 0, leased: row.int("leased_count") ?? 0,
-            createdAt: Timestamp(milliseconds: try row.requiredInt64("created_at")), updatedAt: Timestamp(milliseconds: try row.requiredInt64("updated_at"))
+            createdAt: Timestamp(milliseconds: try row.requiredInt64("created_at")),
+            updatedAt: Timestamp(milliseconds: try row.requiredInt64("updated_at"))
         )
     }
 
@@ -169,7 +190,9 @@ extension BrokerStore {
                     VALUES (\(package.id), \(package.provider), \(package.region), \(package.maxIPs), \(package.createdAt.milliseconds))
                     """
                 )
-                try await sql.recordEvent(actor: actor.description, action: "bandwidthPackage.create", subjectType: "bandwidthPackage", subjectID: package.id, cluster: nil, message: "maxIps \(package.maxIPs)")
+                try await sql.recordEvent(
+                    actor: actor.description, action: "bandwidthPackage.create", subjectType: "bandwidthPackage", subjectID: package.id,
+                    cluster: nil, message: "maxIps \(package.maxIPs)")
             }
         } catch SQLError.uniqueViolation {
             throw BrokerError(.conflict, "bandwidth package '\(package.id)' already exists")
@@ -184,14 +207,15 @@ extension BrokerStore {
     public func bandwidthPackages(pageSize: Int, pageToken: String?) async throws -> Page<BandwidthPackage> {
         let after = try PageToken.decode(pageToken) ?? ""
         let rows = try await database.query("SELECT * FROM bandwidth_packages WHERE id > \(after) ORDER BY id LIMIT \(pageSize + 1)")
-        let items = try rows.prefix(pageSize).map(Self.bandwidthPackage(from:))
-        return Page(items: items, nextPageToken: rows.count > pageSize ? items.last.map { PageToken.encode($0.id) } : nil)
+        return Page(fetched: try rows.map(Self.bandwidthPackage(from:)), pageSize: pageSize, key: \.id)
     }
 
     /// Deletes a package no address is in and no pool names.
     public func deleteBandwidthPackage(id: String, actor: Principal) async throws {
         try await transaction { sql in
-            guard let row = try await sql.query("SELECT members FROM bandwidth_packages WHERE id = \(id)\(raw: sql.dialect.forUpdate)").first else {
+            guard
+                let row = try await sql.query("SELECT members FROM bandwidth_packages WHERE id = \(id)\(raw: sql.dialect.forUpdate)").first
+            else {
                 throw BrokerError.notFound("bandwidth package", id)
             }
             let members = row.int("members") ?? 0
@@ -203,16 +227,20 @@ extension BrokerStore {
                     throw BrokerError(.conflict, "pool '\(pool.string("name") ?? "")' still names bandwidth package '\(id)'")
                 }
             }
-            try await sql.query("UPDATE addresses SET bandwidth_package_id = NULL WHERE bandwidth_package_id = \(id) AND state IN ('released', 'lost')")
+            try await sql.query(
+                "UPDATE addresses SET bandwidth_package_id = NULL WHERE bandwidth_package_id = \(id) AND state IN ('released', 'lost')")
             try await sql.query("DELETE FROM bandwidth_packages WHERE id = \(id)")
-            try await sql.recordEvent(actor: actor.description, action: "bandwidthPackage.delete", subjectType: "bandwidthPackage", subjectID: id, cluster: nil, message: "deleted")
+            try await sql.recordEvent(
+                actor: actor.description, action: "bandwidthPackage.delete", subjectType: "bandwidthPackage", subjectID: id, cluster: nil,
+                message: "deleted")
         }
     }
 
     static func bandwidthPackage(from row: SQLRow) throws -> BandwidthPackage {
         BandwidthPackage(
             id: try row.requiredString("id"), provider: try row.requiredString("provider"), region: try row.requiredString("region"),
-            maxIPs: row.int("max_ips") ?? 0, members: row.int("members") ?? 0, createdAt: Timestamp(milliseconds: try row.requiredInt64("created_at"))
+            maxIPs: row.int("max_ips") ?? 0, members: row.int("members") ?? 0,
+            createdAt: Timestamp(milliseconds: try row.requiredInt64("created_at"))
         )
     }
 }

@@ -36,7 +36,8 @@ extension BrokerStore {
             var work: [LeaseWork] = []
             for row in rows {
                 let lease = try Self.lease(from: row)
-                let address = try await sql.query("SELECT * FROM addresses WHERE lease_id = \(lease.id)").first.map(AddressRecord.init(row:))
+                let address = try await sql.query("SELECT * FROM addresses WHERE lease_id = \(lease.id)").first.map(
+                    AddressRecord.init(row:))
                 work.append(LeaseWork(lease: lease, address: address, attempts: row.int("attempts") ?? 1))
             }
             return work
@@ -67,7 +68,9 @@ extension BrokerStore {
     /// Sets a transitional phase (`Associating`, `Disassociating`, `Releasing`) before a cloud call.
     public func setPhase(_ phase: LeasePhase, leaseID: String, owner: String) async throws {
         try await withClaimedLease(leaseID, owner: owner) { _, now, sql in
-            try await sql.query("UPDATE leases SET phase = \(phase.rawValue), version = version + 1, updated_at = \(now.milliseconds) WHERE id = \(leaseID)")
+            try await sql.query(
+                "UPDATE leases SET phase = \(phase.rawValue), version = version + 1, updated_at = \(now.milliseconds) WHERE id = \(leaseID)"
+            )
         }
     }
 
@@ -88,13 +91,17 @@ extension BrokerStore {
                     version = version + 1, updated_at = \(now.milliseconds) WHERE id = \(leaseID)
                 """
             )
-            try await sql.recordEvent(actor: actor, action: "lease.allocated", subjectType: "lease", subjectID: leaseID, cluster: lease.cluster, message: "\(allocationID) \(ipAddress)", at: now)
+            try await sql.recordEvent(
+                actor: actor, action: "lease.allocated", subjectType: "lease", subjectID: leaseID, cluster: lease.cluster,
+                message: "\(allocationID) \(ipAddress)", at: now)
         }
     }
 
     /// Records an EIP the cloud allocated but that cannot serve the lease (it could not join its
     /// bandwidth package): the lease keeps it only to give it back, with the error shown.
-    public func recordUnusableAllocation(leaseID: String, owner: String, allocationID: String, ipAddress: String, error: String, actor: String) async throws {
+    public func recordUnusableAllocation(
+        leaseID: String, owner: String, allocationID: String, ipAddress: String, error: String, actor: String
+    ) async throws {
         try await withClaimedLease(leaseID, owner: owner) { lease, now, sql in
             try await sql.query(
                 "UPDATE addresses SET allocation_id = \(allocationID), ip_address = \(ipAddress), state = 'leased', updated_at = \(now.milliseconds) WHERE lease_id = \(leaseID)"
@@ -105,12 +112,16 @@ extension BrokerStore {
                     version = version + 1, updated_at = \(now.milliseconds) WHERE id = \(leaseID)
                 """
             )
-            try await sql.recordEvent(actor: actor, action: "lease.error", subjectType: "lease", subjectID: leaseID, cluster: lease.cluster, message: "\(allocationID) \(ipAddress) unusable, giving it back: \(error)", at: now)
+            try await sql.recordEvent(
+                actor: actor, action: "lease.error", subjectType: "lease", subjectID: leaseID, cluster: lease.cluster,
+                message: "\(allocationID) \(ipAddress) unusable, giving it back: \(error)", at: now)
         }
     }
 
     /// Records that the address is bound to the ENI.
-    public func recordAssociated(leaseID: String, owner: String, networkInterfaceID: String, privateIPAddress: String, actor: String) async throws {
+    public func recordAssociated(leaseID: String, owner: String, networkInterfaceID: String, privateIPAddress: String, actor: String)
+        async throws
+    {
         try await withClaimedLease(leaseID, owner: owner) { lease, now, sql in
             try await sql.query(
                 """
@@ -118,7 +129,9 @@ extension BrokerStore {
                     last_error = NULL, version = version + 1, updated_at = \(now.milliseconds) WHERE id = \(leaseID)
                 """
             )
-            try await sql.recordEvent(actor: actor, action: "lease.associated", subjectType: "lease", subjectID: leaseID, cluster: lease.cluster, message: "\(lease.ipAddress ?? "") bound to \(privateIPAddress) on \(networkInterfaceID)", at: now)
+            try await sql.recordEvent(
+                actor: actor, action: "lease.associated", subjectType: "lease", subjectID: leaseID, cluster: lease.cluster,
+                message: "\(lease.ipAddress ?? "") bound to \(privateIPAddress) on \(networkInterfaceID)", at: now)
         }
     }
 
@@ -131,7 +144,9 @@ extension BrokerStore {
                     last_error = NULL, version = version + 1, updated_at = \(now.milliseconds) WHERE id = \(leaseID)
                 """
             )
-            try await sql.recordEvent(actor: actor, action: "lease.disassociated", subjectType: "lease", subjectID: leaseID, cluster: lease.cluster, message: "\(lease.ipAddress ?? "") unbound", at: now)
+            try await sql.recordEvent(
+                actor: actor, action: "lease.disassociated", subjectType: "lease", subjectID: leaseID, cluster: lease.cluster,
+                message: "\(lease.ipAddress ?? "") unbound", at: now)
         }
     }
 
@@ -140,11 +155,13 @@ extension BrokerStore {
     public func beginRelease(leaseID: String, owner: String, actor: String) async throws -> ReleasePlan {
         try await withClaimedLease(leaseID, owner: owner) { lease, now, sql in
             try await Self.lockCluster(lease.cluster, in: sql)
-            let address = try await sql.query("SELECT * FROM addresses WHERE lease_id = \(leaseID)\(raw: sql.dialect.forUpdate)").first.map(AddressRecord.init(row:))
+            let address = try await sql.query("SELECT * FROM addresses WHERE lease_id = \(leaseID)\(raw: sql.dialect.forUpdate)").first.map(
+                AddressRecord.init(row:))
             guard let address, address.allocationID != nil || address.isStatic else {
                 // Nothing was ever allocated in the cloud: give the reservations back.
                 if let address { try await Self.dropAddress(address, in: sql) }
-                try await Self.finishLease(lease, phase: .released, message: "released; no address had been allocated", actor: actor, now: now, in: sql)
+                try await Self.finishLease(
+                    lease, phase: .released, message: "released; no address had been allocated", actor: actor, now: now, in: sql)
                 return .finished
             }
             if address.state == .releasing {
@@ -152,21 +169,32 @@ extension BrokerStore {
                 return .releaseInCloud(address)
             }
             if address.isStatic {
-                try await sql.query("UPDATE addresses SET state = 'released', lease_id = NULL, updated_at = \(now.milliseconds) WHERE id = \(address.id)")
-                try await Self.finishLease(lease, phase: .released, message: "static EIP \(address.allocationID ?? "") unbound and kept", actor: actor, now: now, in: sql)
+                try await sql.query(
+                    "UPDATE addresses SET state = 'released', lease_id = NULL, updated_at = \(now.milliseconds) WHERE id = \(address.id)")
+                try await Self.finishLease(
+                    lease, phase: .released, message: "static EIP \(address.allocationID ?? "") unbound and kept", actor: actor, now: now,
+                    in: sql)
                 return .finished
             }
-            if let poolName = address.pool, let poolRow = try await sql.query("SELECT \(raw: Self.poolColumns) FROM pools p WHERE p.name = \(poolName)").first {
+            if let poolName = address.pool,
+                let poolRow = try await sql.query("SELECT \(raw: Self.poolColumns) FROM pools p WHERE p.name = \(poolName)").first
+            {
                 let pool = try Self.pool(from: poolRow)
-                let fits = address.parameters.canServe(pool.defaults)
-                    && (address.bandwidthPackageID == nil ? pool.bandwidthPackages.isEmpty : pool.bandwidthPackages.contains(address.bandwidthPackageID!))
+                let fits =
+                    address.parameters.canServe(pool.defaults)
+                    && (address.bandwidthPackageID == nil
+                        ? pool.bandwidthPackages.isEmpty : pool.bandwidthPackages.contains(address.bandwidthPackageID!))
                 if fits, pool.idle < pool.warm.max {
-                    try await sql.query("UPDATE addresses SET state = 'idle', lease_id = NULL, updated_at = \(now.milliseconds) WHERE id = \(address.id)")
-                    try await Self.finishLease(lease, phase: .released, message: "address \(address.ipAddress ?? "") back to pool \(poolName) idle", actor: actor, now: now, in: sql)
+                    try await sql.query(
+                        "UPDATE addresses SET state = 'idle', lease_id = NULL, updated_at = \(now.milliseconds) WHERE id = \(address.id)")
+                    try await Self.finishLease(
+                        lease, phase: .released, message: "address \(address.ipAddress ?? "") back to pool \(poolName) idle", actor: actor,
+                        now: now, in: sql)
                     return .finished
                 }
             }
-            try await sql.query("UPDATE leases SET phase = 'Releasing', version = version + 1, updated_at = \(now.milliseconds) WHERE id = \(leaseID)")
+            try await sql.query(
+                "UPDATE leases SET phase = 'Releasing', version = version + 1, updated_at = \(now.milliseconds) WHERE id = \(leaseID)")
             try await sql.query("UPDATE addresses SET state = 'releasing', updated_at = \(now.milliseconds) WHERE id = \(address.id)")
             var releasing = address
             releasing.state = .releasing
@@ -178,10 +206,12 @@ extension BrokerStore {
     public func finishCloudRelease(leaseID: String, owner: String, actor: String) async throws {
         try await withClaimedLease(leaseID, owner: owner) { lease, now, sql in
             try await Self.lockCluster(lease.cluster, in: sql)
-            if let address = try await sql.query("SELECT * FROM addresses WHERE lease_id = \(leaseID)").first.map(AddressRecord.init(row:)) {
+            if let address = try await sql.query("SELECT * FROM addresses WHERE lease_id = \(leaseID)").first.map(AddressRecord.init(row:))
+            {
                 try await Self.dropAddress(address, in: sql)
             }
-            try await Self.finishLease(lease, phase: .released, message: "address \(lease.ipAddress ?? "") released in the cloud", actor: actor, now: now, in: sql)
+            try await Self.finishLease(
+                lease, phase: .released, message: "address \(lease.ipAddress ?? "") released in the cloud", actor: actor, now: now, in: sql)
         }
     }
 
@@ -189,7 +219,8 @@ extension BrokerStore {
     public func failLease(leaseID: String, owner: String, error: String, actor: String) async throws {
         try await withClaimedLease(leaseID, owner: owner) { lease, now, sql in
             try await Self.lockCluster(lease.cluster, in: sql)
-            if let address = try await sql.query("SELECT * FROM addresses WHERE lease_id = \(leaseID)").first.map(AddressRecord.init(row:)) {
+            if let address = try await sql.query("SELECT * FROM addresses WHERE lease_id = \(leaseID)").first.map(AddressRecord.init(row:))
+            {
                 try await Self.dropAddress(address, in: sql)
             }
             try await sql.query("UPDATE leases SET last_error = \(error) WHERE id = \(leaseID)")
@@ -210,7 +241,9 @@ extension BrokerStore {
                 WHERE id = \(leaseID)
                 """
             )
-            try await sql.recordEvent(actor: actor, action: "lease.error", subjectType: "lease", subjectID: leaseID, cluster: lease.cluster, message: error, at: now)
+            try await sql.recordEvent(
+                actor: actor, action: "lease.error", subjectType: "lease", subjectID: leaseID, cluster: lease.cluster, message: error,
+                at: now)
         }
     }
 
@@ -246,11 +279,14 @@ extension BrokerStore {
 
     /// Lets go of a claimed lease so it is due again at once (another step may follow).
     public func unclaim(leaseID: String, owner: String) async throws {
-        try await database.query("UPDATE leases SET claim_owner = NULL, claim_until = NULL WHERE id = \(leaseID) AND claim_owner = \(owner)")
+        try await database.query(
+            "UPDATE leases SET claim_owner = NULL, claim_until = NULL WHERE id = \(leaseID) AND claim_owner = \(owner)")
     }
 
     /// Ends a lease: terminal phase, out of the cluster's quota.
-    static func finishLease(_ lease: Lease, phase: LeasePhase, message: String, actor: String, now: Timestamp, in sql: any SQLExecutor) async throws {
+    static func finishLease(_ lease: Lease, phase: LeasePhase, message: String, actor: String, now: Timestamp, in sql: any SQLExecutor)
+        async throws
+    {
         try await sql.query(
             """
             UPDATE leases SET phase = \(phase.rawValue), active = 0, needs_work = 0, retained = 0, release_at = NULL,
@@ -261,7 +297,9 @@ extension BrokerStore {
         if lease.phase.isTerminal == false {
             try await sql.query("UPDATE clusters SET active_leases = active_leases - 1 WHERE name = \(lease.cluster)")
         }
-        try await sql.recordEvent(actor: actor, action: phase == .failed ? "lease.failed" : "lease.released", subjectType: "lease", subjectID: lease.id, cluster: lease.cluster, message: message, at: now)
+        try await sql.recordEvent(
+            actor: actor, action: phase == .failed ? "lease.failed" : "lease.released", subjectType: "lease", subjectID: lease.id,
+            cluster: lease.cluster, message: message, at: now)
     }
 
     /// Takes an address out of the books: its pool slot and package place are freed.
@@ -294,7 +332,9 @@ extension BrokerStore {
             var expired: [String] = []
             for row in rows {
                 let lease = try Self.lease(from: row)
-                try await Self.applyRelease(to: lease, force: true, now: now, actor: actor, reason: "TTL \(lease.releaseStrategy.releaseAfter ?? "") expired", in: sql)
+                try await Self.applyRelease(
+                    to: lease, force: true, now: now, actor: actor, reason: "TTL \(lease.releaseStrategy.releaseAfter ?? "") expired",
+                    in: sql)
                 try await Self.touch(leaseID: lease.id, now: now, in: sql)
                 expired.append(lease.id)
             }

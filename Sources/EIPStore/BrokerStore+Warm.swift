@@ -21,7 +21,8 @@ extension BrokerStore {
                 guard missing > 0 else { continue }
                 for _ in 0..<min(missing, limit - made) {
                     do {
-                        _ = try await Self.reserveNewAddress(in: pool, parameters: pool.defaults, packageOverride: nil, leaseID: nil, now: now, in: sql)
+                        _ = try await Self.reserveNewAddress(
+                            in: pool, parameters: pool.defaults, packageOverride: nil, leaseID: nil, now: now, in: sql)
                         made += 1
                     } catch let error as BrokerError where [.poolExhausted, .bandwidthPackageFull].contains(error.code) {
                         // Full: the refusal left the counters as they were; try again next period.
@@ -35,7 +36,8 @@ extension BrokerStore {
             )
             for row in rows {
                 let address = try AddressRecord(row: row)
-                try await sql.query("UPDATE addresses SET claim_until = \(now.adding(milliseconds: 60_000).milliseconds) WHERE id = \(address.id)")
+                try await sql.query(
+                    "UPDATE addresses SET claim_until = \(now.adding(milliseconds: 60_000).milliseconds) WHERE id = \(address.id)")
                 reserved.append(address)
             }
             return reserved
@@ -52,14 +54,20 @@ extension BrokerStore {
                 WHERE id = \(addressID) AND state = 'allocating' AND lease_id IS NULL RETURNING pool
                 """
             )
-            try await sql.recordEvent(actor: actor, action: "address.warm", subjectType: "address", subjectID: allocationID, cluster: nil, message: "\(ipAddress) idle in pool \(rows.first?.string("pool") ?? "")", at: now)
+            try await sql.recordEvent(
+                actor: actor, action: "address.warm", subjectType: "address", subjectID: allocationID, cluster: nil,
+                message: "\(ipAddress) idle in pool \(rows.first?.string("pool") ?? "")", at: now)
         }
     }
 
     /// Gives up a warm reservation the cloud refused for good.
     public func abandonWarmAddress(addressID: String) async throws {
         try await transaction { sql in
-            guard let row = try await sql.query("SELECT * FROM addresses WHERE id = \(addressID) AND state = 'allocating' AND lease_id IS NULL").first else { return }
+            guard
+                let row = try await sql.query(
+                    "SELECT * FROM addresses WHERE id = \(addressID) AND state = 'allocating' AND lease_id IS NULL"
+                ).first
+            else { return }
             try await Self.dropAddress(try AddressRecord(row: row), in: sql)
         }
     }
@@ -83,7 +91,9 @@ extension BrokerStore {
                     "SELECT id FROM addresses WHERE pool = \(pool.name) AND state = 'idle' ORDER BY created_at DESC LIMIT \(surplus)\(raw: sql.dialect.skipLocked)"
                 )
                 for address in idle {
-                    try await sql.query("UPDATE addresses SET state = 'releasing', updated_at = \(now.milliseconds) WHERE id = \(try address.requiredString("id")) AND state = 'idle'")
+                    try await sql.query(
+                        "UPDATE addresses SET state = 'releasing', updated_at = \(now.milliseconds) WHERE id = \(try address.requiredString("id")) AND state = 'idle'"
+                    )
                 }
             }
             let rows = try await sql.query(
@@ -95,7 +105,8 @@ extension BrokerStore {
             var claimed: [AddressRecord] = []
             for row in rows {
                 let address = try AddressRecord(row: row)
-                try await sql.query("UPDATE addresses SET claim_until = \(now.adding(milliseconds: 60_000).milliseconds) WHERE id = \(address.id)")
+                try await sql.query(
+                    "UPDATE addresses SET claim_until = \(now.adding(milliseconds: 60_000).milliseconds) WHERE id = \(address.id)")
                 claimed.append(address)
             }
             return claimed
@@ -105,10 +116,16 @@ extension BrokerStore {
     /// Records that the cloud released an unleased address.
     public func recordAddressReleased(addressID: String, actor: String) async throws {
         try await transaction { sql in
-            guard let row = try await sql.query("SELECT * FROM addresses WHERE id = \(addressID) AND state = 'releasing' AND lease_id IS NULL").first else { return }
+            guard
+                let row = try await sql.query(
+                    "SELECT * FROM addresses WHERE id = \(addressID) AND state = 'releasing' AND lease_id IS NULL"
+                ).first
+            else { return }
             let address = try AddressRecord(row: row)
             try await Self.dropAddress(address, in: sql)
-            try await sql.recordEvent(actor: actor, action: "address.release", subjectType: "address", subjectID: address.allocationID ?? address.id, cluster: nil, message: "\(address.ipAddress ?? "") released from pool \(address.pool ?? "")")
+            try await sql.recordEvent(
+                actor: actor, action: "address.release", subjectType: "address", subjectID: address.allocationID ?? address.id,
+                cluster: nil, message: "\(address.ipAddress ?? "") released from pool \(address.pool ?? "")")
         }
     }
 

@@ -57,6 +57,13 @@ public struct Page<Item: Sendable>: Sendable {
 }
 
 extension Page {
+    /// The first `pageSize` items of `fetched`, read with one more than a page to tell whether
+    /// another page follows, and then the token that resumes after the last of them.
+    init(fetched: some Collection<Item>, pageSize: Int, key: (Item) -> String) {
+        let items = Array(fetched.prefix(pageSize))
+        self.init(items: items, nextPageToken: fetched.count > pageSize ? items.last.map { PageToken.encode(key($0)) } : nil)
+    }
+
     /// Every item of every page `fetch` returns, following the page tokens.
     public static func all(_ fetch: (String?) async throws -> Page<Item>) async throws -> [Item] {
         var items: [Item] = []
@@ -73,16 +80,12 @@ extension Page {
 /// Opaque page tokens: the sort key of the last item, base64url-encoded.
 enum PageToken {
     static func encode(_ key: String) -> String {
-        Data(key.utf8).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        Base64URL.encode(Data(key.utf8))
     }
 
     static func decode(_ token: String?) throws(BrokerError) -> String? {
         guard let token else { return nil }
-        var base64 = token.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while base64.count % 4 != 0 { base64 += "=" }
-        guard token.count <= 400, let data = Data(base64Encoded: base64), let key = String(data: data, encoding: .utf8) else {
+        guard token.count <= 400, let data = Base64URL.decode(token), let key = String(data: data, encoding: .utf8) else {
             throw .invalid("pageToken", "is not a token this server issued")
         }
         return key

@@ -1,5 +1,6 @@
 import ArgumentParser
 import EIPAgent
+import EIPCore
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -63,8 +64,7 @@ struct EIPAgentCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let environment = ProcessInfo.processInfo.environment
-        func setting(_ option: String?, _ variable: String) -> String? { option ?? environment[variable].flatMap { $0.isEmpty ? nil : $0 } }
+        let setting = CommandSettings().value
 
         var logger = Logger(label: "eip-agent")
         let levelText = setting(logLevel, "EIPAGENT_LOG_LEVEL") ?? "info"
@@ -113,7 +113,8 @@ struct EIPAgentCommand: AsyncParsableCommand {
             metadata: ["broker": "\(url)", "token": "\(tokens)", "scope": "\(scope)", "kubernetes": "\(kubernetesConfiguration)"]
         )
         let agent = AgentService(controller: controller, elector: elector, logger: logger)
-        let group = ServiceGroup(configuration: .init(services: [kubernetes, agent], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let group = ServiceGroup(
+            configuration: .init(services: [kubernetes, agent], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import EIPBroker
+import EIPCore
 import Foundation
 import Hummingbird
 import Logging
@@ -31,7 +32,10 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "postgres://user:password@host:port/db, or a SQLite file [env: EIPBROKER_DATABASE_URL] (default: ./eip-broker.sqlite)")
     var databaseURL: String?
 
-    @Option(help: "Seconds a PostgreSQL transaction may take, connection wait included, before it answers 503 [env: EIPBROKER_DATABASE_TIMEOUT] (default: 10)")
+    @Option(
+        help:
+            "Seconds a PostgreSQL transaction may take, connection wait included, before it answers 503 [env: EIPBROKER_DATABASE_TIMEOUT] (default: 10)"
+    )
     var databaseTimeout: Int?
 
     @Option(help: "Bootstrap admin token, at least 16 characters [env: EIPBROKER_ADMIN_TOKEN] (default: generated once and printed)")
@@ -46,13 +50,18 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "YAML file of cloud accounts (see README) [env: EIPBROKER_ACCOUNTS_FILE] (default: the simulated cloud 'sim')")
     var accountsFile: String?
 
-    @Option(help: "Seed a demo cluster and pool on first start: true or false [env: EIPBROKER_SEED_DEMO] (default: true without --database-url)")
+    @Option(
+        help: "Seed a demo cluster and pool on first start: true or false [env: EIPBROKER_SEED_DEMO] (default: true without --database-url)"
+    )
     var seedDemo: Bool?
 
     @Option(help: "Requests each token may send: '50/s', '50/s,burst=100' or 'off' [env: EIPBROKER_TOKEN_RATE] (default: 50/s,burst=100)")
     var tokenRate: String?
 
-    @Option(help: "Requests without a valid token, per source address: '5/s,burst=20' or 'off' [env: EIPBROKER_UNAUTHENTICATED_RATE] (default: 5/s,burst=20)")
+    @Option(
+        help:
+            "Requests without a valid token, per source address: '5/s,burst=20' or 'off' [env: EIPBROKER_UNAUTHENTICATED_RATE] (default: 5/s,burst=20)"
+    )
     var unauthenticatedRate: String?
 
     @Option(help: "Seconds a connection may stay silent before it is closed [env: EIPBROKER_IDLE_TIMEOUT] (default: 60)")
@@ -64,13 +73,22 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Seconds a client may take to send a request's body [env: EIPBROKER_BODY_TIMEOUT] (default: 30)")
     var bodyTimeout: Int?
 
-    @Option(help: "Seconds between drift passes comparing the cloud's broker-tagged EIPs with the books [env: EIPBROKER_DRIFT_INTERVAL] (default: 60)")
+    @Option(
+        help:
+            "Seconds between drift passes comparing the cloud's broker-tagged EIPs with the books [env: EIPBROKER_DRIFT_INTERVAL] (default: 60)"
+    )
     var driftInterval: Int?
 
-    @Option(help: "Seconds an EIP must be in the cloud and not in the books before it is adopted or released [env: EIPBROKER_DRIFT_ORPHAN_GRACE] (default: 600)")
+    @Option(
+        help:
+            "Seconds an EIP must be in the cloud and not in the books before it is adopted or released [env: EIPBROKER_DRIFT_ORPHAN_GRACE] (default: 600)"
+    )
     var driftOrphanGrace: Int?
 
-    @Option(help: "Seconds without a heartbeat before a cluster holding leases is reported silent (its leases are kept) [env: EIPBROKER_SILENT_CLUSTER_AFTER] (default: 300)")
+    @Option(
+        help:
+            "Seconds without a heartbeat before a cluster holding leases is reported silent (its leases are kept) [env: EIPBROKER_SILENT_CLUSTER_AFTER] (default: 300)"
+    )
     var silentClusterAfter: Int?
 
     @Option(help: "Most connections open at once, lowered to fit the open-file limit [env: EIPBROKER_MAX_CONNECTIONS] (default: 10000)")
@@ -81,12 +99,14 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
-        func setting(_ option: String?, _ variable: String) -> String? { option ?? environment[variable].flatMap { $0.isEmpty ? nil : $0 } }
+        let setting = CommandSettings(environment: environment).value
 
         var configuration = BrokerConfiguration()
         configuration.host = setting(host, "EIPBROKER_HOST") ?? configuration.host
         if let text = setting(port.map(String.init), "EIPBROKER_PORT") {
-            guard let value = Int(text), (0...65535).contains(value) else { throw ValidationError("--port / EIPBROKER_PORT must be a port number (got '\(text)')") }
+            guard let value = Int(text), (0...65535).contains(value) else {
+                throw ValidationError("--port / EIPBROKER_PORT must be a port number (got '\(text)')")
+            }
             configuration.port = value
         }
         let databaseURL = setting(databaseURL, "EIPBROKER_DATABASE_URL")
@@ -98,7 +118,9 @@ struct Serve: AsyncParsableCommand {
             configuration.accounts = try BrokerConfiguration.accounts(fromFile: path, environment: environment)
         }
         if let text = setting(seedDemo.map { String($0) }, "EIPBROKER_SEED_DEMO") {
-            guard let value = Bool(text) else { throw ValidationError("--seed-demo / EIPBROKER_SEED_DEMO must be true or false (got '\(text)')") }
+            guard let value = Bool(text) else {
+                throw ValidationError("--seed-demo / EIPBROKER_SEED_DEMO must be true or false (got '\(text)')")
+            }
             configuration.seedDemo = value
         } else {
             configuration.seedDemo = databaseURL == nil
@@ -135,7 +157,9 @@ struct Serve: AsyncParsableCommand {
             configuration.maximumConnections = value
         }
         let levelText = setting(logLevel, "EIPBROKER_LOG_LEVEL") ?? "info"
-        guard let level = Logger.Level(rawValue: levelText) else { throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical (got '\(levelText)')") }
+        guard let level = Logger.Level(rawValue: levelText) else {
+            throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical (got '\(levelText)')")
+        }
 
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -156,8 +180,12 @@ struct Serve: AsyncParsableCommand {
     /// What the broker prints once it listens: where, the admin token when it made one, and a
     /// curl command that works as printed.
     static func banner(_ ready: BrokerReadyInfo, configuration: BrokerConfiguration) -> String {
-        var lines = ["eip-broker listening on \(ready.url) (\(ready.url.hasPrefix("https") ? "h2 and HTTP/1.1 over TLS" : "HTTP/1.1 and h2c"))"]
-        lines.append("books: \(configuration.databaseURL.hasPrefix("postgres") ? "PostgreSQL" : "SQLite \(configuration.databaseURL)"); cloud accounts: \(configuration.accounts.map(\.name).joined(separator: ", "))")
+        var lines = [
+            "eip-broker listening on \(ready.url) (\(ready.url.hasPrefix("https") ? "h2 and HTTP/1.1 over TLS" : "HTTP/1.1 and h2c"))"
+        ]
+        lines.append(
+            "books: \(configuration.databaseURL.hasPrefix("postgres") ? "PostgreSQL" : "SQLite \(configuration.databaseURL)"); cloud accounts: \(configuration.accounts.map(\.name).joined(separator: ", "))"
+        )
         if ready.seededDemo { lines.append("seeded the demo cluster 'demo' and pool 'demo' (simulated cloud)") }
         let token: String
         if let generated = ready.generatedAdminToken {
@@ -170,8 +198,10 @@ struct Serve: AsyncParsableCommand {
         let insecure = ready.url.hasPrefix("https") ? "-k " : ""
         lines.append("try:")
         lines.append("  curl \(insecure)-H \"Authorization: Bearer \(token)\" \(ready.url)/v1/pools")
-        lines.append("  curl \(insecure)-H \"Authorization: Bearer \(token)\" -H 'Content-Type: application/json' \(ready.url)/v1/leases?wait=10 \\")
-        lines.append("       -d '{\"cluster\":\"demo\",\"namespace\":\"default\",\"pod\":\"web-0\",\"podUid\":\"5f1c0e4e\",\"pool\":\"demo\"}'")
+        lines.append(
+            "  curl \(insecure)-H \"Authorization: Bearer \(token)\" -H 'Content-Type: application/json' \(ready.url)/v1/leases?wait=10 \\")
+        lines.append(
+            "       -d '{\"cluster\":\"demo\",\"namespace\":\"default\",\"pod\":\"web-0\",\"podUid\":\"5f1c0e4e\",\"pool\":\"demo\"}'")
         return lines.joined(separator: "\n")
     }
 }

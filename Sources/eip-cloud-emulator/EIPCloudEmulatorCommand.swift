@@ -95,7 +95,8 @@ struct EIPCloudEmulatorCommand: AsyncParsableCommand {
         }
         let logger = Logger(label: "eip-cloud-emulator")
         let (app, _) = try await buildEmulator(configuration: configuration, logger: logger) { emulator in
-            let line = "eip-cloud-emulator listening on \(emulator.url ?? "-") (region \(emulator.configuration.region); stats at /_emulator/stats)\n"
+            let line =
+                "eip-cloud-emulator listening on \(emulator.url ?? "-") (region \(emulator.configuration.region); stats at /_emulator/stats)\n"
             FileHandle.standardOutput.write(Data(line.utf8))
         }
         try await app.runService()

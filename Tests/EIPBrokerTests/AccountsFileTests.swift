@@ -42,11 +42,17 @@ struct AccountsFileTests {
         )
         #expect(accounts.map(\.name) == ["sim", "aliyun-prod"])
         #expect(accounts[0].defaultRegion == "cn-hangzhou")
-        guard case .simulated(let latency, let settle, let vpcs) = accounts[0].kind else { Issue.record("not simulated"); return }
+        guard case .simulated(let latency, let settle, let vpcs) = accounts[0].kind else {
+            Issue.record("not simulated")
+            return
+        }
         #expect(latency == .milliseconds(5))
         #expect(settle == .seconds(1))
         #expect(vpcs == [.default])
-        guard case .alibaba(let alibaba) = accounts[1].kind else { Issue.record("not alibaba"); return }
+        guard case .alibaba(let alibaba) = accounts[1].kind else {
+            Issue.record("not alibaba")
+            return
+        }
         #expect(alibaba.account == "aliyun-prod")
         #expect(alibaba.defaultRegion == "cn-shanghai")
         #expect(alibaba.credentials == .accessKey(id: "LTAIexample", secret: "not-a-real-secret"))
@@ -68,7 +74,10 @@ struct AccountsFileTests {
               - {name: ram, kind: alibaba, alibaba: {credentials: {source: ecsRamRole, roleName: broker, metadataEndpoint: "http://127.0.0.1:9"}}}
               - {name: rrsa, kind: alibaba, alibaba: {credentials: {source: oidcRole, sessionDuration: 30m}}}
             """,
-            environment: ["ALIBABA_CLOUD_ROLE_ARN": "acs:ram::1:role/broker", "ALIBABA_CLOUD_OIDC_PROVIDER_ARN": "acs:ram::1:oidc-provider/ack", "ALIBABA_CLOUD_OIDC_TOKEN_FILE": "/var/run/token"]
+            environment: [
+                "ALIBABA_CLOUD_ROLE_ARN": "acs:ram::1:role/broker", "ALIBABA_CLOUD_OIDC_PROVIDER_ARN": "acs:ram::1:oidc-provider/ack",
+                "ALIBABA_CLOUD_OIDC_TOKEN_FILE": "/var/run/token",
+            ]
         )
         let sources = accounts.compactMap { account -> AlibabaCredentialSource? in
             if case .alibaba(let configuration) = account.kind { configuration.credentials } else { nil }
@@ -77,7 +86,10 @@ struct AccountsFileTests {
         #expect(sources[0] == .stsToken(id: "a", secret: "b", token: "c"))
         #expect(sources[1] == .ecsRAMRole(roleName: "broker", metadataEndpoint: URL(string: "http://127.0.0.1:9")!, useIMDSToken: true))
         #expect(
-            sources[2] == .oidcRole(roleARN: "acs:ram::1:role/broker", providerARN: "acs:ram::1:oidc-provider/ack", tokenFile: "/var/run/token", duration: .seconds(1800))
+            sources[2]
+                == .oidcRole(
+                    roleARN: "acs:ram::1:role/broker", providerARN: "acs:ram::1:oidc-provider/ack", tokenFile: "/var/run/token",
+                    duration: .seconds(1800))
         )
     }
 
@@ -90,11 +102,26 @@ struct AccountsFileTests {
         ("accounts:\n  - {name: a, kind: simulated, simulated: {latency: soon}}", "accounts[0].simulated.latency"),
         ("accounts:\n  - {name: a, kind: alibaba}", "accounts[0].alibaba"),
         ("accounts:\n  - {name: a, kind: alibaba, alibaba: {credentials: {source: password}}}", "accounts[0].alibaba.credentials.source"),
-        ("accounts:\n  - {name: a, kind: alibaba, alibaba: {credentials: {source: accessKey, accessKeyId: x}}}", "accounts[0].alibaba.credentials.accessKeySecret"),
-        ("accounts:\n  - {name: a, kind: alibaba, alibaba: {credentials: {source: accessKey, accessKeyId: x, accessKeySecret: y}, signatureVersion: v2}}", "accounts[0].alibaba.signatureVersion"),
-        ("accounts:\n  - {name: a, kind: alibaba, alibaba: {credentials: {source: accessKey, accessKeyId: x, accessKeySecret: y}, endpoints: {rds: 'http://h'}}}", "accounts[0].alibaba.endpoints.rds"),
-        ("accounts:\n  - {name: a, kind: alibaba, alibaba: {credentials: {source: accessKey, accessKeyId: x, accessKeySecret: y}, endpoint: 'ftp://h'}}", "accounts[0].alibaba.endpoint"),
-        ("accounts:\n  - {name: a, kind: alibaba, alibaba: {credentials: {source: accessKey, accessKeyId: '${MISSING}', accessKeySecret: y}}}", "MISSING"),
+        (
+            "accounts:\n  - {name: a, kind: alibaba, alibaba: {credentials: {source: accessKey, accessKeyId: x}}}",
+            "accounts[0].alibaba.credentials.accessKeySecret"
+        ),
+        (
+            "accounts:\n  - {name: a, kind: alibaba, alibaba: {credentials: {source: accessKey, accessKeyId: x, accessKeySecret: y}, signatureVersion: v2}}",
+            "accounts[0].alibaba.signatureVersion"
+        ),
+        (
+            "accounts:\n  - {name: a, kind: alibaba, alibaba: {credentials: {source: accessKey, accessKeyId: x, accessKeySecret: y}, endpoints: {rds: 'http://h'}}}",
+            "accounts[0].alibaba.endpoints.rds"
+        ),
+        (
+            "accounts:\n  - {name: a, kind: alibaba, alibaba: {credentials: {source: accessKey, accessKeyId: x, accessKeySecret: y}, endpoint: 'ftp://h'}}",
+            "accounts[0].alibaba.endpoint"
+        ),
+        (
+            "accounts:\n  - {name: a, kind: alibaba, alibaba: {credentials: {source: accessKey, accessKeyId: '${MISSING}', accessKeySecret: y}}}",
+            "MISSING"
+        ),
         ("accounts:\n  - {name: a, kind: simulated", "accounts file"),
     ])
     func refusesBadFilesNamingTheKey(_ text: String, field: String) throws {

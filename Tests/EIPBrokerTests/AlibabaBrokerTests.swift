@@ -81,14 +81,16 @@ struct AlibabaBrokerTests {
                 CloudAllocationRequest(region: Self.region, parameters: EIPParameters(bandwidth: 3), clientToken: "static-1", tags: [:])
             )
             let staticLease = try await kit.settle(
-                try await kit.allocate(token: token, ["namespace": "games", "pod": "relay-1", "podUid": "u-2", "eipInstanceId": mine.allocationID]),
+                try await kit.allocate(
+                    token: token, ["namespace": "games", "pod": "relay-1", "podUid": "u-2", "eipInstanceId": mine.allocationID]),
                 into: "Allocated", token: token
             )
             #expect(staticLease["ipAddress"] == mine.ipAddress)
             let staticID = try #require(staticLease["id"])
             #expect(try await kit.associate(staticID, token: token, privateIP: "192.168.7.21")["phase"] == "InUse")
             #expect(try await cloud.peek(allocationID: mine.allocationID, region: Self.region)?.status == .inUse)
-            let second = try await kit.allocate(token: token, ["namespace": "games", "pod": "relay-2", "podUid": "u-3", "eipInstanceId": mine.allocationID])
+            let second = try await kit.allocate(
+                token: token, ["namespace": "games", "pod": "relay-2", "podUid": "u-3", "eipInstanceId": mine.allocationID])
             #expect(second.status == 409)
             #expect(second["code"] == "AddressInUse")
             #expect(try await kit.release(staticID, token: token, expecting: "Released")["phase"] == "Released")
@@ -109,14 +111,19 @@ struct AlibabaBrokerTests {
             let kit = LeaseTestKit(broker)
             let token = try await kit.cluster("alpha", quota: 10, ["vpcIds": ["vpc-sim"]])
             try await kit.pool(["name": "ali", "provider": "aliyun", "region": Self.region, "maxSize": 5, "warm": ["min": 0, "max": 0]])
-            let allocated = try await kit.settle(try await kit.allocate(token: token, ["namespace": "games", "pod": "relay-0", "podUid": "u-0", "pool": "ali"]), into: "Allocated", token: token)
+            let allocated = try await kit.settle(
+                try await kit.allocate(token: token, ["namespace": "games", "pod": "relay-0", "podUid": "u-0", "pool": "ali"]),
+                into: "Allocated", token: token)
             let id = try #require(allocated["id"])
             // Four refusals, each asking for a second's pause: the provider retries within the step.
             fixture.emulator.cloudFaults.failNext(.associate, count: 4, with: SimulatedCloud.Faults.throttling)
 
-            let accepted = try await broker.call(.POST, "/v1/leases/\(id)/associate", token: token, json: TestBroker.json(["privateIpAddress": "192.168.7.21"]))
+            let accepted = try await broker.call(
+                .POST, "/v1/leases/\(id)/associate", token: token, json: TestBroker.json(["privateIpAddress": "192.168.7.21"]))
             try #require(accepted.status == 200, "\(accepted.text)")
-            let throttled = try await kit.waitForLease(id, token: token, "a lastError saying it is throttled") { ($0["lastError"] ?? "").contains("CloudThrottled") }
+            let throttled = try await kit.waitForLease(id, token: token, "a lastError saying it is throttled") {
+                ($0["lastError"] ?? "").contains("CloudThrottled")
+            }
             let lastError = throttled["lastError"] ?? ""
             #expect(throttled["phase"] == "Associating", "\(throttled)")
             #expect(lastError.contains("AssociateEipAddress failed (Throttling.User"), "\(lastError)")
@@ -133,7 +140,8 @@ struct AlibabaBrokerTests {
 
     @Test
     func burstOfAllocationsUnderTheCloudsThrottleFailsNoLease() async throws {
-        try await Self.withBroker(.sqlite, emulator: { $0.throttles["AllocateEipAddress"] = ThrottleLimit(perMinute: 120) }) { broker, fixture in
+        try await Self.withBroker(.sqlite, emulator: { $0.throttles["AllocateEipAddress"] = ThrottleLimit(perMinute: 120) }) {
+            broker, fixture in
             let kit = LeaseTestKit(broker)
             let token = try await kit.cluster("burst", quota: 100, ["vpcIds": ["vpc-sim"]])
             try await kit.pool(["name": "ali", "provider": "aliyun", "region": Self.region, "maxSize": 100, "warm": ["min": 0, "max": 0]])
@@ -144,7 +152,9 @@ struct AlibabaBrokerTests {
                 for index in 0..<100 {
                     if index >= 8, let answer = try await group.next() { answers.append(answer) }
                     group.addTask {
-                        try await kit.allocate(token: token, ["namespace": "load", "pod": "p-\(index)", "podUid": "u-\(index)", "pool": "ali"], wait: nil).status
+                        try await kit.allocate(
+                            token: token, ["namespace": "load", "pod": "p-\(index)", "podUid": "u-\(index)", "pool": "ali"], wait: nil
+                        ).status
                     }
                 }
                 for try await answer in group { answers.append(answer) }

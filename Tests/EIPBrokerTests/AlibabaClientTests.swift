@@ -1,10 +1,11 @@
 import AsyncHTTPClient
-@testable import EIPCloud
 import EIPCloudEmulator
 import EIPCore
 import Foundation
 import Logging
 import Testing
+
+@testable import EIPCloud
 
 /// The Alibaba client stack against the emulator over real HTTP: every VPC and ECS action,
 /// signatures V1 and V3, pagination, the provider's full cycle, idempotent allocation across a
@@ -30,8 +31,12 @@ struct AlibabaClientTests {
                 "Tag.1.Key": "a", "Tag.1.Value": "1", "Tag.2.Key": "b", "Tag.2.Value": "2",
             ]
         )
-        let describe = AlibabaVPCClient.DescribeEipAddressesRequest(allocationIDs: ["eip-1", "eip-2"], tags: ["k": "v"], pageNumber: 2, pageSize: 50)
-        #expect(describe.parameters.values == ["AllocationId": "eip-1,eip-2", "Tag.1.Key": "k", "Tag.1.Value": "v", "PageNumber": "2", "PageSize": "50"])
+        let describe = AlibabaVPCClient.DescribeEipAddressesRequest(
+            allocationIDs: ["eip-1", "eip-2"], tags: ["k": "v"], pageNumber: 2, pageSize: 50)
+        #expect(
+            describe.parameters.values == [
+                "AllocationId": "eip-1,eip-2", "Tag.1.Key": "k", "Tag.1.Value": "v", "PageNumber": "2", "PageSize": "50",
+            ])
         let interfaces = AlibabaECSClient.DescribeNetworkInterfacesRequest(privateIPAddresses: ["10.0.0.5"])
         #expect(interfaces.parameters.values == ["PrivateIpAddress.1": "10.0.0.5"])
     }
@@ -107,7 +112,8 @@ struct AlibabaClientTests {
 
     @Test func scrubsSecretsFromCloudMessages() {
         let token = "CAIS+abc/def=="
-        let message = "server string to sign is:POST&%2F&AccessKeyId%3DSTS.x%26SecurityToken%3D\(AlibabaSignature.percentEncode(AlibabaSignature.percentEncode(token))) raw \(token) secret s3cr3tValue"
+        let message =
+            "server string to sign is:POST&%2F&AccessKeyId%3DSTS.x%26SecurityToken%3D\(AlibabaSignature.percentEncode(AlibabaSignature.percentEncode(token))) raw \(token) secret s3cr3tValue"
         let scrubbed = AlibabaRPCClient.scrub(message, secrets: [token, "s3cr3tValue"])
         #expect(!scrubbed.contains(token) && !scrubbed.contains("s3cr3tValue"))
         #expect(!scrubbed.contains(AlibabaSignature.percentEncode(token)))
@@ -172,8 +178,10 @@ struct AlibabaClientTests {
             let region = Self.region
 
             // AllocateEipAddress, idempotent on ClientToken.
-            let first = try await vpc.allocateEipAddress(.init(bandwidth: 10, isp: "BGP", name: "one", clientToken: "token-1"), region: region)
-            let again = try await vpc.allocateEipAddress(.init(bandwidth: 10, isp: "BGP", name: "one", clientToken: "token-1"), region: region)
+            let first = try await vpc.allocateEipAddress(
+                .init(bandwidth: 10, isp: "BGP", name: "one", clientToken: "token-1"), region: region)
+            let again = try await vpc.allocateEipAddress(
+                .init(bandwidth: 10, isp: "BGP", name: "one", clientToken: "token-1"), region: region)
             #expect(first.allocationID.hasPrefix("eip-") && again.allocationID == first.allocationID && first.requestID != nil)
 
             // AllocateEipAddressPro for a given address.
@@ -181,7 +189,9 @@ struct AlibabaClientTests {
             #expect(pro.ipAddress == "198.19.200.7")
 
             // TagResources, and DescribeEipAddresses by id shows the tags.
-            try await vpc.tagResources(.init(resourceIDs: [first.allocationID, pro.allocationID], tags: ["eip-broker/test": "actions", "k": "v w*~"]), region: region)
+            try await vpc.tagResources(
+                .init(resourceIDs: [first.allocationID, pro.allocationID], tags: ["eip-broker/test": "actions", "k": "v w*~"]),
+                region: region)
             let byID = try await vpc.describeEipAddresses(.init(allocationIDs: [first.allocationID]), region: region)
             #expect(byID.totalCount == 1)
             let described = try #require(byID.eipAddresses.first)
@@ -201,19 +211,24 @@ struct AlibabaClientTests {
                 .init(allocationID: first.allocationID, instanceID: eni.networkInterfaceID, privateIPAddress: "10.1.0.5"), region: region
             )
             let bound = try await fixture.waitForStatus("InUse", of: first.allocationID, vpc: vpc)
-            #expect(bound.instanceID == eni.networkInterfaceID && bound.privateIPAddress == "10.1.0.5" && bound.instanceType == "NetworkInterface")
-            let withEIP = try await provider.ecs.describeNetworkInterfaces(.init(networkInterfaceIDs: [eni.networkInterfaceID]), region: region)
+            #expect(
+                bound.instanceID == eni.networkInterfaceID && bound.privateIPAddress == "10.1.0.5"
+                    && bound.instanceType == "NetworkInterface")
+            let withEIP = try await provider.ecs.describeNetworkInterfaces(
+                .init(networkInterfaceIDs: [eni.networkInterfaceID]), region: region)
             #expect(withEIP.networkInterfaces.first?.privateIPs.first?.associatedAllocationID == first.allocationID)
 
             // UnassociateEipAddress.
             try await vpc.unassociateEipAddress(
-                .init(allocationID: first.allocationID, instanceID: eni.networkInterfaceID, instanceType: "NetworkInterface"), region: region
+                .init(allocationID: first.allocationID, instanceID: eni.networkInterfaceID, instanceType: "NetworkInterface"),
+                region: region
             )
             let unbound = try await fixture.waitForStatus("Available", of: first.allocationID, vpc: vpc)
             #expect(unbound.instanceID == nil)
 
             // AddCommonBandwidthPackageIp / RemoveCommonBandwidthPackageIp.
-            let package = AlibabaVPCClient.BandwidthPackageIPRequest(bandwidthPackageID: "cbwp-actions", ipInstanceID: first.allocationID, clientToken: "join-1")
+            let package = AlibabaVPCClient.BandwidthPackageIPRequest(
+                bandwidthPackageID: "cbwp-actions", ipInstanceID: first.allocationID, clientToken: "join-1")
             try await vpc.addCommonBandwidthPackageIp(package, region: region)
             let joined = try await vpc.describeEipAddresses(.init(bandwidthPackageID: "cbwp-actions"), region: region)
             #expect(joined.eipAddresses.map(\.allocationID) == [first.allocationID])
@@ -223,7 +238,9 @@ struct AlibabaClientTests {
             // ReleaseEipAddress.
             try await vpc.releaseEipAddress(allocationID: first.allocationID, region: region)
             try await vpc.releaseEipAddress(allocationID: pro.allocationID, region: region)
-            #expect(try await vpc.describeEipAddresses(.init(allocationIDs: [first.allocationID, pro.allocationID]), region: region).totalCount == 0)
+            #expect(
+                try await vpc.describeEipAddresses(.init(allocationIDs: [first.allocationID, pro.allocationID]), region: region).totalCount
+                    == 0)
 
             for action in [
                 "AllocateEipAddress", "AllocateEipAddressPro", "TagResources", "DescribeEipAddresses", "AssociateEipAddress",
@@ -256,7 +273,8 @@ struct AlibabaClientTests {
 
             let tagged = try await fixture.provider().describeTagged(key: "eip-broker/pool", value: "paged", region: Self.region)
             #expect(Set(tagged.map(\.allocationID)) == Set(ids.prefix(4)))
-            let taggedPaged = try await vpc.describeAllEipAddresses(.init(tags: ["eip-broker/pool": "paged"], pageSize: 3), region: Self.region)
+            let taggedPaged = try await vpc.describeAllEipAddresses(
+                .init(tags: ["eip-broker/pool": "paged"], pageSize: 3), region: Self.region)
             #expect(taggedPaged.count == 4)
         }
     }
@@ -271,19 +289,26 @@ struct AlibabaClientTests {
                 "eip-broker/lease": "lease-1",
             ]
             let eip = try await provider.allocate(
-                CloudAllocationRequest(region: Self.region, parameters: EIPParameters(bandwidth: 20, isp: "BGP"), clientToken: "lease-1", tags: tags)
+                CloudAllocationRequest(
+                    region: Self.region, parameters: EIPParameters(bandwidth: 20, isp: "BGP"), clientToken: "lease-1", tags: tags)
             )
             #expect(eip.status == .available && eip.parameters.bandwidth == 20 && eip.parameters.internetChargeType == "PayByBandwidth")
             #expect(try await provider.describe(allocationID: eip.allocationID, region: Self.region)?.tags == tags)
-            #expect(try await provider.describeTagged(key: "eip-broker/owner", value: "broker-1", region: Self.region).map(\.allocationID) == [eip.allocationID])
+            #expect(
+                try await provider.describeTagged(key: "eip-broker/owner", value: "broker-1", region: Self.region).map(\.allocationID) == [
+                    eip.allocationID
+                ])
 
-            let eni = try await provider.networkInterface(privateIPAddress: "10.2.0.9", networkInterfaceID: nil, region: Self.region, vpcIDs: ["vpc-sim"])
-            try await provider.associate(allocationID: eip.allocationID, networkInterfaceID: eni, privateIPAddress: "10.2.0.9", region: Self.region, force: false)
+            let eni = try await provider.networkInterface(
+                privateIPAddress: "10.2.0.9", networkInterfaceID: nil, region: Self.region, vpcIDs: ["vpc-sim"])
+            try await provider.associate(
+                allocationID: eip.allocationID, networkInterfaceID: eni, privateIPAddress: "10.2.0.9", region: Self.region, force: false)
             let inUse = try #require(try await provider.describe(allocationID: eip.allocationID, region: Self.region))
             #expect(inUse.status == .inUse && inUse.instanceID == eni && inUse.privateIPAddress == "10.2.0.9")
             // Already in the wanted state: success, and no second AssociateEipAddress.
             let associations = fixture.emulator.stats.requests(of: "AssociateEipAddress")
-            try await provider.associate(allocationID: eip.allocationID, networkInterfaceID: eni, privateIPAddress: "10.2.0.9", region: Self.region, force: false)
+            try await provider.associate(
+                allocationID: eip.allocationID, networkInterfaceID: eni, privateIPAddress: "10.2.0.9", region: Self.region, force: false)
             #expect(fixture.emulator.stats.requests(of: "AssociateEipAddress") == associations)
 
             try await provider.joinBandwidthPackage(allocationID: eip.allocationID, bandwidthPackageID: "cbwp-cycle", region: Self.region)
@@ -312,17 +337,24 @@ struct AlibabaClientTests {
     @Test func robbingABoundEIPNeedsForce() async throws {
         try await AlibabaEmulatorFixture.with { fixture in
             let provider = fixture.provider()
-            let eip = try await provider.allocate(CloudAllocationRequest(region: Self.region, parameters: EIPParameters(), clientToken: "rob", tags: [:]))
-            let first = try await provider.networkInterface(privateIPAddress: "10.3.0.1", networkInterfaceID: nil, region: Self.region, vpcIDs: ["vpc-sim"])
-            let second = try await provider.networkInterface(privateIPAddress: "10.3.0.2", networkInterfaceID: nil, region: Self.region, vpcIDs: ["vpc-sim"])
-            try await provider.associate(allocationID: eip.allocationID, networkInterfaceID: first, privateIPAddress: "10.3.0.1", region: Self.region, force: false)
+            let eip = try await provider.allocate(
+                CloudAllocationRequest(region: Self.region, parameters: EIPParameters(), clientToken: "rob", tags: [:]))
+            let first = try await provider.networkInterface(
+                privateIPAddress: "10.3.0.1", networkInterfaceID: nil, region: Self.region, vpcIDs: ["vpc-sim"])
+            let second = try await provider.networkInterface(
+                privateIPAddress: "10.3.0.2", networkInterfaceID: nil, region: Self.region, vpcIDs: ["vpc-sim"])
+            try await provider.associate(
+                allocationID: eip.allocationID, networkInterfaceID: first, privateIPAddress: "10.3.0.1", region: Self.region, force: false)
 
             let refused = await #expect(throws: CloudError.self) {
-                try await provider.associate(allocationID: eip.allocationID, networkInterfaceID: second, privateIPAddress: "10.3.0.2", region: Self.region, force: false)
+                try await provider.associate(
+                    allocationID: eip.allocationID, networkInterfaceID: second, privateIPAddress: "10.3.0.2", region: Self.region,
+                    force: false)
             }
             #expect(refused?.kind == .inUseElsewhere)
 
-            try await provider.associate(allocationID: eip.allocationID, networkInterfaceID: second, privateIPAddress: "10.3.0.2", region: Self.region, force: true)
+            try await provider.associate(
+                allocationID: eip.allocationID, networkInterfaceID: second, privateIPAddress: "10.3.0.2", region: Self.region, force: true)
             let now = try #require(try await provider.describe(allocationID: eip.allocationID, region: Self.region))
             #expect(now.status == .inUse && now.instanceID == second && now.privateIPAddress == "10.3.0.2")
         }
@@ -333,7 +365,8 @@ struct AlibabaClientTests {
             let provider = fixture.provider()
             fixture.emulator.faults.dropResponseNext("AllocateEipAddress")
             let request = CloudAllocationRequest(
-                region: Self.region, parameters: EIPParameters(bandwidth: 5), clientToken: "lease-dropped", tags: ["eip-broker/lease": "dropped"]
+                region: Self.region, parameters: EIPParameters(bandwidth: 5), clientToken: "lease-dropped",
+                tags: ["eip-broker/lease": "dropped"]
             )
             let eip = try await provider.allocate(request)
             #expect(fixture.emulator.stats.requests(of: "AllocateEipAddress") == 2)
@@ -352,14 +385,18 @@ struct AlibabaClientTests {
             let provider = fixture.provider()
             let faults = fixture.emulator.faults
             for action in [
-                "TagResources", "AssociateEipAddress", "UnassociateEipAddress", "AddCommonBandwidthPackageIp", "RemoveCommonBandwidthPackageIp",
+                "TagResources", "AssociateEipAddress", "UnassociateEipAddress", "AddCommonBandwidthPackageIp",
+                "RemoveCommonBandwidthPackageIp",
                 "ReleaseEipAddress",
             ] {
                 faults.dropResponseNext(action)
             }
-            let eip = try await provider.allocate(CloudAllocationRequest(region: Self.region, parameters: EIPParameters(), clientToken: "lost", tags: ["a": "b"]))
-            let eni = try await provider.networkInterface(privateIPAddress: "10.6.0.1", networkInterfaceID: nil, region: Self.region, vpcIDs: ["vpc-sim"])
-            try await provider.associate(allocationID: eip.allocationID, networkInterfaceID: eni, privateIPAddress: "10.6.0.1", region: Self.region, force: false)
+            let eip = try await provider.allocate(
+                CloudAllocationRequest(region: Self.region, parameters: EIPParameters(), clientToken: "lost", tags: ["a": "b"]))
+            let eni = try await provider.networkInterface(
+                privateIPAddress: "10.6.0.1", networkInterfaceID: nil, region: Self.region, vpcIDs: ["vpc-sim"])
+            try await provider.associate(
+                allocationID: eip.allocationID, networkInterfaceID: eni, privateIPAddress: "10.6.0.1", region: Self.region, force: false)
             #expect(try await provider.describe(allocationID: eip.allocationID, region: Self.region)?.status == .inUse)
             try await provider.unassociate(allocationID: eip.allocationID, region: Self.region)
             try await provider.joinBandwidthPackage(allocationID: eip.allocationID, bandwidthPackageID: "cbwp-lost", region: Self.region)
@@ -390,15 +427,19 @@ struct AlibabaClientTests {
             for index in 0..<3 {
                 eips.append(
                     try await provider.allocate(
-                        CloudAllocationRequest(region: Self.region, parameters: EIPParameters(), clientToken: "retry-\(index)", tags: ["t": "\(index)"])
+                        CloudAllocationRequest(
+                            region: Self.region, parameters: EIPParameters(), clientToken: "retry-\(index)", tags: ["t": "\(index)"])
                     )
                 )
             }
             #expect(Set(eips.map(\.allocationID)).count == 3)
             #expect(fixture.emulator.stats.throttled(of: "AllocateEipAddress") >= 1)
 
-            let eni = try await provider.networkInterface(privateIPAddress: "10.4.0.1", networkInterfaceID: nil, region: Self.region, vpcIDs: ["vpc-sim"])
-            try await provider.associate(allocationID: eips[0].allocationID, networkInterfaceID: eni, privateIPAddress: "10.4.0.1", region: Self.region, force: false)
+            let eni = try await provider.networkInterface(
+                privateIPAddress: "10.4.0.1", networkInterfaceID: nil, region: Self.region, vpcIDs: ["vpc-sim"])
+            try await provider.associate(
+                allocationID: eips[0].allocationID, networkInterfaceID: eni, privateIPAddress: "10.4.0.1", region: Self.region, force: false
+            )
             #expect(try await provider.describe(allocationID: eips[0].allocationID, region: Self.region)?.status == .inUse)
             #expect(fixture.emulator.stats.errors(withCode: "ServiceUnavailable") == 4)
         }
@@ -417,7 +458,8 @@ struct AlibabaClientTests {
                 for index in 0..<12 {
                     group.addTask {
                         _ = try await provider.allocate(
-                            CloudAllocationRequest(region: Self.region, parameters: EIPParameters(), clientToken: "paced-\(index)", tags: [:])
+                            CloudAllocationRequest(
+                                region: Self.region, parameters: EIPParameters(), clientToken: "paced-\(index)", tags: [:])
                         )
                     }
                 }
@@ -434,13 +476,15 @@ struct AlibabaClientTests {
         // runs with its defaults (the documented quotas, paced at 90%) and 100 allocations at
         // once. The emulator's bucket holds 5 calls so that scheduling jitter on a loaded machine
         // (calls paced apart but sent together) is not read as the client overrunning the quota.
-        try await AlibabaEmulatorFixture.with(configure: { $0.throttles["AllocateEipAddress"] = ThrottleLimit(perMinute: 120, burst: 5) }) { fixture in
+        try await AlibabaEmulatorFixture.with(configure: { $0.throttles["AllocateEipAddress"] = ThrottleLimit(perMinute: 120, burst: 5) }) {
+            fixture in
             let provider = fixture.provider()
             let ids = try await withThrowingTaskGroup(of: String.self) { group in
                 for index in 0..<100 {
                     group.addTask {
                         try await provider.allocate(
-                            CloudAllocationRequest(region: Self.region, parameters: EIPParameters(), clientToken: "burst-\(index)", tags: ["burst": "1"])
+                            CloudAllocationRequest(
+                                region: Self.region, parameters: EIPParameters(), clientToken: "burst-\(index)", tags: ["burst": "1"])
                         ).allocationID
                     }
                 }
@@ -453,14 +497,17 @@ struct AlibabaClientTests {
             let refusals = fixture.emulator.stats.throttled(of: "AllocateEipAddress")
             let waits = await provider.rateLimiter.waitCounts.values.reduce(0, +)
             #expect(waits >= 90)
-            print("burst of 100 AllocateEipAddress at 120/min: \(refusals) Throttling.User refusals drawn, \(waits) calls paced by the client")
+            print(
+                "burst of 100 AllocateEipAddress at 120/min: \(refusals) Throttling.User refusals drawn, \(waits) calls paced by the client"
+            )
         }
     }
 
     @Test func finalErrorsAreMappedWithTheCloudsCodeAndRequestID() async throws {
         try await AlibabaEmulatorFixture.with(configure: { $0.eipQuota = 1 }) { fixture in
             let provider = fixture.provider {
-                $0.retryPolicy = AlibabaRetryPolicy(maximumAttempts: 2, baseDelay: .milliseconds(5), maximumDelay: .milliseconds(20), maximumElapsed: .seconds(5))
+                $0.retryPolicy = AlibabaRetryPolicy(
+                    maximumAttempts: 2, baseDelay: .milliseconds(5), maximumDelay: .milliseconds(20), maximumElapsed: .seconds(5))
             }
             let missing = "eip-doesnotexist0000000"
             #expect(try await provider.describe(allocationID: missing, region: Self.region) == nil)
@@ -469,9 +516,11 @@ struct AlibabaClientTests {
             let notFound = await Self.cloudError { try await provider.unassociate(allocationID: missing, region: Self.region) }
             #expect(notFound?.kind == .notFound && notFound?.code == "InvalidAllocationId.NotFound")
 
-            let eip = try await provider.allocate(CloudAllocationRequest(region: Self.region, parameters: EIPParameters(), clientToken: "q-1", tags: [:]))
+            let eip = try await provider.allocate(
+                CloudAllocationRequest(region: Self.region, parameters: EIPParameters(), clientToken: "q-1", tags: [:]))
             let quota = await Self.cloudError {
-                _ = try await provider.allocate(CloudAllocationRequest(region: Self.region, parameters: EIPParameters(), clientToken: "q-2", tags: [:]))
+                _ = try await provider.allocate(
+                    CloudAllocationRequest(region: Self.region, parameters: EIPParameters(), clientToken: "q-2", tags: [:]))
             }
             #expect(quota?.kind == .quotaExceeded && quota?.code == "QuotaExceeded.Eip" && quota?.requestID != nil)
 
@@ -492,14 +541,19 @@ struct AlibabaClientTests {
 
             // In a bandwidth package, ReleaseEipAddress itself is refused (the provider leaves first).
             try await provider.joinBandwidthPackage(allocationID: eip.allocationID, bandwidthPackageID: "cbwp-final", region: Self.region)
-            let inPackage = await Self.cloudError { try await provider.vpc.releaseEipAddress(allocationID: eip.allocationID, region: Self.region) }
+            let inPackage = await Self.cloudError {
+                try await provider.vpc.releaseEipAddress(allocationID: eip.allocationID, region: Self.region)
+            }
             #expect(inPackage?.kind == .rejected && inPackage?.code == "OperationFailed.EipInCbwp")
 
             let local = await Self.cloudError {
-                _ = try await provider.networkInterface(privateIPAddress: "not-an-ip", networkInterfaceID: nil, region: Self.region, vpcIDs: ["vpc-sim"])
+                _ = try await provider.networkInterface(
+                    privateIPAddress: "not-an-ip", networkInterfaceID: nil, region: Self.region, vpcIDs: ["vpc-sim"])
             }
             #expect(local?.kind == .rejected)
-            let region = await Self.cloudError { _ = try await provider.describe(allocationID: eip.allocationID, region: "cn-hangzhou/../x") }
+            let region = await Self.cloudError {
+                _ = try await provider.describe(allocationID: eip.allocationID, region: "cn-hangzhou/../x")
+            }
             #expect(region?.kind == .rejected && region?.code == "InvalidRegionId.Malformed")
         }
     }
@@ -514,7 +568,9 @@ struct AlibabaClientTests {
                     endpoint: URL(string: fixture.running.url)!, version: AlibabaProduct.vpc.version, action: "DescribeEipAddresses",
                     parameters: ["RegionId": Self.region]
                 )
-                let error = await #expect(throws: AlibabaAPIError.self) { _ = try await client.call(request, logger: fixture.logs.logger()) }
+                let error = await #expect(throws: AlibabaAPIError.self) {
+                    _ = try await client.call(request, logger: fixture.logs.logger())
+                }
                 #expect(error?.code == "SignatureDoesNotMatch" && error?.httpStatus == 400)
                 #expect(!"\(String(describing: error))".contains(wrongSecret))
             }
@@ -532,13 +588,18 @@ struct AlibabaClientTests {
             let secrets = [credentials.accessKeySecret, try #require(credentials.securityToken), EmulatorConfiguration.testAccessKeySecret]
 
             fixture.emulator.faults.failNext("AllocateEipAddress")
-            let eip = try await provider.allocate(CloudAllocationRequest(region: Self.region, parameters: EIPParameters(), clientToken: "logs", tags: ["a": "b"]))
-            let eni = try await provider.networkInterface(privateIPAddress: "10.5.0.1", networkInterfaceID: nil, region: Self.region, vpcIDs: ["vpc-sim"])
-            try await provider.associate(allocationID: eip.allocationID, networkInterfaceID: eni, privateIPAddress: "10.5.0.1", region: Self.region, force: false)
+            let eip = try await provider.allocate(
+                CloudAllocationRequest(region: Self.region, parameters: EIPParameters(), clientToken: "logs", tags: ["a": "b"]))
+            let eni = try await provider.networkInterface(
+                privateIPAddress: "10.5.0.1", networkInterfaceID: nil, region: Self.region, vpcIDs: ["vpc-sim"])
+            try await provider.associate(
+                allocationID: eip.allocationID, networkInterfaceID: eni, privateIPAddress: "10.5.0.1", region: Self.region, force: false)
             try await provider.unassociate(allocationID: eip.allocationID, region: Self.region)
             try await provider.release(allocationID: eip.allocationID, region: Self.region)
             var errors: [String] = []
-            if let error = await Self.cloudError({ try await provider.unassociate(allocationID: "eip-missing000000000000", region: Self.region) }) {
+            if let error = await Self.cloudError({
+                try await provider.unassociate(allocationID: "eip-missing000000000000", region: Self.region)
+            }) {
                 errors.append("\(error)")
             }
             errors.append("\(credentials)")
@@ -613,11 +674,13 @@ struct AlibabaEmulatorFixture: Sendable {
             credentials: credentials ?? .accessKey(id: emulator.configuration.accessKeyID, secret: emulator.configuration.accessKeySecret),
             endpoints: .all(at: url),
             retryPolicy: AlibabaRetryPolicy(baseDelay: .milliseconds(10), maximumDelay: .milliseconds(500), maximumElapsed: .seconds(30)),
-            settle: AlibabaSettlePolicy(initialDelay: .milliseconds(10), maximumDelay: .milliseconds(100), timeout: .seconds(30))
+            settle: SettlePolicy(initialDelay: .milliseconds(10), maximumDelay: .milliseconds(100), timeout: .seconds(30))
         )
     }
 
-    func provider(credentials: AlibabaCredentialSource? = nil, _ adjust: (inout AlibabaCloudProvider.Configuration) -> Void = { _ in }) -> AlibabaCloudProvider {
+    func provider(credentials: AlibabaCredentialSource? = nil, _ adjust: (inout AlibabaCloudProvider.Configuration) -> Void = { _ in })
+        -> AlibabaCloudProvider
+    {
         var configuration = configuration(credentials: credentials)
         adjust(&configuration)
         return AlibabaCloudProvider(configuration: configuration, logger: logs.logger(level: .trace))
@@ -625,9 +688,10 @@ struct AlibabaEmulatorFixture: Sendable {
 
     /// Polls (bounded) until the EIP has `status`.
     func waitForStatus(_ status: String, of allocationID: String, vpc: AlibabaVPCClient) async throws -> AlibabaEIPAddress {
-        let settle = AlibabaSettlePolicy(initialDelay: .milliseconds(10), maximumDelay: .milliseconds(100), timeout: .seconds(30))
+        let settle = SettlePolicy(initialDelay: .milliseconds(10), maximumDelay: .milliseconds(100), timeout: .seconds(30))
         return try await settle.wait(for: "\(allocationID) becoming \(status)") {
-            let eip = try await vpc.describeEipAddresses(.init(allocationIDs: [allocationID]), region: AlibabaClientTests.region).eipAddresses.first
+            let eip = try await vpc.describeEipAddresses(.init(allocationIDs: [allocationID]), region: AlibabaClientTests.region)
+                .eipAddresses.first
             return eip?.status == status ? .settled(eip!) : .pending
         }
     }

@@ -21,7 +21,8 @@ struct AlibabaCredentialsTests {
         let secret = "SuperSecretAccessKeyValue"
         let token = "CAISsecurityTokenValue+/=="
         let credentials = AlibabaCredentials(
-            accessKeyID: "LTAI5tExampleKeyId", accessKeySecret: secret, securityToken: token, expiration: Date(timeIntervalSince1970: 1_800_000_000)
+            accessKeyID: "LTAI5tExampleKeyId", accessKeySecret: secret, securityToken: token,
+            expiration: Date(timeIntervalSince1970: 1_800_000_000)
         )
         let sources: [AlibabaCredentialSource] = [
             .accessKey(id: "LTAI5tExampleKeyId", secret: secret), .stsToken(id: "STS.abc", secret: secret, token: token),
@@ -65,7 +66,8 @@ struct AlibabaCredentialsTests {
         #expect(
             source
                 == .oidcRole(
-                    roleARN: Self.roleARN, providerARN: Self.providerARN, tokenFile: "/var/run/secrets/ack.alibabacloud.com/rrsa-tokens/token",
+                    roleARN: Self.roleARN, providerARN: Self.providerARN,
+                    tokenFile: "/var/run/secrets/ack.alibabacloud.com/rrsa-tokens/token",
                     sessionName: "broker"
                 )
         )
@@ -78,11 +80,13 @@ struct AlibabaCredentialsTests {
     @Test func refreshIsDueAheadOfExpiry() {
         let policy = AlibabaCredentialRefreshPolicy()
         let fetched = Date(timeIntervalSince1970: 0)
-        let sixHours = AlibabaCredentials(accessKeyID: "a", accessKeySecret: "b", securityToken: "c", expiration: fetched.addingTimeInterval(6 * 3600))
+        let sixHours = AlibabaCredentials(
+            accessKeyID: "a", accessKeySecret: "b", securityToken: "c", expiration: fetched.addingTimeInterval(6 * 3600))
         // 20% of six hours is 72 minutes, more than 5 minutes: due with 71 minutes left, not 73.
         #expect(!policy.isDue(sixHours, fetchedAt: fetched, now: fetched.addingTimeInterval(6 * 3600 - 73 * 60)))
         #expect(policy.isDue(sixHours, fetchedAt: fetched, now: fetched.addingTimeInterval(6 * 3600 - 71 * 60)))
-        let fifteenMinutes = AlibabaCredentials(accessKeyID: "a", accessKeySecret: "b", securityToken: "c", expiration: fetched.addingTimeInterval(900))
+        let fifteenMinutes = AlibabaCredentials(
+            accessKeyID: "a", accessKeySecret: "b", securityToken: "c", expiration: fetched.addingTimeInterval(900))
         // 20% of 15 minutes is 3: the 5 minutes win.
         #expect(!policy.isDue(fifteenMinutes, fetchedAt: fetched, now: fetched.addingTimeInterval(899 - 300)))
         #expect(policy.isDue(fifteenMinutes, fetchedAt: fetched, now: fetched.addingTimeInterval(901 - 300)))
@@ -101,9 +105,11 @@ struct AlibabaCredentialsTests {
             #expect(fixture.emulator.stats.snapshot.metadataTokens >= 1)
             // The STS credentials sign VPC calls (V3 with x-acs-security-token) and ECS calls.
             _ = try await provider.describeTagged(key: "k", value: "v", region: Self.region)
-            _ = try await provider.networkInterface(privateIPAddress: "10.9.0.1", networkInterfaceID: nil, region: Self.region, vpcIDs: ["vpc-sim"])
+            _ = try await provider.networkInterface(
+                privateIPAddress: "10.9.0.1", networkInterfaceID: nil, region: Self.region, vpcIDs: ["vpc-sim"])
             // A named role skips the discovery request and works the same.
-            let named = fixture.provider(credentials: .ecsRAMRole(roleName: fixture.emulator.configuration.roleName, metadataEndpoint: fixture.url))
+            let named = fixture.provider(
+                credentials: .ecsRAMRole(roleName: fixture.emulator.configuration.roleName, metadataEndpoint: fixture.url))
             #expect(try await named.credentials.credentials().accessKeyID.hasPrefix("STS."))
             #expect(fixture.emulator.stats.snapshot.errors.isEmpty, "\(fixture.emulator.stats.snapshot.errors)")
         }
@@ -255,7 +261,8 @@ struct AlibabaCredentialsTests {
             #expect(credentials.accessKeyID.hasPrefix("STS.") && credentials.securityToken != nil)
             let lifetime = try #require(credentials.expiration).timeIntervalSinceNow
             #expect(lifetime > 0 && lifetime <= 900)
-            let eip = try await provider.allocate(CloudAllocationRequest(region: Self.region, parameters: EIPParameters(), clientToken: "rrsa", tags: ["via": "rrsa"]))
+            let eip = try await provider.allocate(
+                CloudAllocationRequest(region: Self.region, parameters: EIPParameters(), clientToken: "rrsa", tags: ["via": "rrsa"]))
             #expect(try await provider.describe(allocationID: eip.allocationID, region: Self.region)?.tags == ["via": "rrsa"])
             #expect(fixture.emulator.stats.requests(of: "AssumeRoleWithOIDC") == 1)
 
@@ -277,7 +284,10 @@ struct AlibabaCredentialsTests {
             let unreadable = await #expect(throws: AlibabaCredentialError.self) { _ = try await provider.credentials.credentials() }
             #expect(unreadable?.code == .tokenFileUnreadable)
 
-            for secret in [credentials.accessKeySecret, credentials.securityToken ?? "-", rotated.accessKeySecret, rotated.securityToken ?? "-", firstToken] {
+            for secret in [
+                credentials.accessKeySecret, credentials.securityToken ?? "-", rotated.accessKeySecret, rotated.securityToken ?? "-",
+                firstToken,
+            ] {
                 #expect(!fixture.logs.text.contains(secret))
             }
         }

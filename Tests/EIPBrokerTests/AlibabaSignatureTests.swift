@@ -69,11 +69,15 @@ struct AlibabaSignatureTests {
                 + "%26SignatureMethod%3DHMAC-SHA1%26SignatureNonce%3D3ee8c1b8-83d3-44af-a94f-4e0ad82fd6cf"
                 + "%26SignatureVersion%3D1.0%26Timestamp%3D2016-02-23T12%253A46%253A24Z%26Version%3D2014-05-26"
         )
-        #expect(AlibabaSignature.signatureV1(method: "GET", parameters: parameters, accessKeySecret: "testsecret") == "OLeaidS1JvxuMvnyHOwuJ+uX5qY=")
+        #expect(
+            AlibabaSignature.signatureV1(method: "GET", parameters: parameters, accessKeySecret: "testsecret")
+                == "OLeaidS1JvxuMvnyHOwuJ+uX5qY=")
         // The Signature parameter itself is never signed.
         var signed = parameters
         signed["Signature"] = "OLeaidS1JvxuMvnyHOwuJ+uX5qY="
-        #expect(AlibabaSignature.signatureV1(method: "GET", parameters: signed, accessKeySecret: "testsecret") == "OLeaidS1JvxuMvnyHOwuJ+uX5qY=")
+        #expect(
+            AlibabaSignature.signatureV1(method: "GET", parameters: signed, accessKeySecret: "testsecret") == "OLeaidS1JvxuMvnyHOwuJ+uX5qY="
+        )
     }
 
     static var edgeV1Parameters: [String: String] {
@@ -99,8 +103,12 @@ struct AlibabaSignatureTests {
                 + "%26Tag.2.Key%3D%25E4%25B8%25AD%25E6%2596%2587%26Tag.2.Value%3D%25C3%25A9"
                 + "%26Timestamp%3D2024-01-02T03%253A04%253A05Z%26Version%3D2016-04-28"
         )
-        #expect(AlibabaSignature.signatureV1(method: "GET", parameters: parameters, accessKeySecret: "testsecret") == "4gJfyq7eQnXB4a3cIuRmCcprVhg=")
-        #expect(AlibabaSignature.signatureV1(method: "POST", parameters: parameters, accessKeySecret: "s3cr/t+=&") == "WYM5kEvVIgKT7nUVo2/ZWtkrkfI=")
+        #expect(
+            AlibabaSignature.signatureV1(method: "GET", parameters: parameters, accessKeySecret: "testsecret")
+                == "4gJfyq7eQnXB4a3cIuRmCcprVhg=")
+        #expect(
+            AlibabaSignature.signatureV1(method: "POST", parameters: parameters, accessKeySecret: "s3cr/t+=&")
+                == "WYM5kEvVIgKT7nUVo2/ZWtkrkfI=")
     }
 
     @Test func v1SortsByByteOrder() {

@@ -62,7 +62,8 @@ import Testing
             try #require(theirs.status == 201, "\(theirs.text)")
             let theirID = try #require(theirs["id"])
             let ours = try await broker.call(
-                .POST, "/v1/leases", token: world.alphaToken, json: #"{"namespace":"default","pod":"web-0","podUid":"uid-a-0","pool":"shared"}"#
+                .POST, "/v1/leases", token: world.alphaToken,
+                json: #"{"namespace":"default","pod":"web-0","podUid":"uid-a-0","pool":"shared"}"#
             )
             try #require(ours.status == 201, "\(ours.text)")
             let ourID = try #require(ours["id"])
@@ -107,7 +108,8 @@ import Testing
             )
             #expect(allocateForBeta.status == 403, "\(allocateForBeta.text)")
             #expect(allocateForBeta["code"] == "PermissionDenied")
-            let heartbeatForBeta = try await broker.call(.POST, "/v1/heartbeats", token: world.alphaToken, json: #"{"cluster":"beta","pods":[]}"#)
+            let heartbeatForBeta = try await broker.call(
+                .POST, "/v1/heartbeats", token: world.alphaToken, json: #"{"cluster":"beta","pods":[]}"#)
             #expect(heartbeatForBeta.status == 403, "\(heartbeatForBeta.text)")
             #expect(heartbeatForBeta["code"] == "PermissionDenied")
             #expect(try await broker.call(.GET, "/v1/leases/\(theirID)", token: broker.adminToken)["phase"] == theirsBefore["phase"])
@@ -119,7 +121,8 @@ import Testing
             let pools = try await broker.call(.GET, "/v1/pools", token: world.alphaToken)
             #expect(pools.items.compactMap { $0["name"] as? String } == ["shared"])
             let closedPool = try await broker.call(
-                .POST, "/v1/leases", token: world.alphaToken, json: #"{"namespace":"default","pod":"web-2","podUid":"uid-a-2","pool":"beta-only"}"#
+                .POST, "/v1/leases", token: world.alphaToken,
+                json: #"{"namespace":"default","pod":"web-2","podUid":"uid-a-2","pool":"beta-only"}"#
             )
             #expect([403, 404].contains(closedPool.status), "\(closedPool.text)")
 
@@ -178,23 +181,29 @@ import Testing
             for token in [broker.adminToken, world.alphaToken, world.betaToken, badToken] {
                 answers.append(try await broker.call(.GET, "/v1/pools", token: token))
                 answers.append(try await broker.call(.GET, "/v1/leases?cluster=beta", token: token))
-                answers.append(try await broker.call(.POST, "/v1/leases", token: token, json: #"{"namespace":"Bad","pod":"p","podUid":"u"}"#))
+                answers.append(
+                    try await broker.call(.POST, "/v1/leases", token: token, json: #"{"namespace":"Bad","pod":"p","podUid":"u"}"#))
                 answers.append(try await broker.call(.POST, "/v1/pools", token: token, json: #"{"name":"p2","maxSize":1}"#))
                 answers.append(try await broker.call(.GET, "/v1/leases/no-such-lease", token: token))
                 answers.append(try await broker.call(.GET, "/v1/clusters/alpha", token: token))
                 answers.append(try await broker.call(.GET, "/v1/no-such-route", token: token))
                 answers.append(
-                    try await broker.call(.POST, "/v1/heartbeats", token: token, json: #"{"pods":[]}"#, headers: [("Idempotency-Key", "hb-\(answers.count)")])
+                    try await broker.call(
+                        .POST, "/v1/heartbeats", token: token, json: #"{"pods":[]}"#, headers: [("Idempotency-Key", "hb-\(answers.count)")])
                 )
             }
             let allocated = try await broker.call(
-                .POST, "/v1/leases?wait=30", token: world.alphaToken, json: #"{"namespace":"default","pod":"web-0","podUid":"uid-a-0","pool":"shared"}"#
+                .POST, "/v1/leases?wait=30", token: world.alphaToken,
+                json: #"{"namespace":"default","pod":"web-0","podUid":"uid-a-0","pool":"shared"}"#
             )
             #expect(allocated.status == 201, "\(allocated.text)")
             answers.append(allocated)
             let id = try #require(allocated["id"])
-            answers.append(try await broker.call(.POST, "/v1/leases/\(id)/associate?wait=30", token: world.alphaToken, json: #"{"privateIpAddress":"192.168.0.10"}"#))
-            answers.append(try await broker.call(.POST, "/v1/leases/\(id)/release?wait=30", token: world.alphaToken, json: #"{"force":true}"#))
+            answers.append(
+                try await broker.call(
+                    .POST, "/v1/leases/\(id)/associate?wait=30", token: world.alphaToken, json: #"{"privateIpAddress":"192.168.0.10"}"#))
+            answers.append(
+                try await broker.call(.POST, "/v1/leases/\(id)/release?wait=30", token: world.alphaToken, json: #"{"force":true}"#))
             #expect(answers.contains { $0.status == 401 })
             #expect(answers.contains { $0.status == 403 })
 

@@ -98,7 +98,9 @@ struct BadRequest: Sendable {
         return TestBroker.json(body)
     }
 
-    static func lease(_ name: String, _ changes: [String: Any?], field: String, status: Int = 400, code: String = "InvalidArgument") -> BadRequest {
+    static func lease(_ name: String, _ changes: [String: Any?], field: String, status: Int = 400, code: String = "InvalidArgument")
+        -> BadRequest
+    {
         BadRequest(name: name, method: .POST, path: "/v1/leases", body: allocate(changes), status: status, code: code, field: field)
     }
 
@@ -109,16 +111,19 @@ struct BadRequest: Sendable {
             lease("missing pod", ["pod": nil], field: "pod"),
             lease("missing podUid", ["podUid": nil], field: "podUid"),
             lease("admin without cluster", ["cluster": nil], field: "cluster", status: 422, code: "Unprocessable"),
-            BadRequest(name: "namespace null", method: .POST, path: "/v1/leases",
-                       body: #"{"cluster":"alpha","namespace":null,"pod":"bad-pod","podUid":"uid-bad","pool":"default"}"#, field: "namespace"),
+            BadRequest(
+                name: "namespace null", method: .POST, path: "/v1/leases",
+                body: #"{"cluster":"alpha","namespace":null,"pod":"bad-pod","podUid":"uid-bad","pool":"default"}"#, field: "namespace"),
             // Allocate: wrong types and ranges.
             lease("bandwidth as a word", ["bandwidth": "five"], field: "bandwidth"),
             lease("bandwidth zero", ["bandwidth": 0], field: "bandwidth"),
             lease("bandwidth negative", ["bandwidth": -1], field: "bandwidth"),
             lease("bandwidth huge", ["bandwidth": 100_000], field: "bandwidth"),
             lease("bandwidth fractional", ["bandwidth": 2.5], field: "bandwidth"),
-            BadRequest(name: "bandwidth beyond Int", method: .POST, path: "/v1/leases",
-                       body: #"{"cluster":"alpha","namespace":"default","pod":"bad-pod","podUid":"uid-bad","pool":"default","bandwidth":1e30}"#, field: "bandwidth"),
+            BadRequest(
+                name: "bandwidth beyond Int", method: .POST, path: "/v1/leases",
+                body: #"{"cluster":"alpha","namespace":"default","pod":"bad-pod","podUid":"uid-bad","pool":"default","bandwidth":1e30}"#,
+                field: "bandwidth"),
             lease("allowRob as a string", ["allowRob": "yes"], field: "allowRob"),
             // Allocate: sources.
             lease("unknown pool", ["pool": "nope"], field: "pool", status: 422, code: "Unprocessable"),
@@ -126,7 +131,9 @@ struct BadRequest: Sendable {
             lease("pool and eipInstanceId", ["eipInstanceId": "eip-abc123"], field: "eipInstanceId", status: 422, code: "Unprocessable"),
             lease("neither pool nor eipInstanceId", ["pool": nil], field: "pool", status: 422, code: "Unprocessable"),
             lease("bad eipInstanceId", ["pool": nil, "eipInstanceId": "i-123"], field: "eipInstanceId"),
-            lease("overrides with a static EIP", ["pool": nil, "eipInstanceId": "eip-abc123", "bandwidth": 5], field: "eipInstanceId", status: 422, code: "Unprocessable"),
+            lease(
+                "overrides with a static EIP", ["pool": nil, "eipInstanceId": "eip-abc123", "bandwidth": 5], field: "eipInstanceId",
+                status: 422, code: "Unprocessable"),
             lease("allowRob without eipInstanceId", ["allowRob": true], field: "allowRob", status: 422, code: "Unprocessable"),
             // Allocate: release strategies.
             lease("release strategy Sometimes", ["releaseStrategy": "Sometimes"], field: "releaseStrategy"),
@@ -151,103 +158,158 @@ struct BadRequest: Sendable {
             BadRequest(name: "JSON array", method: .POST, path: "/v1/leases", body: #"[{"namespace":"default"}]"#, field: "body"),
             BadRequest(name: "empty body", method: .POST, path: "/v1/leases", body: "", field: "namespace"),
             lease("unknown field", ["colour": "red"], field: "colour"),
-            BadRequest(name: "oversize body", method: .POST, path: "/v1/leases",
-                       body: allocate(["description": String(repeating: "a", count: (1 << 20) + 1)]),
-                       status: 413, code: "PayloadTooLarge", field: "body"),
+            BadRequest(
+                name: "oversize body", method: .POST, path: "/v1/leases",
+                body: allocate(["description": String(repeating: "a", count: (1 << 20) + 1)]),
+                status: 413, code: "PayloadTooLarge", field: "body"),
             // Allocate: query and headers.
             BadRequest(name: "wait negative", method: .POST, path: "/v1/leases?wait=-1", body: allocate(), field: "wait"),
             BadRequest(name: "wait too long", method: .POST, path: "/v1/leases?wait=3600", body: allocate(), field: "wait"),
             BadRequest(name: "wait not a number", method: .POST, path: "/v1/leases?wait=soon", body: allocate(), field: "wait"),
-            BadRequest(name: "Idempotency-Key with spaces", method: .POST, path: "/v1/leases", body: allocate(),
-                       headers: [("Idempotency-Key", "not a key")], field: "Idempotency-Key"),
-            BadRequest(name: "Idempotency-Key too long", method: .POST, path: "/v1/leases", body: allocate(),
-                       headers: [("Idempotency-Key", String(repeating: "k", count: 201))], field: "Idempotency-Key"),
+            BadRequest(
+                name: "Idempotency-Key with spaces", method: .POST, path: "/v1/leases", body: allocate(),
+                headers: [("Idempotency-Key", "not a key")], field: "Idempotency-Key"),
+            BadRequest(
+                name: "Idempotency-Key too long", method: .POST, path: "/v1/leases", body: allocate(),
+                headers: [("Idempotency-Key", String(repeating: "k", count: 201))], field: "Idempotency-Key"),
 
             // Associate.
-            BadRequest(name: "associate without privateIpAddress", method: .POST, path: "/v1/leases/{lease}/associate",
-                       body: #"{"networkInterfaceId":"eni-abc123"}"#, field: "privateIpAddress"),
-            BadRequest(name: "associate with a numeric IP", method: .POST, path: "/v1/leases/{lease}/associate",
-                       body: #"{"privateIpAddress":10}"#, field: "privateIpAddress"),
-            BadRequest(name: "associate with a bad eni", method: .POST, path: "/v1/leases/{lease}/associate",
-                       body: #"{"privateIpAddress":"192.168.0.10","networkInterfaceId":"eth0"}"#, field: "networkInterfaceId"),
-            BadRequest(name: "associate with an unknown field", method: .POST, path: "/v1/leases/{lease}/associate",
-                       body: #"{"privateIpAddress":"192.168.0.10","mac":"aa:bb"}"#, field: "mac"),
-            BadRequest(name: "associate an unknown lease", method: .POST, path: "/v1/leases/no-such-lease/associate",
-                       body: #"{"privateIpAddress":"192.168.0.10"}"#, status: 404, code: "NotFound", field: "lease"),
+            BadRequest(
+                name: "associate without privateIpAddress", method: .POST, path: "/v1/leases/{lease}/associate",
+                body: #"{"networkInterfaceId":"eni-abc123"}"#, field: "privateIpAddress"),
+            BadRequest(
+                name: "associate with a numeric IP", method: .POST, path: "/v1/leases/{lease}/associate",
+                body: #"{"privateIpAddress":10}"#, field: "privateIpAddress"),
+            BadRequest(
+                name: "associate with a bad eni", method: .POST, path: "/v1/leases/{lease}/associate",
+                body: #"{"privateIpAddress":"192.168.0.10","networkInterfaceId":"eth0"}"#, field: "networkInterfaceId"),
+            BadRequest(
+                name: "associate with an unknown field", method: .POST, path: "/v1/leases/{lease}/associate",
+                body: #"{"privateIpAddress":"192.168.0.10","mac":"aa:bb"}"#, field: "mac"),
+            BadRequest(
+                name: "associate an unknown lease", method: .POST, path: "/v1/leases/no-such-lease/associate",
+                body: #"{"privateIpAddress":"192.168.0.10"}"#, status: 404, code: "NotFound", field: "lease"),
             // Release.
-            BadRequest(name: "release with force as a string", method: .POST, path: "/v1/leases/{lease}/release",
-                       body: #"{"force":"yes"}"#, field: "force"),
-            BadRequest(name: "release with an unknown field", method: .POST, path: "/v1/leases/{lease}/release",
-                       body: #"{"forced":true}"#, field: "forced"),
-            BadRequest(name: "release with wait too long", method: .POST, path: "/v1/leases/{lease}/release?wait=61",
-                       body: #"{}"#, field: "wait"),
+            BadRequest(
+                name: "release with force as a string", method: .POST, path: "/v1/leases/{lease}/release",
+                body: #"{"force":"yes"}"#, field: "force"),
+            BadRequest(
+                name: "release with an unknown field", method: .POST, path: "/v1/leases/{lease}/release",
+                body: #"{"forced":true}"#, field: "forced"),
+            BadRequest(
+                name: "release with wait too long", method: .POST, path: "/v1/leases/{lease}/release?wait=61",
+                body: #"{}"#, field: "wait"),
             // Heartbeat.
-            BadRequest(name: "heartbeat pods not an array", method: .POST, path: "/v1/heartbeats",
-                       body: #"{"cluster":"alpha","pods":"web-0"}"#, field: "pods"),
-            BadRequest(name: "heartbeat pod without uid", method: .POST, path: "/v1/heartbeats",
-                       body: #"{"cluster":"alpha","pods":[{"namespace":"default","pod":"web-0"}]}"#, field: "pods[0].podUid"),
-            BadRequest(name: "heartbeat upper-case namespace", method: .POST, path: "/v1/heartbeats",
-                       body: #"{"cluster":"alpha","pods":[{"namespace":"Default","pod":"web-0","podUid":"uid-web-0"}]}"#, field: "pods[0].namespace"),
-            BadRequest(name: "heartbeat without pods", method: .POST, path: "/v1/heartbeats",
-                       body: #"{"cluster":"alpha"}"#, field: "pods"),
-            BadRequest(name: "heartbeat for a cluster with a NUL byte", method: .POST, path: "/v1/heartbeats",
-                       body: TestBroker.json(["cluster": "al\u{0}pha", "pods": [Any]()]), field: "cluster"),
-            BadRequest(name: "heartbeat for an unknown cluster", method: .POST, path: "/v1/heartbeats",
-                       body: #"{"cluster":"ghost","pods":[]}"#, status: 422, code: "Unprocessable", field: "cluster"),
+            BadRequest(
+                name: "heartbeat pods not an array", method: .POST, path: "/v1/heartbeats",
+                body: #"{"cluster":"alpha","pods":"web-0"}"#, field: "pods"),
+            BadRequest(
+                name: "heartbeat pod without uid", method: .POST, path: "/v1/heartbeats",
+                body: #"{"cluster":"alpha","pods":[{"namespace":"default","pod":"web-0"}]}"#, field: "pods[0].podUid"),
+            BadRequest(
+                name: "heartbeat upper-case namespace", method: .POST, path: "/v1/heartbeats",
+                body: #"{"cluster":"alpha","pods":[{"namespace":"Default","pod":"web-0","podUid":"uid-web-0"}]}"#,
+                field: "pods[0].namespace"),
+            BadRequest(
+                name: "heartbeat without pods", method: .POST, path: "/v1/heartbeats",
+                body: #"{"cluster":"alpha"}"#, field: "pods"),
+            BadRequest(
+                name: "heartbeat for a cluster with a NUL byte", method: .POST, path: "/v1/heartbeats",
+                body: TestBroker.json(["cluster": "al\u{0}pha", "pods": [Any]()]), field: "cluster"),
+            BadRequest(
+                name: "heartbeat for an unknown cluster", method: .POST, path: "/v1/heartbeats",
+                body: #"{"cluster":"ghost","pods":[]}"#, status: 422, code: "Unprocessable", field: "cluster"),
 
             // Pools.
             BadRequest(name: "pool without name", method: .POST, path: "/v1/pools", body: #"{"maxSize":5}"#, field: "name"),
             BadRequest(name: "pool without maxSize", method: .POST, path: "/v1/pools", body: #"{"name":"second"}"#, field: "maxSize"),
-            BadRequest(name: "pool name with underscore", method: .POST, path: "/v1/pools", body: #"{"name":"my_pool","maxSize":5}"#, field: "name"),
-            BadRequest(name: "pool maxSize zero", method: .POST, path: "/v1/pools", body: #"{"name":"second","maxSize":0}"#, field: "maxSize"),
-            BadRequest(name: "pool warm as a string", method: .POST, path: "/v1/pools", body: #"{"name":"second","maxSize":5,"warm":"lots"}"#, field: "warm"),
-            BadRequest(name: "pool warm min above max", method: .POST, path: "/v1/pools",
-                       body: #"{"name":"second","maxSize":5,"warm":{"min":3,"max":1}}"#, status: 422, code: "Unprocessable", field: "warm.min"),
-            BadRequest(name: "pool warm without max", method: .POST, path: "/v1/pools",
-                       body: #"{"name":"second","maxSize":5,"warm":{"min":1}}"#, field: "warm.max"),
-            BadRequest(name: "pool warm with an unknown field", method: .POST, path: "/v1/pools",
-                       body: #"{"name":"second","maxSize":5,"warm":{"min":0,"max":0,"target":1}}"#, field: "warm.target"),
-            BadRequest(name: "pool with a bad package id", method: .POST, path: "/v1/pools",
-                       body: #"{"name":"second","maxSize":5,"bandwidthPackages":["pkg-1"]}"#, field: "bandwidthPackages[0]"),
-            BadRequest(name: "pool with an unregistered package", method: .POST, path: "/v1/pools",
-                       body: #"{"name":"second","maxSize":5,"bandwidthPackages":["cbwp-unknown"]}"#, status: 422, code: "Unprocessable",
-                       field: "bandwidthPackages[0]"),
-            BadRequest(name: "pool open to an unknown cluster", method: .POST, path: "/v1/pools",
-                       body: #"{"name":"second","maxSize":5,"clusters":["alpha","ghost"]}"#, status: 422, code: "Unprocessable", field: "clusters[1]"),
-            BadRequest(name: "patch pool open to an unknown cluster", method: .PATCH, path: "/v1/pools/default",
-                       body: #"{"clusters":["ghost"]}"#, status: 422, code: "Unprocessable", field: "clusters[0]"),
-            BadRequest(name: "pool with a bad ISP", method: .POST, path: "/v1/pools",
-                       body: #"{"name":"second","maxSize":5,"isp":"BGP-PRO!"}"#, field: "isp"),
-            BadRequest(name: "pool with a bad charge type", method: .POST, path: "/v1/pools",
-                       body: #"{"name":"second","maxSize":5,"internetChargeType":"PayByMood"}"#, field: "internetChargeType"),
-            BadRequest(name: "pool bandwidth huge", method: .POST, path: "/v1/pools",
-                       body: #"{"name":"second","maxSize":5,"bandwidth":100000}"#, field: "bandwidth"),
-            BadRequest(name: "pool for an unknown provider", method: .POST, path: "/v1/pools",
-                       body: #"{"name":"second","maxSize":5,"provider":"nimbus"}"#, status: 422, code: "Unprocessable", field: "provider"),
-            BadRequest(name: "patch pool maxSize zero", method: .PATCH, path: "/v1/pools/default", body: #"{"maxSize":0}"#, field: "maxSize"),
-            BadRequest(name: "patch pool warm min above max", method: .PATCH, path: "/v1/pools/default",
-                       body: #"{"warm":{"min":4,"max":2}}"#, status: 422, code: "Unprocessable", field: "warm.min"),
-            BadRequest(name: "patch pool unknown field", method: .PATCH, path: "/v1/pools/default", body: #"{"name":"renamed"}"#, field: "name"),
+            BadRequest(
+                name: "pool name with underscore", method: .POST, path: "/v1/pools", body: #"{"name":"my_pool","maxSize":5}"#, field: "name"
+            ),
+            BadRequest(
+                name: "pool maxSize zero", method: .POST, path: "/v1/pools", body: #"{"name":"second","maxSize":0}"#, field: "maxSize"),
+            BadRequest(
+                name: "pool warm as a string", method: .POST, path: "/v1/pools", body: #"{"name":"second","maxSize":5,"warm":"lots"}"#,
+                field: "warm"),
+            BadRequest(
+                name: "pool warm min above max", method: .POST, path: "/v1/pools",
+                body: #"{"name":"second","maxSize":5,"warm":{"min":3,"max":1}}"#, status: 422, code: "Unprocessable", field: "warm.min"),
+            BadRequest(
+                name: "pool warm without max", method: .POST, path: "/v1/pools",
+                body: #"{"name":"second","maxSize":5,"warm":{"min":1}}"#, field: "warm.max"),
+            BadRequest(
+                name: "pool warm with an unknown field", method: .POST, path: "/v1/pools",
+                body: #"{"name":"second","maxSize":5,"warm":{"min":0,"max":0,"target":1}}"#, field: "warm.target"),
+            BadRequest(
+                name: "pool with a bad package id", method: .POST, path: "/v1/pools",
+                body: #"{"name":"second","maxSize":5,"bandwidthPackages":["pkg-1"]}"#, field: "bandwidthPackages[0]"),
+            BadRequest(
+                name: "pool with an unregistered package", method: .POST, path: "/v1/pools",
+                body: #"{"name":"second","maxSize":5,"bandwidthPackages":["cbwp-unknown"]}"#, status: 422, code: "Unprocessable",
+                field: "bandwidthPackages[0]"),
+            BadRequest(
+                name: "pool open to an unknown cluster", method: .POST, path: "/v1/pools",
+                body: #"{"name":"second","maxSize":5,"clusters":["alpha","ghost"]}"#, status: 422, code: "Unprocessable",
+                field: "clusters[1]"),
+            BadRequest(
+                name: "patch pool open to an unknown cluster", method: .PATCH, path: "/v1/pools/default",
+                body: #"{"clusters":["ghost"]}"#, status: 422, code: "Unprocessable", field: "clusters[0]"),
+            BadRequest(
+                name: "pool with a bad ISP", method: .POST, path: "/v1/pools",
+                body: #"{"name":"second","maxSize":5,"isp":"BGP-PRO!"}"#, field: "isp"),
+            BadRequest(
+                name: "pool with a bad charge type", method: .POST, path: "/v1/pools",
+                body: #"{"name":"second","maxSize":5,"internetChargeType":"PayByMood"}"#, field: "internetChargeType"),
+            BadRequest(
+                name: "pool bandwidth huge", method: .POST, path: "/v1/pools",
+                body: #"{"name":"second","maxSize":5,"bandwidth":100000}"#, field: "bandwidth"),
+            BadRequest(
+                name: "pool for an unknown provider", method: .POST, path: "/v1/pools",
+                body: #"{"name":"second","maxSize":5,"provider":"nimbus"}"#, status: 422, code: "Unprocessable", field: "provider"),
+            BadRequest(
+                name: "patch pool maxSize zero", method: .PATCH, path: "/v1/pools/default", body: #"{"maxSize":0}"#, field: "maxSize"),
+            BadRequest(
+                name: "patch pool warm min above max", method: .PATCH, path: "/v1/pools/default",
+                body: #"{"warm":{"min":4,"max":2}}"#, status: 422, code: "Unprocessable", field: "warm.min"),
+            BadRequest(
+                name: "patch pool unknown field", method: .PATCH, path: "/v1/pools/default", body: #"{"name":"renamed"}"#, field: "name"),
             BadRequest(name: "patch pool without a body", method: .PATCH, path: "/v1/pools/default", body: nil, field: "body"),
-            BadRequest(name: "patch pool clusters null", method: .PATCH, path: "/v1/pools/default", body: #"{"clusters":null}"#, field: "clusters"),
+            BadRequest(
+                name: "patch pool clusters null", method: .PATCH, path: "/v1/pools/default", body: #"{"clusters":null}"#, field: "clusters"),
             BadRequest(name: "lease filter not a name", method: .GET, path: "/v1/leases?pool=Bad_Pool", body: nil, field: "pool"),
-            BadRequest(name: "events subject too long", method: .GET, path: "/v1/events?subjectId=\(String(repeating: "s", count: 254))", body: nil, field: "subjectId"),
-            BadRequest(name: "TRACE on a pool", method: .TRACE, path: "/v1/pools/default", body: nil, status: 405, code: "MethodNotAllowed", field: "TRACE"),
-            BadRequest(name: "get an unknown pool", method: .GET, path: "/v1/pools/nope", body: nil, status: 404, code: "NotFound", field: "pool"),
+            BadRequest(
+                name: "events subject too long", method: .GET, path: "/v1/events?subjectId=\(String(repeating: "s", count: 254))",
+                body: nil, field: "subjectId"),
+            BadRequest(
+                name: "TRACE on a pool", method: .TRACE, path: "/v1/pools/default", body: nil, status: 405, code: "MethodNotAllowed",
+                field: "TRACE"),
+            BadRequest(
+                name: "get an unknown pool", method: .GET, path: "/v1/pools/nope", body: nil, status: 404, code: "NotFound", field: "pool"),
 
             // Clusters.
             BadRequest(name: "cluster without quota", method: .POST, path: "/v1/clusters", body: #"{"name":"beta"}"#, field: "quota"),
-            BadRequest(name: "cluster quota as a word", method: .POST, path: "/v1/clusters", body: #"{"name":"beta","quota":"x"}"#, field: "quota"),
-            BadRequest(name: "cluster quota negative", method: .POST, path: "/v1/clusters", body: #"{"name":"beta","quota":-1}"#, field: "quota"),
-            BadRequest(name: "cluster name upper-case", method: .POST, path: "/v1/clusters", body: #"{"name":"Beta","quota":1}"#, field: "name"),
-            BadRequest(name: "cluster with a bad Idempotency-Key", method: .POST, path: "/v1/clusters", body: #"{"name":"beta","quota":1}"#,
-                       headers: [("Idempotency-Key", "")], field: "Idempotency-Key"),
-            BadRequest(name: "patch cluster quota negative", method: .PATCH, path: "/v1/clusters/alpha", body: #"{"quota":-5}"#, field: "quota"),
+            BadRequest(
+                name: "cluster quota as a word", method: .POST, path: "/v1/clusters", body: #"{"name":"beta","quota":"x"}"#, field: "quota"),
+            BadRequest(
+                name: "cluster quota negative", method: .POST, path: "/v1/clusters", body: #"{"name":"beta","quota":-1}"#, field: "quota"),
+            BadRequest(
+                name: "cluster name upper-case", method: .POST, path: "/v1/clusters", body: #"{"name":"Beta","quota":1}"#, field: "name"),
+            BadRequest(
+                name: "cluster with a bad Idempotency-Key", method: .POST, path: "/v1/clusters", body: #"{"name":"beta","quota":1}"#,
+                headers: [("Idempotency-Key", "")], field: "Idempotency-Key"),
+            BadRequest(
+                name: "patch cluster quota negative", method: .PATCH, path: "/v1/clusters/alpha", body: #"{"quota":-5}"#, field: "quota"),
 
             // Bandwidth packages.
-            BadRequest(name: "package with a bad id", method: .POST, path: "/v1/bandwidth-packages", body: #"{"id":"bwp-1","maxIps":5}"#, field: "id"),
-            BadRequest(name: "package maxIps zero", method: .POST, path: "/v1/bandwidth-packages", body: #"{"id":"cbwp-test2","maxIps":0}"#, field: "maxIps"),
-            BadRequest(name: "package without maxIps", method: .POST, path: "/v1/bandwidth-packages", body: #"{"id":"cbwp-test2"}"#, field: "maxIps"),
+            BadRequest(
+                name: "package with a bad id", method: .POST, path: "/v1/bandwidth-packages", body: #"{"id":"bwp-1","maxIps":5}"#,
+                field: "id"),
+            BadRequest(
+                name: "package maxIps zero", method: .POST, path: "/v1/bandwidth-packages", body: #"{"id":"cbwp-test2","maxIps":0}"#,
+                field: "maxIps"),
+            BadRequest(
+                name: "package without maxIps", method: .POST, path: "/v1/bandwidth-packages", body: #"{"id":"cbwp-test2"}"#,
+                field: "maxIps"),
 
             // Lists.
             BadRequest(name: "pageSize zero", method: .GET, path: "/v1/leases?pageSize=0", body: nil, field: "pageSize"),
@@ -258,16 +320,22 @@ struct BadRequest: Sendable {
             BadRequest(name: "events pageSize zero", method: .GET, path: "/v1/events?pageSize=0", body: nil, field: "pageSize"),
             BadRequest(name: "phase filter unknown", method: .GET, path: "/v1/leases?phase=Bogus", body: nil, field: "phase"),
             BadRequest(name: "ipAddress filter malformed", method: .GET, path: "/v1/leases?ipAddress=1.2.3", body: nil, field: "ipAddress"),
-            BadRequest(name: "namespace filter with a NUL byte", method: .GET, path: "/v1/leases?namespace=a%00b", body: nil, field: "namespace"),
-            BadRequest(name: "get an unknown lease", method: .GET, path: "/v1/leases/no-such-lease", body: nil, status: 404, code: "NotFound", field: "lease"),
+            BadRequest(
+                name: "namespace filter with a NUL byte", method: .GET, path: "/v1/leases?namespace=a%00b", body: nil, field: "namespace"),
+            BadRequest(
+                name: "get an unknown lease", method: .GET, path: "/v1/leases/no-such-lease", body: nil, status: 404, code: "NotFound",
+                field: "lease"),
             BadRequest(name: "lease id with a NUL byte", method: .GET, path: "/v1/leases/a%00b", body: nil, field: "path"),
-            BadRequest(name: "release a lease id with a NUL byte", method: .POST, path: "/v1/leases/a%00b/release", body: "{}", field: "path"),
-            BadRequest(name: "events subjectId with a NUL byte", method: .GET, path: "/v1/events?subjectId=a%00b", body: nil, field: "subjectId"),
+            BadRequest(
+                name: "release a lease id with a NUL byte", method: .POST, path: "/v1/leases/a%00b/release", body: "{}", field: "path"),
+            BadRequest(
+                name: "events subjectId with a NUL byte", method: .GET, path: "/v1/events?subjectId=a%00b", body: nil, field: "subjectId"),
         ]
         for ip in ["300.1.1.1", "10.0.0", "abc", "01.2.3.4"] {
             cases.append(
-                BadRequest(name: "associate with private IP \(ip)", method: .POST, path: "/v1/leases/{lease}/associate",
-                           body: TestBroker.json(["privateIpAddress": ip]), field: "privateIpAddress")
+                BadRequest(
+                    name: "associate with private IP \(ip)", method: .POST, path: "/v1/leases/{lease}/associate",
+                    body: TestBroker.json(["privateIpAddress": ip]), field: "privateIpAddress")
             )
         }
         return cases

@@ -10,9 +10,12 @@ import Testing
 @Suite struct ChaosTests {
     @Test func aShortChaosRunFindsNoViolation() async throws {
         let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let products = try #require(Bundle.main.executableURL?.deletingLastPathComponent(), "cannot tell where this test run's products are")
+        let products = try #require(
+            Bundle.main.executableURL?.deletingLastPathComponent(), "cannot tell where this test run's products are")
         for program in ["eip-broker", "eip-cloud-emulator"] {
-            try #require(FileManager.default.isExecutableFile(atPath: products.appendingPathComponent(program).path), "no \(program) in \(products.path)")
+            try #require(
+                FileManager.default.isExecutableFile(atPath: products.appendingPathComponent(program).path),
+                "no \(program) in \(products.path)")
         }
         let run = try await ChildProcess.run(
             repository.appendingPathComponent("scripts/chaos").path,

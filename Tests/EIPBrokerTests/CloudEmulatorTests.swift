@@ -27,7 +27,8 @@ struct CloudEmulatorTests {
         configuration.port = 0
         configure(&configuration)
         let logs = CapturedLogs()
-        let running = try await InProcessCloudEmulator.start(configuration: configuration, logger: logs.logger(label: "emulator", level: .trace))
+        let running = try await InProcessCloudEmulator.start(
+            configuration: configuration, logger: logs.logger(label: "emulator", level: .trace))
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
         let caller = EmulatorCaller(url: running.url, client: client)
         let outcome: Swift.Result<Result, any Error>
@@ -55,7 +56,9 @@ struct CloudEmulatorTests {
         Issue.record("timed out waiting until \(what)")
     }
 
-    static func allocate(_ caller: EmulatorCaller, _ extra: [String: String] = [:], style: EmulatorCaller.Style = .v3Query) async throws -> (id: String, ip: String) {
+    static func allocate(_ caller: EmulatorCaller, _ extra: [String: String] = [:], style: EmulatorCaller.Style = .v3Query) async throws
+        -> (id: String, ip: String)
+    {
         let reply = try await caller.call("AllocateEipAddress", ["RegionId": region].merging(extra) { $1 }, style: style)
         try #require(reply.status == 200, "\(reply.text)")
         return (try #require(reply["AllocationId"]), try #require(reply["EipAddress"]))
@@ -84,8 +87,10 @@ struct CloudEmulatorTests {
     @Test(arguments: EmulatorCaller.Style.allCases)
     func signedCallsSucceed(_ style: EmulatorCaller.Style) async throws {
         try await Self.withEmulator { running, caller, _ in
-            let parameters = ["RegionId": Self.region, "Bandwidth": "10", "InternetChargeType": "PayByTraffic", "ISP": "BGP_PRO",
-                "Name": "web 0*~/+=&", "Description": "中文 é", "ClientToken": "token-\(style)"]
+            let parameters = [
+                "RegionId": Self.region, "Bandwidth": "10", "InternetChargeType": "PayByTraffic", "ISP": "BGP_PRO",
+                "Name": "web 0*~/+=&", "Description": "中文 é", "ClientToken": "token-\(style)",
+            ]
             let (id, ip) = try await Self.allocate(caller, parameters, style: style)
             #expect(id.hasPrefix("eip-"))
             #expect(SimulatedCloud.isSimulatedPublicAddress(ip))
@@ -114,11 +119,14 @@ struct CloudEmulatorTests {
         try await Self.withEmulator { running, caller, _ in
             var wrong = caller
             wrong.accessKeySecret = "not-the-secret"
-            Self.expectError(try await wrong.call("DescribeEipAddresses", ["RegionId": Self.region], style: style), status: 400, code: "SignatureDoesNotMatch")
+            Self.expectError(
+                try await wrong.call("DescribeEipAddresses", ["RegionId": Self.region], style: style), status: 400,
+                code: "SignatureDoesNotMatch")
             var unknown = caller
             unknown.accessKeyID = "LTAI-unknown"
             Self.expectError(
-                try await unknown.call("DescribeEipAddresses", ["RegionId": Self.region], style: style), status: 404, code: "InvalidAccessKeyId.NotFound"
+                try await unknown.call("DescribeEipAddresses", ["RegionId": Self.region], style: style), status: 404,
+                code: "InvalidAccessKeyId.NotFound"
             )
             #expect(running.emulator.stats.errors(withCode: "SignatureDoesNotMatch") == 1)
         }
@@ -127,22 +135,32 @@ struct CloudEmulatorTests {
     @Test func tamperedRequestsAreRefused() async throws {
         try await Self.withEmulator { _, caller, _ in
             // A parameter changed after signing (V1): the signature no longer matches.
-            var parameters = ["RegionId": Self.region, "Action": "DescribeEipAddresses", "Version": Self.vpc, "Format": "JSON",
+            var parameters = [
+                "RegionId": Self.region, "Action": "DescribeEipAddresses", "Version": Self.vpc, "Format": "JSON",
                 "AccessKeyId": caller.accessKeyID, "SignatureMethod": "HMAC-SHA1", "SignatureVersion": "1.0",
-                "SignatureNonce": UUID().uuidString, "Timestamp": EmulatorCaller.timestamp(Date())]
-            parameters["Signature"] = AlibabaSignature.signatureV1(method: "GET", parameters: parameters, accessKeySecret: caller.accessKeySecret)
+                "SignatureNonce": UUID().uuidString, "Timestamp": EmulatorCaller.timestamp(Date()),
+            ]
+            parameters["Signature"] = AlibabaSignature.signatureV1(
+                method: "GET", parameters: parameters, accessKeySecret: caller.accessKeySecret)
             parameters["PageSize"] = "50"
-            Self.expectError(try await caller.plain(.GET, "/?" + EmulatorCaller.form(parameters)), status: 400, code: "SignatureDoesNotMatch")
+            Self.expectError(
+                try await caller.plain(.GET, "/?" + EmulatorCaller.form(parameters)), status: 400, code: "SignatureDoesNotMatch")
             // Signed for GET, sent as POST.
             parameters["PageSize"] = nil
             parameters["SignatureNonce"] = UUID().uuidString
-            parameters["Signature"] = AlibabaSignature.signatureV1(method: "GET", parameters: parameters, accessKeySecret: caller.accessKeySecret)
+            parameters["Signature"] = AlibabaSignature.signatureV1(
+                method: "GET", parameters: parameters, accessKeySecret: caller.accessKeySecret)
             Self.expectError(try await caller.plain(.POST, "/", form: parameters), status: 400, code: "SignatureDoesNotMatch")
             // Missing signature, unknown action, unknown version, wrong region.
-            Self.expectError(try await caller.plain(.GET, "/?Action=DescribeEipAddresses&Version=\(Self.vpc)"), status: 400, code: "MissingParameter")
-            Self.expectError(try await caller.call("DescribeEverything", ["RegionId": Self.region]), status: 404, code: "InvalidAction.NotFound")
-            Self.expectError(try await caller.call("DescribeEipAddresses", version: "2099-01-01", ["RegionId": Self.region]), status: 400, code: "InvalidVersion")
-            Self.expectError(try await caller.call("DescribeEipAddresses", ["RegionId": "eu-central-1"]), status: 404, code: "InvalidRegionId.NotFound")
+            Self.expectError(
+                try await caller.plain(.GET, "/?Action=DescribeEipAddresses&Version=\(Self.vpc)"), status: 400, code: "MissingParameter")
+            Self.expectError(
+                try await caller.call("DescribeEverything", ["RegionId": Self.region]), status: 404, code: "InvalidAction.NotFound")
+            Self.expectError(
+                try await caller.call("DescribeEipAddresses", version: "2099-01-01", ["RegionId": Self.region]), status: 400,
+                code: "InvalidVersion")
+            Self.expectError(
+                try await caller.call("DescribeEipAddresses", ["RegionId": "eu-central-1"]), status: 404, code: "InvalidRegionId.NotFound")
             Self.expectError(try await caller.call("DescribeEipAddresses", [:]), status: 400, code: "MissingParameter")
         }
     }
@@ -168,8 +186,11 @@ struct CloudEmulatorTests {
             for (name, value) in [
                 ("accept", "application/json"), ("user-agent", "AlibabaCloud (test) TeaDSL/1"), ("x-acs-action", "DescribeEipAddresses"),
                 ("x-acs-content-sha256", empty), ("x-acs-date", date), ("x-acs-signature-nonce", nonce), ("x-acs-version", Self.vpc),
-                ("Authorization", "ACS3-HMAC-SHA256 Credential=\(caller.accessKeyID),SignedHeaders=accept;host;user-agent;x-acs-action;"
-                    + "x-acs-content-sha256;x-acs-date;x-acs-signature-nonce;x-acs-version,Signature=\(signature)"),
+                (
+                    "Authorization",
+                    "ACS3-HMAC-SHA256 Credential=\(caller.accessKeyID),SignedHeaders=accept;host;user-agent;x-acs-action;"
+                        + "x-acs-content-sha256;x-acs-date;x-acs-signature-nonce;x-acs-version,Signature=\(signature)"
+                ),
             ] {
                 request.headers.add(name: name, value: value)
             }
@@ -182,7 +203,8 @@ struct CloudEmulatorTests {
             unsigned.method = .POST
             for (name, value) in request.headers where name != "Authorization" { unsigned.headers.add(name: name, value: value) }
             unsigned.headers.replaceOrAdd(name: "x-acs-signature-nonce", value: UUID().uuidString)
-            unsigned.headers.add(name: "Authorization", value: "ACS3-HMAC-SHA256 Credential=\(caller.accessKeyID),SignedHeaders=host,Signature=00")
+            unsigned.headers.add(
+                name: "Authorization", value: "ACS3-HMAC-SHA256 Credential=\(caller.accessKeyID),SignedHeaders=host,Signature=00")
             let refused = try await caller.client.execute(unsigned, timeout: .seconds(60))
             #expect(refused.status.code == 400)
         }
@@ -192,11 +214,13 @@ struct CloudEmulatorTests {
     func staleTimestampIsExpired(_ style: EmulatorCaller.Style) async throws {
         try await Self.withEmulator { _, caller, _ in
             for offset in [-20.0 * 60, 20.0 * 60] {
-                let reply = try await caller.call("DescribeEipAddresses", ["RegionId": Self.region], style: style, date: Date().addingTimeInterval(offset))
+                let reply = try await caller.call(
+                    "DescribeEipAddresses", ["RegionId": Self.region], style: style, date: Date().addingTimeInterval(offset))
                 Self.expectError(reply, status: 400, code: "InvalidTimeStamp.Expired")
             }
             // Within the allowance is fine.
-            let reply = try await caller.call("DescribeEipAddresses", ["RegionId": Self.region], style: style, date: Date().addingTimeInterval(-5 * 60))
+            let reply = try await caller.call(
+                "DescribeEipAddresses", ["RegionId": Self.region], style: style, date: Date().addingTimeInterval(-5 * 60))
             #expect(reply.status == 200, "\(reply.text)")
         }
     }
@@ -207,7 +231,8 @@ struct CloudEmulatorTests {
             let nonce = UUID().uuidString
             let first = try await caller.call("DescribeEipAddresses", ["RegionId": Self.region], style: style, nonce: nonce)
             #expect(first.status == 200, "\(first.text)")
-            let again = try await caller.call("DescribeEipAddresses", ["RegionId": Self.region, "PageSize": "20"], style: style, nonce: nonce)
+            let again = try await caller.call(
+                "DescribeEipAddresses", ["RegionId": Self.region, "PageSize": "20"], style: style, nonce: nonce)
             Self.expectError(again, status: 400, code: "SignatureNonceUsed")
         }
     }
@@ -222,7 +247,8 @@ struct CloudEmulatorTests {
             }
             var seen: [String] = []
             for page in 1...3 {
-                let reply = try await caller.call("DescribeEipAddresses", ["RegionId": Self.region, "PageSize": "10", "PageNumber": "\(page)"])
+                let reply = try await caller.call(
+                    "DescribeEipAddresses", ["RegionId": Self.region, "PageSize": "10", "PageNumber": "\(page)"])
                 #expect(reply.status == 200, "\(reply.text)")
                 #expect(reply.object["TotalCount"] as? Int == 25)
                 #expect(reply.object["PageNumber"] as? Int == page)
@@ -239,15 +265,22 @@ struct CloudEmulatorTests {
             #expect(Self.eips(try await caller.call("DescribeEipAddresses", ["RegionId": Self.region])).count == 10)
 
             let picked = try await caller.call(
-                "DescribeEipAddresses", ["RegionId": Self.region, "AllocationId": allocated[0...2].joined(separator: ","), "PageSize": "100"]
+                "DescribeEipAddresses",
+                ["RegionId": Self.region, "AllocationId": allocated[0...2].joined(separator: ","), "PageSize": "100"]
             )
             #expect(Set(Self.eips(picked).compactMap { $0["AllocationId"] as? String }) == Set(allocated[0...2]))
             #expect(Self.eips(try await caller.call("DescribeEipAddresses", ["RegionId": Self.region, "Status": "InUse"])).isEmpty)
 
             let tooMany = (0..<51).map { "eip-\($0)" }.joined(separator: ",")
-            Self.expectError(try await caller.call("DescribeEipAddresses", ["RegionId": Self.region, "AllocationId": tooMany]), status: 400, code: "InvalidParameter")
-            Self.expectError(try await caller.call("DescribeEipAddresses", ["RegionId": Self.region, "PageSize": "101"]), status: 400, code: "InvalidParameter")
-            Self.expectError(try await caller.call("DescribeEipAddresses", ["RegionId": Self.region, "PageNumber": "0"]), status: 400, code: "InvalidParameter")
+            Self.expectError(
+                try await caller.call("DescribeEipAddresses", ["RegionId": Self.region, "AllocationId": tooMany]), status: 400,
+                code: "InvalidParameter")
+            Self.expectError(
+                try await caller.call("DescribeEipAddresses", ["RegionId": Self.region, "PageSize": "101"]), status: 400,
+                code: "InvalidParameter")
+            Self.expectError(
+                try await caller.call("DescribeEipAddresses", ["RegionId": Self.region, "PageNumber": "0"]), status: 400,
+                code: "InvalidParameter")
         }
     }
 
@@ -257,27 +290,36 @@ struct CloudEmulatorTests {
             let second = try await Self.allocate(caller).id
             let tagged = try await caller.call(
                 "TagResources",
-                ["RegionId": Self.region, "ResourceType": "EIP", "ResourceId.1": first, "Tag.1.Key": "eip-broker/owner", "Tag.1.Value": "broker a",
-                    "Tag.2.Key": "lease", "Tag.2.Value": "l-1"],
+                [
+                    "RegionId": Self.region, "ResourceType": "EIP", "ResourceId.1": first, "Tag.1.Key": "eip-broker/owner",
+                    "Tag.1.Value": "broker a",
+                    "Tag.2.Key": "lease", "Tag.2.Value": "l-1",
+                ],
                 style: .v3Form
             )
             #expect(tagged.status == 200, "\(tagged.text)")
-            let found = try await caller.call("DescribeEipAddresses", ["RegionId": Self.region, "Tag.1.Key": "eip-broker/owner", "Tag.1.Value": "broker a"])
+            let found = try await caller.call(
+                "DescribeEipAddresses", ["RegionId": Self.region, "Tag.1.Key": "eip-broker/owner", "Tag.1.Value": "broker a"])
             #expect(Self.eips(found).compactMap { $0["AllocationId"] as? String } == [first])
             let tags = ((Self.eips(found).first?["Tags"] as? [String: Any])?["Tag"] as? [[String: String]]) ?? []
             #expect(tags == [["Key": "eip-broker/owner", "Value": "broker a"], ["Key": "lease", "Value": "l-1"]])
-            #expect(Self.eips(try await caller.call("DescribeEipAddresses", ["RegionId": Self.region, "Tag.1.Key": "lease", "Tag.1.Value": "l-2"])).isEmpty)
+            #expect(
+                Self.eips(
+                    try await caller.call("DescribeEipAddresses", ["RegionId": Self.region, "Tag.1.Key": "lease", "Tag.1.Value": "l-2"])
+                ).isEmpty)
             #expect(Self.eips(try await caller.call("DescribeEipAddresses", ["RegionId": Self.region, "Tag.1.Key": "lease"])).count == 1)
             _ = second
 
             for reserved in ["aliyun-x", "acs:owner"] {
                 let refused = try await caller.call(
-                    "TagResources", ["RegionId": Self.region, "ResourceType": "EIP", "ResourceId.1": second, "Tag.1.Key": reserved, "Tag.1.Value": "v"]
+                    "TagResources",
+                    ["RegionId": Self.region, "ResourceType": "EIP", "ResourceId.1": second, "Tag.1.Key": reserved, "Tag.1.Value": "v"]
                 )
                 Self.expectError(refused, status: 400, code: "InvalidTagKey")
             }
             let missing = try await caller.call(
-                "TagResources", ["RegionId": Self.region, "ResourceType": "EIP", "ResourceId.1": "eip-nonexistent", "Tag.1.Key": "k", "Tag.1.Value": "v"]
+                "TagResources",
+                ["RegionId": Self.region, "ResourceType": "EIP", "ResourceId.1": "eip-nonexistent", "Tag.1.Key": "k", "Tag.1.Value": "v"]
             )
             Self.expectError(missing, status: 404, code: "InvalidResourceId.NotFound")
         }
@@ -298,7 +340,8 @@ struct CloudEmulatorTests {
             #expect(privateSet?["PrivateIpAddress"] as? String == "10.0.3.7")
             #expect(privateSet?["Primary"] as? Bool == true)
             // The same ENI by its primary IP.
-            let byPrimary = try await caller.call("DescribeNetworkInterfaces", version: Self.ecs, ["RegionId": Self.region, "PrimaryIpAddress": "10.0.3.7"])
+            let byPrimary = try await caller.call(
+                "DescribeNetworkInterfaces", version: Self.ecs, ["RegionId": Self.region, "PrimaryIpAddress": "10.0.3.7"])
             #expect(byPrimary.text.contains(eni))
 
             // Wrong instance type, or an IP that is not the ENI's: refused.
@@ -309,14 +352,20 @@ struct CloudEmulatorTests {
             Self.expectError(
                 try await caller.call(
                     "AssociateEipAddress",
-                    ["RegionId": Self.region, "AllocationId": id, "InstanceId": eni, "InstanceType": "NetworkInterface", "PrivateIpAddress": "10.0.3.8"]
+                    [
+                        "RegionId": Self.region, "AllocationId": id, "InstanceId": eni, "InstanceType": "NetworkInterface",
+                        "PrivateIpAddress": "10.0.3.8",
+                    ]
                 ),
                 status: 400, code: "InvalidPrivateIpAddress.NotFound"
             )
 
             let associate = try await caller.call(
                 "AssociateEipAddress",
-                ["RegionId": Self.region, "AllocationId": id, "InstanceId": eni, "InstanceType": "NetworkInterface", "PrivateIpAddress": "10.0.3.7"]
+                [
+                    "RegionId": Self.region, "AllocationId": id, "InstanceId": eni, "InstanceType": "NetworkInterface",
+                    "PrivateIpAddress": "10.0.3.7",
+                ]
             )
             #expect(associate.status == 200, "\(associate.text)")
             try await Self.eventually("the EIP is InUse") { try await Self.describeOne(caller, id)["Status"] as? String == "InUse" }
@@ -324,17 +373,24 @@ struct CloudEmulatorTests {
             #expect(bound["InstanceId"] as? String == eni)
             #expect(bound["InstanceType"] as? String == "NetworkInterface")
             #expect(bound["PrivateIpAddress"] as? String == "10.0.3.7")
-            let inUse = try await caller.call("DescribeEipAddresses", ["RegionId": Self.region, "AssociatedInstanceId": eni, "Status": "InUse"])
+            let inUse = try await caller.call(
+                "DescribeEipAddresses", ["RegionId": Self.region, "AssociatedInstanceId": eni, "Status": "InUse"])
             #expect(Self.eips(inUse).count == 1)
-            let withIP = try await caller.call("DescribeNetworkInterfaces", version: Self.ecs, ["RegionId": Self.region, "NetworkInterfaceId.1": eni])
+            let withIP = try await caller.call(
+                "DescribeNetworkInterfaces", version: Self.ecs, ["RegionId": Self.region, "NetworkInterfaceId.1": eni])
             #expect(withIP.text.contains(ip))
 
-            Self.expectError(try await caller.call("ReleaseEipAddress", ["RegionId": Self.region, "AllocationId": id]), status: 400, code: "IncorrectEipStatus")
-            let unassociate = try await caller.call("UnassociateEipAddress", ["RegionId": Self.region, "AllocationId": id, "InstanceId": eni, "Force": "true"])
+            Self.expectError(
+                try await caller.call("ReleaseEipAddress", ["RegionId": Self.region, "AllocationId": id]), status: 400,
+                code: "IncorrectEipStatus")
+            let unassociate = try await caller.call(
+                "UnassociateEipAddress", ["RegionId": Self.region, "AllocationId": id, "InstanceId": eni, "Force": "true"])
             #expect(unassociate.status == 200, "\(unassociate.text)")
             try await Self.eventually("the EIP is Available") { try await Self.describeOne(caller, id)["Status"] as? String == "Available" }
             #expect(try await caller.call("ReleaseEipAddress", ["RegionId": Self.region, "AllocationId": id]).status == 200)
-            Self.expectError(try await caller.call("ReleaseEipAddress", ["RegionId": Self.region, "AllocationId": id]), status: 404, code: "InvalidAllocationId.NotFound")
+            Self.expectError(
+                try await caller.call("ReleaseEipAddress", ["RegionId": Self.region, "AllocationId": id]), status: 404,
+                code: "InvalidAllocationId.NotFound")
             #expect(running.emulator.cloudFaults.calls(of: .associate) == 1)
         }
     }
@@ -342,13 +398,19 @@ struct CloudEmulatorTests {
     @Test func associateReturnsWhileAssociating() async throws {
         try await Self.withEmulator(configure: { $0.settleDelay = .seconds(3600) }) { running, caller, _ in
             let (id, _) = try await Self.allocate(caller)
-            let eni = try await running.emulator.cloud.networkInterface(privateIPAddress: "10.0.9.9", networkInterfaceID: nil, region: Self.region, vpcIDs: [])
-            let parameters = ["RegionId": Self.region, "AllocationId": id, "InstanceId": eni, "InstanceType": "NetworkInterface", "PrivateIpAddress": "10.0.9.9"]
+            let eni = try await running.emulator.cloud.networkInterface(
+                privateIPAddress: "10.0.9.9", networkInterfaceID: nil, region: Self.region, vpcIDs: [])
+            let parameters = [
+                "RegionId": Self.region, "AllocationId": id, "InstanceId": eni, "InstanceType": "NetworkInterface",
+                "PrivateIpAddress": "10.0.9.9",
+            ]
             #expect(try await caller.call("AssociateEipAddress", parameters).status == 200)
             #expect(try await Self.describeOne(caller, id)["Status"] as? String == "Associating")
             // Asking again for the same binding is accepted; changing it meanwhile is not.
             #expect(try await caller.call("AssociateEipAddress", parameters).status == 200)
-            Self.expectError(try await caller.call("UnassociateEipAddress", ["RegionId": Self.region, "AllocationId": id]), status: 400, code: "IncorrectEipStatus")
+            Self.expectError(
+                try await caller.call("UnassociateEipAddress", ["RegionId": Self.region, "AllocationId": id]), status: 400,
+                code: "IncorrectEipStatus")
         }
     }
 
@@ -363,7 +425,8 @@ struct CloudEmulatorTests {
                 code: "InvalidIpAddress.AlreadyAllocated"
             )
             Self.expectError(
-                try await caller.call("AllocateEipAddressPro", ["RegionId": Self.region, "IpAddress": "8.8.8.8"]), status: 400, code: "InvalidParameter"
+                try await caller.call("AllocateEipAddressPro", ["RegionId": Self.region, "IpAddress": "8.8.8.8"]), status: 400,
+                code: "InvalidParameter"
             )
 
             let join = ["RegionId": Self.region, "BandwidthPackageId": "cbwp-test", "IpInstanceId": id]
@@ -371,7 +434,9 @@ struct CloudEmulatorTests {
             #expect(try await Self.describeOne(caller, id)["BandwidthPackageId"] as? String == "cbwp-test")
             let inPackage = try await caller.call("DescribeEipAddresses", ["RegionId": Self.region, "BandwidthPackageId": "cbwp-test"])
             #expect(Self.eips(inPackage).count == 1)
-            Self.expectError(try await caller.call("ReleaseEipAddress", ["RegionId": Self.region, "AllocationId": id]), status: 400, code: "OperationFailed.EipInCbwp")
+            Self.expectError(
+                try await caller.call("ReleaseEipAddress", ["RegionId": Self.region, "AllocationId": id]), status: 400,
+                code: "OperationFailed.EipInCbwp")
             #expect(try await caller.call("RemoveCommonBandwidthPackageIp", join).status == 200)
             #expect(try await Self.describeOne(caller, id)["BandwidthPackageId"] as? String == "")
 
@@ -383,7 +448,8 @@ struct CloudEmulatorTests {
     // MARK: Throttling and faults
 
     @Test func throttlingRefusalsAreCounted() async throws {
-        try await Self.withEmulator(configure: { $0.throttles["AllocateEipAddress"] = ThrottleLimit(perMinute: 1, burst: 1) }) { running, caller, _ in
+        try await Self.withEmulator(configure: { $0.throttles["AllocateEipAddress"] = ThrottleLimit(perMinute: 1, burst: 1) }) {
+            running, caller, _ in
             _ = try await Self.allocate(caller, ["ClientToken": "t-1"])
             let refused = try await caller.call("AllocateEipAddress", ["RegionId": Self.region, "ClientToken": "t-2"])
             Self.expectError(refused, status: 400, code: "Throttling.User")
@@ -396,7 +462,9 @@ struct CloudEmulatorTests {
             #expect(try await caller.call("DescribeEipAddresses", ["RegionId": Self.region]).status == 200)
 
             // Over HTTP: limit DescribeEipAddresses, then read the counts.
-            let set = try await caller.plain(.POST, "/_emulator/faults", body: #"{"throttlePerMinute": {"DescribeEipAddresses": 1}, "throttleBurst": {"DescribeEipAddresses": 1}}"#)
+            let set = try await caller.plain(
+                .POST, "/_emulator/faults",
+                body: #"{"throttlePerMinute": {"DescribeEipAddresses": 1}, "throttleBurst": {"DescribeEipAddresses": 1}}"#)
             #expect(set.status == 200, "\(set.text)")
             #expect(running.emulator.faults.throttles["DescribeEipAddresses"] == ThrottleLimit(perMinute: 1, burst: 1))
             #expect(try await caller.call("DescribeEipAddresses", ["RegionId": Self.region]).status == 200)
@@ -419,7 +487,9 @@ struct CloudEmulatorTests {
             #expect(Self.eips(all).first?["AllocationId"] as? String == retried.id)
 
             running.emulator.faults.failNext("AllocateEipAddress")
-            Self.expectError(try await caller.call("AllocateEipAddress", ["RegionId": Self.region, "ClientToken": "failed"]), status: 503, code: "ServiceUnavailable")
+            Self.expectError(
+                try await caller.call("AllocateEipAddress", ["RegionId": Self.region, "ClientToken": "failed"]), status: 503,
+                code: "ServiceUnavailable")
             #expect(try await caller.call("DescribeEipAddresses", ["RegionId": Self.region]).object["TotalCount"] as? Int == 1)
 
             // The simulated cloud's own faults come through with their codes.
@@ -430,7 +500,8 @@ struct CloudEmulatorTests {
 
             // Over HTTP.
             #expect(try await caller.plain(.POST, "/_emulator/faults", body: #"{"failNext": {"DescribeEipAddresses": 1}}"#).status == 200)
-            Self.expectError(try await caller.call("DescribeEipAddresses", ["RegionId": Self.region]), status: 503, code: "ServiceUnavailable")
+            Self.expectError(
+                try await caller.call("DescribeEipAddresses", ["RegionId": Self.region]), status: 503, code: "ServiceUnavailable")
             #expect(try await caller.plain(.POST, "/_emulator/faults", body: "not json").status == 400)
         }
     }
@@ -473,7 +544,9 @@ struct CloudEmulatorTests {
                 #expect(reply.status == 200, "\(style): \(reply.text)")
             }
             running.emulator.expireIssuedCredentials()
-            Self.expectError(try await roleCaller.call("DescribeEipAddresses", ["RegionId": Self.region]), status: 400, code: "InvalidSecurityToken.Expired")
+            Self.expectError(
+                try await roleCaller.call("DescribeEipAddresses", ["RegionId": Self.region]), status: 400,
+                code: "InvalidSecurityToken.Expired")
             let renewed = try await caller.plain(.GET, rolePath + role.text, headers: session)
             #expect(renewed["AccessKeyId"] != keyID)
             #expect(running.emulator.issuedCredentialCount == 2)
@@ -487,10 +560,14 @@ struct CloudEmulatorTests {
             Data(text.utf8).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
                 .replacingOccurrences(of: "=", with: "")
         }
-        let jwt = base64URL(#"{"alg":"RS256"}"#) + "." + base64URL(#"{"sub":"system:serviceaccount:kube-system:eip-broker","iss":"https://oidc.example","aud":"sts.aliyuncs.com"}"#) + ".c2ln"
+        let jwt =
+            base64URL(#"{"alg":"RS256"}"#) + "."
+            + base64URL(#"{"sub":"system:serviceaccount:kube-system:eip-broker","iss":"https://oidc.example","aud":"sts.aliyuncs.com"}"#)
+            + ".c2ln"
         return [
             "Action": "AssumeRoleWithOIDC", "Version": sts, "Format": "JSON", "Timestamp": EmulatorCaller.timestamp(Date()),
-            "RoleArn": "acs:ram::1234567890123456:role/eip-broker", "OIDCProviderArn": "acs:ram::1234567890123456:oidc-provider/ack-rrsa-c1",
+            "RoleArn": "acs:ram::1234567890123456:role/eip-broker",
+            "OIDCProviderArn": "acs:ram::1234567890123456:oidc-provider/ack-rrsa-c1",
             "OIDCToken": jwt, "RoleSessionName": "eip-broker", "DurationSeconds": duration,
         ]
     }
@@ -504,7 +581,9 @@ struct CloudEmulatorTests {
             let secret = try #require(credentials["AccessKeySecret"])
             let token = try #require(credentials["SecurityToken"])
             #expect(credentials["Expiration"].flatMap { ISO8601DateFormatter().date(from: $0) } != nil)
-            #expect((reply.object["AssumedRoleUser"] as? [String: String])?["Arn"] == "acs:ram::1234567890123456:assumed-role/eip-broker/eip-broker")
+            #expect(
+                (reply.object["AssumedRoleUser"] as? [String: String])?["Arn"]
+                    == "acs:ram::1234567890123456:assumed-role/eip-broker/eip-broker")
             #expect((reply.object["OIDCTokenInfo"] as? [String: String])?["Subject"] == "system:serviceaccount:kube-system:eip-broker")
             #expect(running.emulator.issuedCredentialCount == 1)
 
@@ -517,10 +596,14 @@ struct CloudEmulatorTests {
             // Without the token, or with another one: refused.
             var tokenless = stsCaller
             tokenless.securityToken = nil
-            Self.expectError(try await tokenless.call("DescribeEipAddresses", ["RegionId": Self.region]), status: 400, code: "InvalidSecurityToken.Malformed")
+            Self.expectError(
+                try await tokenless.call("DescribeEipAddresses", ["RegionId": Self.region]), status: 400,
+                code: "InvalidSecurityToken.Malformed")
             var mangled = stsCaller
             mangled.securityToken = token + "x"
-            Self.expectError(try await mangled.call("DescribeEipAddresses", ["RegionId": Self.region]), status: 400, code: "InvalidSecurityToken.Malformed")
+            Self.expectError(
+                try await mangled.call("DescribeEipAddresses", ["RegionId": Self.region]), status: 400,
+                code: "InvalidSecurityToken.Malformed")
 
             // Valid until the (2 s) lifetime ends, then expired.
             try await Self.eventually("the STS credentials expire") {

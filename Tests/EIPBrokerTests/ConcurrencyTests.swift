@@ -38,7 +38,8 @@ struct ConcurrencyTests {
             let kit = LeaseTestKit(brokers[0], adminToken: adminToken)
             var tokens: [String: String] = [:]
             for name in Self.clusters { tokens[name] = try await kit.cluster(name, quota: 100) }
-            let package = try await brokers[0].call(.POST, "/v1/bandwidth-packages", token: adminToken, json: TestBroker.json(["id": "cbwp-churn", "maxIps": 200]))
+            let package = try await brokers[0].call(
+                .POST, "/v1/bandwidth-packages", token: adminToken, json: TestBroker.json(["id": "cbwp-churn", "maxIps": 200]))
             try #require(package.status == 201, "\(package.text)")
             try await kit.pool(["name": "churn", "maxSize": 200, "warm": ["min": 0, "max": 0], "bandwidthPackages": ["cbwp-churn"]])
 
@@ -53,13 +54,17 @@ struct ConcurrencyTests {
                         group.addTask {
                             var failures: [String] = []
                             for round in 0..<rounds {
-                                let pod = TestBroker.json(["namespace": "churn", "pod": "a\(agent)-\(round)", "podUid": "u\(agent)-\(round)", "pool": "churn"])
-                                let allocated = try await Self.post(client, url + "/v1/leases?wait=30", token: token, json: pod, cluster: cluster)
+                                let pod = TestBroker.json([
+                                    "namespace": "churn", "pod": "a\(agent)-\(round)", "podUid": "u\(agent)-\(round)", "pool": "churn",
+                                ])
+                                let allocated = try await Self.post(
+                                    client, url + "/v1/leases?wait=30", token: token, json: pod, cluster: cluster)
                                 guard allocated.status == 201, let id = allocated.id, allocated.phase == "Allocated" else {
                                     failures.append("allocate \(allocated.status): \(allocated.text.prefix(300))")
                                     continue
                                 }
-                                let released = try await Self.post(client, url + "/v1/leases/\(id)/release?wait=30", token: token, json: "{}", cluster: cluster)
+                                let released = try await Self.post(
+                                    client, url + "/v1/leases/\(id)/release?wait=30", token: token, json: "{}", cluster: cluster)
                                 if released.status != 200 || released.phase != "Released" {
                                     failures.append("release \(released.status): \(released.text.prefix(300))")
                                 }
@@ -121,7 +126,9 @@ struct ConcurrencyTests {
         try await client.shutdown()
     }
 
-    private static func contend(brokers: [TestBroker], kit: LeaseTestKit, tokens: [String: String], client: HTTPClient, cloud: SimulatedCloud) async throws {
+    private static func contend(
+        brokers: [TestBroker], kit: LeaseTestKit, tokens: [String: String], client: HTTPClient, cloud: SimulatedCloud
+    ) async throws {
         let urls = brokers.map(\.url)
         let requests: [(cluster: String, url: String, token: String, body: String)] = (0..<(clusters.count * podsPerCluster)).map { index in
             let cluster = clusters[index % clusters.count]
@@ -134,7 +141,8 @@ struct ConcurrencyTests {
         let outcomes = try await withThrowingTaskGroup(of: Outcome.self) { group in
             for request in requests {
                 group.addTask {
-                    try await post(client, request.url + "/v1/leases?wait=30", token: request.token, json: request.body, cluster: request.cluster)
+                    try await post(
+                        client, request.url + "/v1/leases?wait=30", token: request.token, json: request.body, cluster: request.cluster)
                 }
             }
             return try await group.reduce(into: []) { $0.append($1) }

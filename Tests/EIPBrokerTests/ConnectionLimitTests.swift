@@ -16,7 +16,7 @@ import Testing
     static let brokerArguments = ["--idle-timeout", "3", "--header-timeout", "2", "--body-timeout", "5"]
 
     @Test func idleAndSlowlorisConnectionsNeitherKillTheBrokerNorLockOutHealthChecks() async throws {
-        _ = FileDescriptorLimit.raiseSoftLimit()  // this process holds 3,500 sockets
+        _ = FileDescriptorLimit.raiseSoftLimit() // this process holds 3,500 sockets
         try await BrokerProcess.with(openFileLimit: 1024, arguments: Self.brokerArguments) { broker in
             let attackOpened = Mutex(false)
             let attack = Task {
@@ -84,7 +84,14 @@ import Testing
 
     @Test func atTheConnectionLimitTheLongestIdleConnectionMakesRoom() async throws {
         // Deadlines far away, so that only room-making closes a connection here.
-        try await TestBroker.with(.sqlite, configure: { $0.maximumConnections = 3; $0.headerTimeout = .seconds(600); $0.idleTimeout = .seconds(600) }) { broker in
+        try await TestBroker.with(
+            .sqlite,
+            configure: {
+                $0.maximumConnections = 3
+                $0.headerTimeout = .seconds(600)
+                $0.idleTimeout = .seconds(600)
+            }
+        ) { broker in
             // Each completes a request and then stays open, idle: one after the other, so the
             // broker has seen them become idle in this order.
             var idle: [any Channel] = []

@@ -13,7 +13,8 @@ import Testing
     static let seed = "1"
     static let examplesPerOperation = "15"
 
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
 
     enum Caller: String, CaseIterable, CustomTestStringConvertible {
         case admin
@@ -31,7 +32,8 @@ import Testing
             // Something to find: a cluster with a token, a pool it may use and a lease in it.
             let cluster = try await broker.call(.POST, "/v1/clusters", token: broker.adminToken, json: #"{"name":"prod-hz-1","quota":500}"#)
             #expect(cluster.status == 201, "\(cluster.text)")
-            let pool = try await broker.call(.POST, "/v1/pools", token: broker.adminToken, json: #"{"name":"default","maxSize":20,"warm":{"min":1,"max":2}}"#)
+            let pool = try await broker.call(
+                .POST, "/v1/pools", token: broker.adminToken, json: #"{"name":"default","maxSize":20,"warm":{"min":1,"max":2}}"#)
             #expect(pool.status == 201, "\(pool.text)")
             let minted = try await broker.call(.POST, "/v1/clusters/prod-hz-1/tokens", token: broker.adminToken)
             let clusterToken = try #require(minted["token"])

@@ -76,7 +76,9 @@ struct DatabaseOutageTests {
         let kit = LeaseTestKit(broker)
         let token = try await kit.cluster("alpha", quota: 10_000)
         try await kit.pool(["name": "web", "maxSize": 10_000])
-        let first = try await kit.settle(try await kit.allocate(token: token, ["namespace": "ns", "pod": "first", "podUid": "uid-first", "pool": "web"]), into: "Allocated", token: token)
+        let first = try await kit.settle(
+            try await kit.allocate(token: token, ["namespace": "ns", "pod": "first", "podUid": "uid-first", "pool": "web"]),
+            into: "Allocated", token: token)
         #expect(first["phase"] == "Allocated")
 
         // Four agents allocating and releasing, each call with its own idempotency key.
@@ -93,7 +95,9 @@ struct DatabaseOutageTests {
                             let outage = record.now
                             guard
                                 let allocated = try? await kit.allocate(
-                                    token: token, ["namespace": "ns", "pod": "p\(agent)-\(round)", "podUid": "u\(agent)-\(round)", "pool": "web"], wait: 2,
+                                    token: token,
+                                    ["namespace": "ns", "pod": "p\(agent)-\(round)", "podUid": "u\(agent)-\(round)", "pool": "web"],
+                                    wait: 2,
                                     headers: [("Idempotency-Key", UUID().uuidString)]
                                 )
                             else { continue }
@@ -101,7 +105,9 @@ struct DatabaseOutageTests {
                             if let id = allocated["id"], (200...201).contains(allocated.status) {
                                 let releasing = clock.now
                                 let outage = record.now
-                                if let released = try? await broker.call(.POST, "/v1/leases/\(id)/release", token: token, headers: [("Idempotency-Key", UUID().uuidString)]) {
+                                if let released = try? await broker.call(
+                                    .POST, "/v1/leases/\(id)/release", token: token, headers: [("Idempotency-Key", UUID().uuidString)])
+                                {
                                     record.record(released, took: clock.now - releasing, since: outage)
                                 }
                             }
@@ -123,7 +129,8 @@ struct DatabaseOutageTests {
         #expect(notReady.status == 503)
         #expect(notReady["code"] == "Unavailable", "\(notReady.text)")
         let refused = try await LeaseTestKit.poll("an allocate answered 503", timeout: .seconds(120)) {
-            let response = try await kit.allocate(token: token, ["namespace": "ns", "pod": "during", "podUid": "uid-during", "pool": "web"], wait: nil)
+            let response = try await kit.allocate(
+                token: token, ["namespace": "ns", "pod": "during", "podUid": "uid-during", "pool": "web"], wait: nil)
             return (response, response.status == 503)
         }
         #expect(refused["code"] == "Unavailable", "\(refused.text)")
@@ -141,12 +148,17 @@ struct DatabaseOutageTests {
         }
         // The reconciler resumed: a new lease is allocated in the cloud.
         let after = try await LeaseTestKit.poll("an allocation after the outage", timeout: .seconds(120)) {
-            let response = try await kit.allocate(token: token, ["namespace": "ns", "pod": "after", "podUid": "uid-after", "pool": "web"], wait: 5)
+            let response = try await kit.allocate(
+                token: token, ["namespace": "ns", "pod": "after", "podUid": "uid-after", "pool": "web"], wait: 5)
             return ("\(response.status) \(response.text)", (200...201).contains(response.status) && response["phase"] == "Allocated")
         }
-        #expect(after.hasPrefix("20"), "broker's last log lines:\n\(broker.logs.text.split(separator: "\n").suffix(60).joined(separator: "\n"))")
+        #expect(
+            after.hasPrefix("20"), "broker's last log lines:\n\(broker.logs.text.split(separator: "\n").suffix(60).joined(separator: "\n"))"
+        )
         let succeededBefore = record.count(201)
-        _ = try await LeaseTestKit.poll("the load to succeed again", timeout: .seconds(120)) { ((), record.count(201) >= succeededBefore + 8) }
+        _ = try await LeaseTestKit.poll("the load to succeed again", timeout: .seconds(120)) {
+            ((), record.count(201) >= succeededBefore + 8)
+        }
         load.cancel()
         await load.value
 
@@ -154,8 +166,12 @@ struct DatabaseOutageTests {
         // taken again, so every lease settles.
         let stuck = try await LeaseTestKit.poll("every lease to settle", timeout: .seconds(120)) {
             let response = try await broker.call(.GET, "/v1/leases?pageSize=1000", token: broker.adminToken)
-            let moving = response.items.filter { ["Pending", "Associating", "Disassociating", "Releasing"].contains($0["phase"] as? String ?? "") }
-            return (moving.map { "\($0["id"] ?? "") \($0["phase"] ?? "") \($0["lastError"] ?? "")" }, response.status == 200 && moving.isEmpty)
+            let moving = response.items.filter {
+                ["Pending", "Associating", "Disassociating", "Releasing"].contains($0["phase"] as? String ?? "")
+            }
+            return (
+                moving.map { "\($0["id"] ?? "") \($0["phase"] ?? "") \($0["lastError"] ?? "")" }, response.status == 200 && moving.isEmpty
+            )
         }
         #expect(stuck.isEmpty)
 

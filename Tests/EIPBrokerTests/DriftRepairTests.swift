@@ -23,7 +23,9 @@ struct DriftRepairTests {
     static func allocatedLease(_ kit: LeaseTestKit) async throws -> (token: String, region: String, lease: LeaseTestKit.Object) {
         let token = try await kit.cluster("alpha", quota: 10)
         let pool = try await kit.pool(["name": "web", "maxSize": 1, "warm": ["min": 0, "max": 0]])
-        let lease = try await kit.settle(try await kit.allocate(token: token, ["namespace": "ns", "pod": "web-0", "podUid": "u-0", "pool": "web"]), into: "Allocated", token: token)
+        let lease = try await kit.settle(
+            try await kit.allocate(token: token, ["namespace": "ns", "pod": "web-0", "podUid": "u-0", "pool": "web"]), into: "Allocated",
+            token: token)
         return (token, try #require(pool["region"]), lease)
     }
 
@@ -40,13 +42,17 @@ struct DriftRepairTests {
             let token = try await kit.cluster("alpha", quota: 10)
             let pool = try await kit.pool(["name": "web", "maxSize": 5, "warm": ["min": 0, "max": 5]])
             let region = try #require(pool["region"])
-            let adoptable = try await Self.orphan(cloud, region: region, token: "orphan-web", tags: ["eip-broker/owner": "eip-broker", "eip-broker/pool": "web"])
-            let homeless = try await Self.orphan(cloud, region: region, token: "orphan-gone", tags: ["eip-broker/owner": "eip-broker", "eip-broker/pool": "gone"])
+            let adoptable = try await Self.orphan(
+                cloud, region: region, token: "orphan-web", tags: ["eip-broker/owner": "eip-broker", "eip-broker/pool": "web"])
+            let homeless = try await Self.orphan(
+                cloud, region: region, token: "orphan-gone", tags: ["eip-broker/owner": "eip-broker", "eip-broker/pool": "gone"])
             let foreign = try await Self.orphan(cloud, region: region, token: "not-ours", tags: ["team": "games"])
 
             let adopted = try await kit.waitForPool("web", "the orphan adopted as idle") { $0.int("idle") == 1 }
             #expect(adopted.int("size") == 1)
-            _ = try await LeaseTestKit.poll("the homeless orphan released") { ((), try await cloud.peek(allocationID: homeless.allocationID, region: region) == nil) }
+            _ = try await LeaseTestKit.poll("the homeless orphan released") {
+                ((), try await cloud.peek(allocationID: homeless.allocationID, region: region) == nil)
+            }
             #expect(try await cloud.peek(allocationID: homeless.allocationID, region: region) == nil)
             #expect(try await cloud.peek(allocationID: foreign.allocationID, region: region) != nil, "an untagged EIP is never touched")
             let actions = try await Self.actions(broker)
@@ -54,7 +60,9 @@ struct DriftRepairTests {
             #expect(actions.contains("drift.orphan.released"))
 
             // The adopted EIP serves the next pod.
-            let lease = try await kit.settle(try await kit.allocate(token: token, ["namespace": "ns", "pod": "web-0", "podUid": "u-0", "pool": "web"]), into: "Allocated", token: token)
+            let lease = try await kit.settle(
+                try await kit.allocate(token: token, ["namespace": "ns", "pod": "web-0", "podUid": "u-0", "pool": "web"]),
+                into: "Allocated", token: token)
             #expect(lease["allocationId"] == adoptable.allocationID)
             #expect(lease["ipAddress"] == adoptable.ipAddress)
         }
@@ -74,7 +82,9 @@ struct DriftRepairTests {
             #expect(try await kit.getPool("web").int("size") == 0)
             #expect(try await Self.actions(broker).contains("drift.address.lost"))
             // The slot is free again.
-            let next = try await kit.settle(try await kit.allocate(token: token, ["namespace": "ns", "pod": "web-1", "podUid": "u-1", "pool": "web"]), into: "Allocated", token: token)
+            let next = try await kit.settle(
+                try await kit.allocate(token: token, ["namespace": "ns", "pod": "web-1", "podUid": "u-1", "pool": "web"]),
+                into: "Allocated", token: token)
             #expect(next["phase"] == "Allocated")
         }
     }
@@ -109,7 +119,9 @@ struct DriftRepairTests {
             let pool = try await kit.pool(["name": "web", "maxSize": 2, "warm": ["min": 1, "max": 1]])
             let region = try #require(pool["region"])
             _ = try await kit.waitForPool("web", "a warm address") { $0.int("idle") == 1 }
-            let lease = try await kit.settle(try await kit.allocate(token: token, ["namespace": "ns", "pod": "web-0", "podUid": "u-0", "pool": "web"]), into: "Allocated", token: token)
+            let lease = try await kit.settle(
+                try await kit.allocate(token: token, ["namespace": "ns", "pod": "web-0", "podUid": "u-0", "pool": "web"]),
+                into: "Allocated", token: token)
             let id = try #require(lease["id"])
             let allocationID = try #require(lease["allocationId"])
             let retagged = try await LeaseTestKit.poll("the warm EIP retagged for its lease") {

@@ -140,22 +140,27 @@ struct IdempotencyTests {
                 // One key held by a request that died a minute ago, one by a request still running.
                 let then = Timestamp.now.adding(.seconds(-60))
                 #expect(
-                    try await store.beginIdempotentRequest(scope: scope, key: "died", requestHash: hash, holder: "dead", heldUntil: then.adding(Middleware.hold), now: then)
+                    try await store.beginIdempotentRequest(
+                        scope: scope, key: "died", requestHash: hash, holder: "dead", heldUntil: then.adding(Middleware.hold), now: then)
                         == .started
                 )
                 #expect(
-                    try await store.beginIdempotentRequest(scope: scope, key: "alive", requestHash: hash, holder: "alive", heldUntil: .now.adding(.seconds(60)))
+                    try await store.beginIdempotentRequest(
+                        scope: scope, key: "alive", requestHash: hash, holder: "alive", heldUntil: .now.adding(.seconds(60)))
                         == .started
                 )
 
-                let waiting = try await broker.call(.POST, "/v1/leases", token: broker.adminToken, json: json, headers: [("Idempotency-Key", "alive")])
+                let waiting = try await broker.call(
+                    .POST, "/v1/leases", token: broker.adminToken, json: json, headers: [("Idempotency-Key", "alive")])
                 #expect(waiting.status == 409, "\(waiting.text)")
                 #expect(waiting.headers.first(name: "Retry-After") == "1")
 
-                let retried = try await broker.call(.POST, "/v1/leases", token: broker.adminToken, json: json, headers: [("Idempotency-Key", "died")])
+                let retried = try await broker.call(
+                    .POST, "/v1/leases", token: broker.adminToken, json: json, headers: [("Idempotency-Key", "died")])
                 #expect(retried.status == 201, "\(retried.text)")
                 #expect(retried.headers.first(name: "Idempotent-Replayed") == nil)
-                let replayed = try await broker.call(.POST, "/v1/leases", token: broker.adminToken, json: json, headers: [("Idempotency-Key", "died")])
+                let replayed = try await broker.call(
+                    .POST, "/v1/leases", token: broker.adminToken, json: json, headers: [("Idempotency-Key", "died")])
                 #expect(replayed.status == 201, "\(replayed.text)")
                 #expect(replayed.headers.first(name: "Idempotent-Replayed") == "true")
                 #expect(replayed["id"] == retried["id"])

@@ -57,7 +57,7 @@ import Testing
                 try await recorder.waitFor("synced")
                 #expect(recorder.summary == ["added default/a", "added default/b", "added default/c", "synced"])
                 #expect(informer.hasSynced)
-                #expect(fake.requests.filter { $0.path == "/api/v1/pods" && $0.query["watch"] == nil }.count == 2)  // pages of 2
+                #expect(fake.requests.filter { $0.path == "/api/v1/pods" && $0.query["watch"] == nil }.count == 2) // pages of 2
 
                 try fake.createPod(pod("d"))
                 try fake.createPod(pod("other", node: "node-2"))

@@ -31,7 +31,9 @@ import Testing
         var mostAtOnce: Int { state.withLock { $0.mostAtOnce } }
     }
 
-    private func configuration(_ identity: String, releaseOnCancel: Bool, leaseDuration: Duration = .seconds(2)) -> LeaderElectionConfiguration {
+    private func configuration(_ identity: String, releaseOnCancel: Bool, leaseDuration: Duration = .seconds(2))
+        -> LeaderElectionConfiguration
+    {
         LeaderElectionConfiguration(
             leaseName: "eip-agent", namespace: "eip-agent", identity: identity, leaseDuration: leaseDuration,
             renewDeadline: leaseDuration * 0.7, retryPeriod: .milliseconds(100), releaseOnCancel: releaseOnCancel
@@ -52,8 +54,10 @@ import Testing
                 try await fake.withClient { clientB in
                     let leadership = Leadership()
                     let electors = [
-                        "a": LeaderElector(client: clientA, configuration: configuration("a", releaseOnCancel: false), logger: fake.logs.logger()),
-                        "b": LeaderElector(client: clientB, configuration: configuration("b", releaseOnCancel: false), logger: fake.logs.logger()),
+                        "a": LeaderElector(
+                            client: clientA, configuration: configuration("a", releaseOnCancel: false), logger: fake.logs.logger()),
+                        "b": LeaderElector(
+                            client: clientB, configuration: configuration("b", releaseOnCancel: false), logger: fake.logs.logger()),
                     ]
                     var tasks: [String: Task<Void, any Error>] = [:]
                     for (identity, elector) in electors {
@@ -98,8 +102,12 @@ import Testing
             try await fake.withClient { client in
                 let leadership = Leadership()
                 // A long lease: the handover can only come from the release.
-                let a = LeaderElector(client: client, configuration: configuration("a", releaseOnCancel: true, leaseDuration: .seconds(600)), logger: fake.logs.logger())
-                let b = LeaderElector(client: client, configuration: configuration("b", releaseOnCancel: true, leaseDuration: .seconds(600)), logger: fake.logs.logger())
+                let a = LeaderElector(
+                    client: client, configuration: configuration("a", releaseOnCancel: true, leaseDuration: .seconds(600)),
+                    logger: fake.logs.logger())
+                let b = LeaderElector(
+                    client: client, configuration: configuration("b", releaseOnCancel: true, leaseDuration: .seconds(600)),
+                    logger: fake.logs.logger())
                 let taskA = Task { try await a.run { await leadership.work("a") } }
                 try await waitUntil("a leads") { leadership.starts == ["a"] }
                 let taskB = Task { try await b.run { await leadership.work("b") } }
@@ -121,7 +129,8 @@ import Testing
         try await FakeKubernetes.with { fake in
             try await fake.withClient { client in
                 let leadership = Leadership()
-                let elector = LeaderElector(client: client, configuration: configuration("a", releaseOnCancel: true), logger: fake.logs.logger())
+                let elector = LeaderElector(
+                    client: client, configuration: configuration("a", releaseOnCancel: true), logger: fake.logs.logger())
                 let task = Task { try await elector.run { await leadership.work("a") } }
                 defer { task.cancel() }
                 try await waitUntil("a leads") { leadership.active == ["a"] }

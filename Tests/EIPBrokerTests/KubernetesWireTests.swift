@@ -28,10 +28,12 @@ import Testing
                 == "fieldSelector=spec.nodeName%3Dnode-1&continue=a%2Bb%2Fc%3D"
         )
         #expect(Pod.resource.path(namespace: nil) == "/api/v1/pods")
-        #expect(PodEIPObject.resource.path(namespace: "ns", name: "web-0", subresource: "status")
-            == "/apis/alibabacloud.com/v1beta1/namespaces/ns/podeips/web-0/status")
-        #expect(CoordinationLease.resource.path(namespace: "eip-agent", name: "eip-agent")
-            == "/apis/coordination.k8s.io/v1/namespaces/eip-agent/leases/eip-agent")
+        #expect(
+            PodEIPObject.resource.path(namespace: "ns", name: "web-0", subresource: "status")
+                == "/apis/alibabacloud.com/v1beta1/namespaces/ns/podeips/web-0/status")
+        #expect(
+            CoordinationLease.resource.path(namespace: "eip-agent", name: "eip-agent")
+                == "/apis/coordination.k8s.io/v1/namespaces/eip-agent/leases/eip-agent")
     }
 
     @Test func lineSplitterFindsEventsWhereverChunksAreCut() {
@@ -52,22 +54,30 @@ import Testing
     }
 
     @Test func watchEventsDecodeAndErrorsThrow() throws {
-        let added = try WatchEvent<Pod>.decode(Array(#"{"type":"ADDED","object":{"metadata":{"name":"a","namespace":"ns","resourceVersion":"7"}}}"#.utf8))
-        guard case .added(let pod) = added else { Issue.record("not added: \(added)"); return }
+        let added = try WatchEvent<Pod>.decode(
+            Array(#"{"type":"ADDED","object":{"metadata":{"name":"a","namespace":"ns","resourceVersion":"7"}}}"#.utf8))
+        guard case .added(let pod) = added else {
+            Issue.record("not added: \(added)")
+            return
+        }
         #expect(pod.key == ObjectKey(namespace: "ns", name: "a"))
         #expect(added.resourceVersion == "7")
 
         // A bookmark carries only metadata, even for a type whose spec is required.
-        let bookmark = try WatchEvent<PodEIPObject>.decode(Array(#"{"type":"BOOKMARK","object":{"kind":"PodEIP","metadata":{"resourceVersion":"12"}}}"#.utf8))
+        let bookmark = try WatchEvent<PodEIPObject>.decode(
+            Array(#"{"type":"BOOKMARK","object":{"kind":"PodEIP","metadata":{"resourceVersion":"12"}}}"#.utf8))
         #expect(bookmark.resourceVersion == "12")
 
-        let gone = #"{"type":"ERROR","object":{"kind":"Status","apiVersion":"v1","status":"Failure","message":"too old resource version: 5 (9)","reason":"Expired","code":410}}"#
+        let gone =
+            #"{"type":"ERROR","object":{"kind":"Status","apiVersion":"v1","status":"Failure","message":"too old resource version: 5 (9)","reason":"Expired","code":410}}"#
         let error = try #require(throws: KubernetesAPIError.self) { try WatchEvent<Pod>.decode(Array(gone.utf8)) }
         #expect(error.code == .gone)
         #expect(error.reason == "Expired")
         #expect(error.httpStatus == 410)
 
-        let unknown = try #require(throws: KubernetesAPIError.self) { try WatchEvent<Pod>.decode(Array(#"{"type":"WAT","object":{}}"#.utf8)) }
+        let unknown = try #require(throws: KubernetesAPIError.self) {
+            try WatchEvent<Pod>.decode(Array(#"{"type":"WAT","object":{}}"#.utf8))
+        }
         #expect(unknown.code == .invalidResponse)
     }
 
@@ -77,7 +87,10 @@ import Testing
         patch.annotations["example.com/stale"] = .some(nil)
         patch.finalizers = []
         let text = String(decoding: try KubernetesPatch.merge(patch).body, as: UTF8.self)
-        #expect(text == #"{"metadata":{"annotations":{"example.com/stale":null,"k8s.aliyun.com/allocated-eipAddress":"39.102.0.7"},"finalizers":[],"resourceVersion":"42"}}"#)
+        #expect(
+            text
+                == #"{"metadata":{"annotations":{"example.com/stale":null,"k8s.aliyun.com/allocated-eipAddress":"39.102.0.7"},"finalizers":[],"resourceVersion":"42"}}"#
+        )
         #expect(try KubernetesPatch.merge(patch).contentType == "application/merge-patch+json")
     }
 
@@ -116,8 +129,9 @@ import Testing
 
     @Test func backoffGrowsToItsCeilingAndResets() {
         var backoff = RetryBackoff(initial: .milliseconds(100), maximum: .milliseconds(350), multiplier: 2, jitter: 0)
-        #expect([backoff.next(), backoff.next(), backoff.next(), backoff.next()]
-            == [.milliseconds(100), .milliseconds(200), .milliseconds(350), .milliseconds(350)])
+        #expect(
+            [backoff.next(), backoff.next(), backoff.next(), backoff.next()]
+                == [.milliseconds(100), .milliseconds(200), .milliseconds(350), .milliseconds(350)])
         backoff.reset()
         #expect(backoff.next() == .milliseconds(100))
     }

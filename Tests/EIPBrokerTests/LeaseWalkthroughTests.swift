@@ -30,7 +30,8 @@ struct LeaseWalkthroughTests {
 
             // Served from the warm address: no wait needed, the answer already holds the address.
             let allocation = try await kit.allocate(
-                token: token, ["namespace": "default", "pod": "web-5b8f7c9d4-x2k9q", "podUid": "43c1df2a-f1e0-42b7-b3c4-969fa2e1d0c8", "pool": "web"],
+                token: token,
+                ["namespace": "default", "pod": "web-5b8f7c9d4-x2k9q", "podUid": "43c1df2a-f1e0-42b7-b3c4-969fa2e1d0c8", "pool": "web"],
                 wait: nil
             )
             #expect(allocation.status == 201, "\(allocation.text)")
@@ -80,7 +81,8 @@ struct LeaseWalkthroughTests {
             let repeated = try await broker.call(.POST, "/v1/leases/\(id)/release", token: token)
             #expect(repeated.status == 200, "\(repeated.text)")
             #expect(repeated["phase"] == "Released")
-            let late = try await broker.call(.POST, "/v1/leases/\(id)/associate", token: token, json: TestBroker.json(["privateIpAddress": "192.168.10.24"]))
+            let late = try await broker.call(
+                .POST, "/v1/leases/\(id)/associate", token: token, json: TestBroker.json(["privateIpAddress": "192.168.10.24"]))
             #expect(late.status == 409, "\(late.text)")
             #expect(late["code"] == "Conflict")
 
@@ -91,7 +93,8 @@ struct LeaseWalkthroughTests {
 
             // The next pod gets that same address at once, in one database transaction.
             let next = try await kit.allocate(
-                token: token, ["namespace": "default", "pod": "web-5b8f7c9d4-7hq2m", "podUid": "0f2e8c47-5b1a-4e9d-a3c6-7d8b9e0f1a2b", "pool": "web"],
+                token: token,
+                ["namespace": "default", "pod": "web-5b8f7c9d4-7hq2m", "podUid": "0f2e8c47-5b1a-4e9d-a3c6-7d8b9e0f1a2b", "pool": "web"],
                 wait: nil
             )
             #expect(next.status == 201, "\(next.text)")
@@ -109,7 +112,8 @@ struct LeaseWalkthroughTests {
             let token = try await kit.cluster("prod-hz-1", quota: 10)
             try await kit.pool(["name": "cold", "maxSize": 5, "warm": ["min": 0, "max": 0], "bandwidth": 10])
 
-            let allocation = try await kit.allocate(token: token, ["namespace": "games", "pod": "relay-7", "podUid": "uid-relay-7", "pool": "cold"])
+            let allocation = try await kit.allocate(
+                token: token, ["namespace": "games", "pod": "relay-7", "podUid": "uid-relay-7", "pool": "cold"])
             #expect(allocation.status == 201, "\(allocation.text)")
             let id = try #require(allocation["id"])
             let lease = try await kit.settle(allocation, into: "Allocated", token: token)
@@ -161,14 +165,16 @@ struct LeaseWalkthroughTests {
             var blog: Set<String> = []
             var addresses: [String: String] = [:]
             for (namespace, pod) in [("shop", "cart-0"), ("blog", "ghost-0"), ("shop", "cart-1"), ("blog", "ghost-1"), ("shop", "cart-2")] {
-                let response = try await kit.allocate(token: alpha, ["namespace": namespace, "pod": pod, "podUid": "uid-\(pod)", "pool": "shared"])
+                let response = try await kit.allocate(
+                    token: alpha, ["namespace": namespace, "pod": pod, "podUid": "uid-\(pod)", "pool": "shared"])
                 #expect(response.status == 201, "\(response.text)")
                 let lease = try await kit.settle(response, into: "Allocated", token: alpha)
                 let id = try #require(lease["id"])
                 addresses[id] = lease["ipAddress"]
                 if namespace == "shop" { shop.insert(id) } else { blog.insert(id) }
             }
-            let other = try await kit.allocate(token: beta, ["namespace": "shop", "pod": "cart-0", "podUid": "uid-beta-cart-0", "pool": "shared"])
+            let other = try await kit.allocate(
+                token: beta, ["namespace": "shop", "pod": "cart-0", "podUid": "uid-beta-cart-0", "pool": "shared"])
             #expect(other.status == 201, "\(other.text)")
             let betaID = try #require(other["id"])
 
@@ -211,14 +217,16 @@ struct LeaseWalkthroughTests {
             let kit = LeaseTestKit(broker)
             let token = try await kit.cluster("prod-hz-1", quota: 10)
             let packageID = "cbwp-bp1v7x3k9m2q5z8w4n6t"
-            let package = try await broker.call(.POST, "/v1/bandwidth-packages", token: kit.adminToken, json: TestBroker.json(["id": packageID, "maxIps": 2]))
+            let package = try await broker.call(
+                .POST, "/v1/bandwidth-packages", token: kit.adminToken, json: TestBroker.json(["id": packageID, "maxIps": 2]))
             #expect(package.status == 201, "\(package.text)")
             #expect(LeaseTestKit.Object(package.object).int("members") == 0)
             try await kit.pool(["name": "cbwp", "maxSize": 10, "warm": ["min": 0, "max": 0], "bandwidthPackages": [packageID]])
 
             var leases: [LeaseTestKit.Object] = []
             for pod in ["edge-0", "edge-1"] {
-                let response = try await kit.allocate(token: token, ["namespace": "edge", "pod": pod, "podUid": "uid-\(pod)", "pool": "cbwp"])
+                let response = try await kit.allocate(
+                    token: token, ["namespace": "edge", "pod": pod, "podUid": "uid-\(pod)", "pool": "cbwp"])
                 #expect(response.status == 201, "\(response.text)")
                 let lease = try await kit.settle(response, into: "Allocated", token: token)
                 #expect(lease["phase"] == "Allocated")
@@ -229,7 +237,8 @@ struct LeaseWalkthroughTests {
             }
             #expect(try await kit.bandwidthPackage(packageID).int("members") == 2)
 
-            let refused = try await kit.allocate(token: token, ["namespace": "edge", "pod": "edge-2", "podUid": "uid-edge-2", "pool": "cbwp"])
+            let refused = try await kit.allocate(
+                token: token, ["namespace": "edge", "pod": "edge-2", "podUid": "uid-edge-2", "pool": "cbwp"])
             #expect(refused.status == 429, "\(refused.text)")
             #expect(refused["code"] == "BandwidthPackageFull")
             #expect(refused.headers.first(name: "Retry-After") != nil)
@@ -244,7 +253,8 @@ struct LeaseWalkthroughTests {
             #expect(try await kit.bandwidthPackage(packageID).int("members") == 1)
             #expect(try await cloud.describe(allocationID: firstAllocation, region: "cn-hangzhou") == nil)
 
-            let admitted = try await kit.allocate(token: token, ["namespace": "edge", "pod": "edge-2", "podUid": "uid-edge-2", "pool": "cbwp"])
+            let admitted = try await kit.allocate(
+                token: token, ["namespace": "edge", "pod": "edge-2", "podUid": "uid-edge-2", "pool": "cbwp"])
             #expect(admitted.status == 201, "\(admitted.text)")
             let third = try await kit.settle(admitted, into: "Allocated", token: token)
             #expect(third["phase"] == "Allocated")
@@ -259,7 +269,8 @@ struct LeaseWalkthroughTests {
             let kit = LeaseTestKit(broker)
             let token = try await kit.cluster("prod", quota: 10)
             for id in ["cbwp-one", "cbwp-theirs"] {
-                let package = try await broker.call(.POST, "/v1/bandwidth-packages", token: kit.adminToken, json: TestBroker.json(["id": id, "maxIps": 1]))
+                let package = try await broker.call(
+                    .POST, "/v1/bandwidth-packages", token: kit.adminToken, json: TestBroker.json(["id": id, "maxIps": 1]))
                 try #require(package.status == 201, "\(package.text)")
             }
             try await kit.pool(["name": "web", "maxSize": 20, "warm": ["min": 3, "max": 5], "bandwidthPackages": ["cbwp-one"]])
@@ -268,12 +279,15 @@ struct LeaseWalkthroughTests {
             #expect(warmed.int("size") == 1)
 
             // Up to the package's real capacity, then BandwidthPackageFull; the pool's size stays true.
-            let first = try await kit.settle(try await kit.allocate(token: token, ["namespace": "default", "pod": "web-0", "podUid": "uid-web-0", "pool": "web"]), into: "Allocated", token: token)
+            let first = try await kit.settle(
+                try await kit.allocate(token: token, ["namespace": "default", "pod": "web-0", "podUid": "uid-web-0", "pool": "web"]),
+                into: "Allocated", token: token)
             let full = try await kit.allocate(token: token, ["namespace": "default", "pod": "web-1", "podUid": "uid-web-1", "pool": "web"])
             #expect(full.status == 429, "\(full.text)")
             #expect(full["code"] == "BandwidthPackageFull")
             let foreign = try await kit.allocate(
-                token: token, ["namespace": "default", "pod": "web-2", "podUid": "uid-web-2", "pool": "web", "bandwidthPackageId": "cbwp-theirs"]
+                token: token,
+                ["namespace": "default", "pod": "web-2", "podUid": "uid-web-2", "pool": "web", "bandwidthPackageId": "cbwp-theirs"]
             )
             #expect(foreign.status == 422, "\(foreign.text)")
             #expect(foreign.text.contains("bandwidthPackageId"))
@@ -375,18 +389,21 @@ struct LeaseTestKit: Sendable {
 
     /// `POST /v1/leases` with `body`, waiting `wait` seconds (none when `nil`).
     func allocate(token: String, _ body: [String: Any], wait: Int? = 10, headers: [(String, String)] = []) async throws -> TestResponse {
-        try await broker.call(.POST, "/v1/leases" + (wait.map { "?wait=\($0)" } ?? ""), token: token, json: TestBroker.json(body), headers: headers)
+        try await broker.call(
+            .POST, "/v1/leases" + (wait.map { "?wait=\($0)" } ?? ""), token: token, json: TestBroker.json(body), headers: headers)
     }
 
     /// Associates a lease with `privateIP` (waiting up to 10 s) and returns it once `InUse` or `Failed`.
     func associate(_ id: String, token: String, privateIP: String) async throws -> Object {
-        let response = try await broker.call(.POST, "/v1/leases/\(id)/associate?wait=10", token: token, json: TestBroker.json(["privateIpAddress": privateIP]))
+        let response = try await broker.call(
+            .POST, "/v1/leases/\(id)/associate?wait=10", token: token, json: TestBroker.json(["privateIpAddress": privateIP]))
         return try await settle(response, into: "InUse", token: token)
     }
 
     /// Releases a lease (waiting up to 10 s) and returns it once in `expecting` or `Failed`.
     func release(_ id: String, token: String, force: Bool? = nil, expecting phase: String) async throws -> Object {
-        let response = try await broker.call(.POST, "/v1/leases/\(id)/release?wait=10", token: token, json: force.map { TestBroker.json(["force": $0]) })
+        let response = try await broker.call(
+            .POST, "/v1/leases/\(id)/release?wait=10", token: token, json: force.map { TestBroker.json(["force": $0]) })
         return try await settle(response, into: phase, token: token)
     }
 
@@ -398,7 +415,9 @@ struct LeaseTestKit: Sendable {
 
     /// The lease of a successful answer once it is in `phase` (or `Failed`): at once when the
     /// answer (a `wait` call) already shows it, otherwise by polling.
-    func settle(_ response: TestResponse, into phase: String, token: String, sourceLocation: SourceLocation = #_sourceLocation) async throws -> Object {
+    func settle(_ response: TestResponse, into phase: String, token: String, sourceLocation: SourceLocation = #_sourceLocation) async throws
+        -> Object
+    {
         try #require((200...201).contains(response.status), "\(response.text)", sourceLocation: sourceLocation)
         let lease = Object(response.object)
         if lease["phase"] == phase || lease["phase"] == "Failed" { return lease }
@@ -418,7 +437,9 @@ struct LeaseTestKit: Sendable {
     }
 
     /// Polls `GET /v1/pools/{name}` until `done` holds.
-    func waitForPool(_ name: String, _ what: String, sourceLocation: SourceLocation = #_sourceLocation, until done: (Object) -> Bool) async throws -> Object {
+    func waitForPool(_ name: String, _ what: String, sourceLocation: SourceLocation = #_sourceLocation, until done: (Object) -> Bool)
+        async throws -> Object
+    {
         try await Self.poll("pool \(name): \(what)", sourceLocation: sourceLocation) {
             let pool = try await getPool(name)
             return (pool, done(pool))
@@ -427,12 +448,16 @@ struct LeaseTestKit: Sendable {
 
     /// Follows `nextPageToken` from the first page of `GET /v1/leases?<query>` to the last.
     /// - Returns: the lease ids of each page.
-    func listPages(token: String, query: String, pageSize: Int, sourceLocation: SourceLocation = #_sourceLocation) async throws -> [[String]] {
+    func listPages(token: String, query: String, pageSize: Int, sourceLocation: SourceLocation = #_sourceLocation) async throws
+        -> [[String]]
+    {
         var pages: [[String]] = []
         var pageToken: String?
         repeat {
             var path = "/v1/leases?pageSize=\(pageSize)" + (query.isEmpty ? "" : "&" + query)
-            if let pageToken { path += "&pageToken=" + (pageToken.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? pageToken) }
+            if let pageToken {
+                path += "&pageToken=" + (pageToken.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? pageToken)
+            }
             let response = try await broker.call(.GET, path, token: token)
             try #require(response.status == 200, "\(response.text)", sourceLocation: sourceLocation)
             pages.append(response.items.compactMap { $0["id"] as? String })
@@ -447,7 +472,8 @@ struct LeaseTestKit: Sendable {
     /// Runs `body` with a broker on a fresh database of `backend` and the simulated cloud account
     /// `sim` the broker allocates in, on a second connection to that database.
     static func withBrokerAndCloud<Result: Sendable>(
-        _ backend: Backend, configure: (inout BrokerConfiguration) -> Void = { _ in }, _ body: (TestBroker, SimulatedCloud) async throws -> Result
+        _ backend: Backend, configure: (inout BrokerConfiguration) -> Void = { _ in },
+        _ body: (TestBroker, SimulatedCloud) async throws -> Result
     ) async throws -> Result {
         try await TestDatabase.with(backend) { db in
             let broker = try await TestBroker.start(databaseURL: db.url, configure: configure)

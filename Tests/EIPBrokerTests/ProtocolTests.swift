@@ -159,7 +159,13 @@ import Testing
     }
 
     @Test func aRequestWhoseHeadersOrBodyStallIsClosedAfterItsTimeout() async throws {
-        try await TestBroker.with(.sqlite, configure: { $0.headerTimeout = .seconds(1); $0.bodyTimeout = .seconds(1) }) { broker in
+        try await TestBroker.with(
+            .sqlite,
+            configure: {
+                $0.headerTimeout = .seconds(1)
+                $0.bodyTimeout = .seconds(1)
+            }
+        ) { broker in
             // One complete request, then headers that never end: the first is answered, then the connection closes.
             let complete = Array("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8)
             let stalledHead = try await withDeadline(.seconds(30)) {
@@ -169,10 +175,13 @@ import Testing
             #expect(stalledHead.text.components(separatedBy: "HTTP/1.1 ").count == 2, "\(stalledHead.text)")
             // A body that stops short of its Content-Length: closed without an answer.
             let stalledBody = try await withDeadline(.seconds(30)) {
-                try await RawConnection.exchange(port: broker.port, sending: [Array((
-                    "POST /v1/pools HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(broker.adminToken)\r\n"
-                        + "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"name\""
-                ).utf8)])
+                try await RawConnection.exchange(
+                    port: broker.port,
+                    sending: [
+                        Array(
+                            ("POST /v1/pools HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(broker.adminToken)\r\n"
+                                + "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"name\"").utf8)
+                    ])
             }
             #expect(stalledBody.bytes.isEmpty, "\(stalledBody.text)")
             #expect(broker.logs.text.contains("request body not received within 1000 ms"))
@@ -200,7 +209,8 @@ import Testing
         let channel = EmbeddedChannel()
         let registry = ConnectionRegistry(maximum: 10, logger: Logger(label: "test"))
         try channel.pipeline.syncOperations.addHandler(
-            RequestDeadlineHandler(headerTimeout: .seconds(10), bodyTimeout: .seconds(10), registry: registry, logger: Logger(label: "test"))
+            RequestDeadlineHandler(
+                headerTimeout: .seconds(10), bodyTimeout: .seconds(10), registry: registry, logger: Logger(label: "test"))
         )
         let post = HTTPRequest(method: .post, scheme: nil, authority: "127.0.0.1", path: "/v1/pools", headerFields: [.contentLength: "2"])
         try channel.writeInbound(HTTPRequestPart.head(post))
@@ -305,12 +315,15 @@ import Testing
         try certificate.certificatePEM.write(to: certificateFile, atomically: true, encoding: .utf8)
         try certificate.privateKeyPEM.write(to: keyFile, atomically: true, encoding: .utf8)
 
-        try await TestBroker.with(backend, configure: { configuration in
-            if transport.usesTLS {
-                configuration.tlsCertificatePath = certificateFile.path
-                configuration.tlsKeyPath = keyFile.path
+        try await TestBroker.with(
+            backend,
+            configure: { configuration in
+                if transport.usesTLS {
+                    configuration.tlsCertificatePath = certificateFile.path
+                    configuration.tlsKeyPath = keyFile.path
+                }
             }
-        }) { broker in
+        ) { broker in
             #expect(broker.url.hasPrefix(transport.usesTLS ? "https://" : "http://"))
             let admin = broker.adminToken
             func call(_ method: String, _ path: String, token: String? = admin, json: String? = nil) async throws -> CurlResponse {

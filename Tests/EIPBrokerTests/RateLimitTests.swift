@@ -1,19 +1,23 @@
-@testable import EIPBroker
 import Foundation
 import NIOHTTP1
 import Testing
+
+@testable import EIPBroker
 
 /// Per-token and per-source rate limits over a real socket: one cluster looping on the API is
 /// answered `429 RateLimited` with `Retry-After`, while another cluster's bucket is untouched.
 @Suite("Rate limits")
 struct RateLimitTests {
     @Test func oneClusterOverItsRateIsRefusedWhileAnotherIsServed() async throws {
-        try await TestBroker.with(.sqlite, configure: {
-            // One request a minute after a burst of 5: however slow the machine, 12 calls at once
-            // cannot all be served. (Each refusal is held up to a second: few calls keep the
-            // client's connection pool from queueing them past its own timeout.)
-            $0.tokenRate = RequestRate(perSecond: 1.0 / 60, burst: 5)
-        }) { broker in
+        try await TestBroker.with(
+            .sqlite,
+            configure: {
+                // One request a minute after a burst of 5: however slow the machine, 12 calls at once
+                // cannot all be served. (Each refusal is held up to a second: few calls keep the
+                // client's connection pool from queueing them past its own timeout.)
+                $0.tokenRate = RequestRate(perSecond: 1.0 / 60, burst: 5)
+            }
+        ) { broker in
             let kit = LeaseTestKit(broker)
             let greedy = try await kit.cluster("greedy", quota: 5)
             let polite = try await kit.cluster("polite", quota: 5)
@@ -66,10 +70,11 @@ struct RateLimitTests {
         #expect(limiter.decide("alpha", at: start) == .admitted)
         #expect(limiter.decide("alpha", at: start) == .admitted)
         let holds = (0..<12).map { _ in limiter.decide("alpha", at: start) }
-        #expect(holds.prefix(3) == [
-            .refused(hold: .milliseconds(100), retryAfter: 1), .refused(hold: .milliseconds(200), retryAfter: 1),
-            .refused(hold: .milliseconds(300), retryAfter: 1),
-        ])
+        #expect(
+            holds.prefix(3) == [
+                .refused(hold: .milliseconds(100), retryAfter: 1), .refused(hold: .milliseconds(200), retryAfter: 1),
+                .refused(hold: .milliseconds(300), retryAfter: 1),
+            ])
         #expect(holds.suffix(2) == [.refused(hold: .seconds(1), retryAfter: 1), .refused(hold: .seconds(1), retryAfter: 1)])
         // Another caller has its own bucket and its own pace.
         #expect(limiter.decide("beta", at: start) == .admitted)
@@ -84,7 +89,8 @@ struct RateLimitTests {
 
     @Test(arguments: [
         ("50/s", RequestRate(perSecond: 50, burst: 100)), ("2.5/s,burst=7", RequestRate(perSecond: 2.5, burst: 7)),
-        ("0.1/s", RequestRate(perSecond: 0.1, burst: 1)), ("off", RequestRate(perSecond: 0, burst: 0)), ("0", RequestRate(perSecond: 0, burst: 0)),
+        ("0.1/s", RequestRate(perSecond: 0.1, burst: 1)), ("off", RequestRate(perSecond: 0, burst: 0)),
+        ("0", RequestRate(perSecond: 0, burst: 0)),
     ])
     func ratesParse(_ text: String, _ rate: RequestRate) {
         #expect(RequestRate(parsing: text) == rate)

@@ -17,7 +17,9 @@ struct RetentionTests {
             let token = try await kit.cluster("games", quota: 10)
             try await kit.pool(["name": "relay", "maxSize": 5])
 
-            let first = try await kit.allocate(token: token, ["namespace": "games", "pod": "relay-0", "podUid": "uid-relay-0-a", "pool": "relay", "releaseStrategy": "10m"])
+            let first = try await kit.allocate(
+                token: token,
+                ["namespace": "games", "pod": "relay-0", "podUid": "uid-relay-0-a", "pool": "relay", "releaseStrategy": "10m"])
             #expect(first.status == 201, "\(first.text)")
             let allocated = try await kit.settle(first, into: "Allocated", token: token)
             let id = try #require(allocated["id"])
@@ -43,7 +45,9 @@ struct RetentionTests {
             #expect(try await kit.cluster("games", token: token).int("activeLeases") == 1)
 
             // The StatefulSet re-creates relay-0 (a new UID): it gets the same lease and address.
-            let again = try await kit.allocate(token: token, ["namespace": "games", "pod": "relay-0", "podUid": "uid-relay-0-b", "pool": "relay", "releaseStrategy": "10m"])
+            let again = try await kit.allocate(
+                token: token,
+                ["namespace": "games", "pod": "relay-0", "podUid": "uid-relay-0-b", "pool": "relay", "releaseStrategy": "10m"])
             #expect(again.status == 200, "\(again.text)")
             #expect(again["id"] == id)
             #expect(again["ipAddress"] == address)
@@ -68,7 +72,8 @@ struct RetentionTests {
             let token = try await kit.cluster("games", quota: 10)
             try await kit.pool(["name": "relay", "maxSize": 5])
 
-            let response = try await kit.allocate(token: token, ["namespace": "games", "pod": "relay-1", "podUid": "uid-relay-1", "pool": "relay", "releaseStrategy": "1s"])
+            let response = try await kit.allocate(
+                token: token, ["namespace": "games", "pod": "relay-1", "podUid": "uid-relay-1", "pool": "relay", "releaseStrategy": "1s"])
             let allocated = try await kit.settle(response, into: "Allocated", token: token)
             let id = try #require(allocated["id"])
             let allocationID = try #require(allocated["allocationId"])
@@ -79,7 +84,9 @@ struct RetentionTests {
             #expect(release.status == 200, "\(release.text)")
             #expect(release["phase"] != "Released", "a TTL lease is not released at once")
 
-            let expired = try await kit.waitForLease(id, token: token, "the TTL to run out") { $0["phase"] == "Released" || $0["phase"] == "Failed" }
+            let expired = try await kit.waitForLease(id, token: token, "the TTL to run out") {
+                $0["phase"] == "Released" || $0["phase"] == "Failed"
+            }
             #expect(expired["phase"] == "Released")
             let emptied = try await kit.waitForPool("relay", "the address released in the cloud") { $0.int("size") == 0 }
             #expect(emptied.int("leased") == 0)
@@ -102,7 +109,8 @@ struct RetentionTests {
             let token = try await kit.cluster("data", quota: 10)
             try await kit.pool(["name": "db", "maxSize": 5])
 
-            let response = try await kit.allocate(token: token, ["namespace": "data", "pod": "pg-0", "podUid": "uid-pg-0", "pool": "db", "releaseStrategy": "Never"])
+            let response = try await kit.allocate(
+                token: token, ["namespace": "data", "pod": "pg-0", "podUid": "uid-pg-0", "pool": "db", "releaseStrategy": "Never"])
             let allocated = try await kit.settle(response, into: "Allocated", token: token)
             let id = try #require(allocated["id"])
             let address = try #require(allocated["ipAddress"])
@@ -116,15 +124,19 @@ struct RetentionTests {
 
             // Let time pass the way the broker sees it: a 1s TTL lease, released alongside, runs
             // out (so the keeper has run its expiry pass) while the Never lease stays.
-            let ttl = try await kit.allocate(token: token, ["namespace": "data", "pod": "cache-0", "podUid": "uid-cache-0", "pool": "db", "releaseStrategy": "1s"])
+            let ttl = try await kit.allocate(
+                token: token, ["namespace": "data", "pod": "cache-0", "podUid": "uid-cache-0", "pool": "db", "releaseStrategy": "1s"])
             let ttlID = try #require(try await kit.settle(ttl, into: "Allocated", token: token)["id"])
             let ttlRelease = try await broker.call(.POST, "/v1/leases/\(ttlID)/release", token: token)
             #expect(ttlRelease.status == 200, "\(ttlRelease.text)")
-            let gone = try await kit.waitForLease(ttlID, token: token, "the 1s TTL to run out") { $0["phase"] == "Released" || $0["phase"] == "Failed" }
+            let gone = try await kit.waitForLease(ttlID, token: token, "the 1s TTL to run out") {
+                $0["phase"] == "Released" || $0["phase"] == "Failed"
+            }
             #expect(gone["phase"] == "Released")
 
             // A heartbeat without the pod leaves a retained lease alone.
-            let heartbeat = try await broker.call(.POST, "/v1/heartbeats", token: token, json: TestBroker.json(["pods": [[String: String]]()]))
+            let heartbeat = try await broker.call(
+                .POST, "/v1/heartbeats", token: token, json: TestBroker.json(["pods": [[String: String]]()]))
             #expect(heartbeat.status == 200, "\(heartbeat.text)")
             #expect((heartbeat.object["released"] as? [String])?.contains(id) == false)
 
@@ -168,7 +180,9 @@ struct RetentionTests {
             #expect(fresh["ipAddress"] != oldAddress)
 
             // The old lease follows its pod out, and gives its quota and address back.
-            let ended = try await kit.waitForLease(oldID, token: token, "the replaced pod's lease to be released") { $0["phase"] == "Released" || $0["phase"] == "Failed" }
+            let ended = try await kit.waitForLease(oldID, token: token, "the replaced pod's lease to be released") {
+                $0["phase"] == "Released" || $0["phase"] == "Failed"
+            }
             #expect(ended["phase"] == "Released")
             #expect(try await kit.cluster("web", token: token).int("activeLeases") == 1)
             let pool = try await kit.waitForPool("web", "only the new lease's address left") { $0.int("size") == 1 }
@@ -189,8 +203,11 @@ struct RetentionTests {
             try await kit.pool(["name": "web", "maxSize": 10])
 
             var ids: [String: String] = [:]
-            for (pod, strategy, privateIP) in [("api-0", "Follow", "10.9.0.1"), ("api-1", "Follow", "10.9.0.2"), ("relay-0", "10m", "10.9.0.3")] {
-                let response = try await kit.allocate(token: token, ["namespace": "prod", "pod": pod, "podUid": "uid-\(pod)", "pool": "web", "releaseStrategy": strategy])
+            for (pod, strategy, privateIP) in [
+                ("api-0", "Follow", "10.9.0.1"), ("api-1", "Follow", "10.9.0.2"), ("relay-0", "10m", "10.9.0.3"),
+            ] {
+                let response = try await kit.allocate(
+                    token: token, ["namespace": "prod", "pod": pod, "podUid": "uid-\(pod)", "pool": "web", "releaseStrategy": strategy])
                 let lease = try await kit.settle(response, into: "Allocated", token: token)
                 let id = try #require(lease["id"])
                 #expect(try await kit.associate(id, token: token, privateIP: privateIP)["phase"] == "InUse")
@@ -210,9 +227,13 @@ struct RetentionTests {
             #expect(beat.object["retained"] as? [String] == [relay0])
 
             // api-1 (Follow) is released; relay-0 (TTL) keeps its address, unbound.
-            let released = try await kit.waitForLease(api1, token: token, "released after the heartbeat") { $0["phase"] == "Released" || $0["phase"] == "Failed" }
+            let released = try await kit.waitForLease(api1, token: token, "released after the heartbeat") {
+                $0["phase"] == "Released" || $0["phase"] == "Failed"
+            }
             #expect(released["phase"] == "Released")
-            let retained = try await kit.waitForLease(relay0, token: token, "retained after the heartbeat") { $0["phase"] == "Allocated" || $0["phase"] == "Failed" }
+            let retained = try await kit.waitForLease(relay0, token: token, "retained after the heartbeat") {
+                $0["phase"] == "Allocated" || $0["phase"] == "Failed"
+            }
             #expect(retained["phase"] == "Allocated")
             #expect(retained["ipAddress"] != nil)
 
@@ -241,7 +262,9 @@ struct RetentionTests {
             #expect(replaced.status == 200, "\(replaced.text)")
             #expect(LeaseTestKit.int(replaced.object["seen"]) == 0)
             #expect(replaced.object["released"] as? [String] == [api0])
-            let gone = try await kit.waitForLease(api0, token: token, "released after its UID vanished") { $0["phase"] == "Released" || $0["phase"] == "Failed" }
+            let gone = try await kit.waitForLease(api0, token: token, "released after its UID vanished") {
+                $0["phase"] == "Released" || $0["phase"] == "Failed"
+            }
             #expect(gone["phase"] == "Released")
             #expect(try await kit.cluster("prod", token: token).int("activeLeases") == 1)
         }
@@ -259,7 +282,8 @@ struct RetentionTests {
             var ids: [String] = []
             for (pod, strategy) in [("api-0", "Follow"), ("relay-0", "Never"), ("relay-1", "10m")] {
                 let lease = try await kit.settle(
-                    try await kit.allocate(token: token, ["namespace": "prod", "pod": pod, "podUid": "uid-\(pod)", "pool": "web", "releaseStrategy": strategy]),
+                    try await kit.allocate(
+                        token: token, ["namespace": "prod", "pod": pod, "podUid": "uid-\(pod)", "pool": "web", "releaseStrategy": strategy]),
                     into: "Allocated", token: token
                 )
                 ids.append(try #require(lease["id"]))

@@ -11,7 +11,9 @@ import Testing
 struct SimulatedCloudTests {
     static let region = "cn-hangzhou"
 
-    static func request(token: String = UUID().uuidString, tags: [String: String] = [:], parameters: EIPParameters = EIPParameters()) -> CloudAllocationRequest {
+    static func request(token: String = UUID().uuidString, tags: [String: String] = [:], parameters: EIPParameters = EIPParameters())
+        -> CloudAllocationRequest
+    {
         CloudAllocationRequest(region: region, parameters: parameters, clientToken: token, tags: tags)
     }
 
@@ -39,7 +41,8 @@ struct SimulatedCloudTests {
             let cloud = SimulatedCloud(database: db.database)
             #expect(cloud.account == "sim")
             let tags = ["eip-broker/owner": "broker-1", "eip-broker/pool": "web"]
-            let eip = try await cloud.allocate(Self.request(tags: tags, parameters: EIPParameters(bandwidth: 20, isp: "BGP_PRO", name: "web-1")))
+            let eip = try await cloud.allocate(
+                Self.request(tags: tags, parameters: EIPParameters(bandwidth: 20, isp: "BGP_PRO", name: "web-1")))
 
             #expect(eip.allocationID.wholeMatch(of: /eip-[a-z0-9]{20}/) != nil)
             #expect(eip.ipAddress.hasPrefix("198.18.") || eip.ipAddress.hasPrefix("198.19."))
@@ -49,7 +52,8 @@ struct SimulatedCloudTests {
             #expect(eip.instanceID == nil && eip.bandwidthPackageID == nil)
             #expect(
                 eip.parameters
-                    == EIPParameters(bandwidth: 20, internetChargeType: "PayByBandwidth", instanceChargeType: "PostPaid", isp: "BGP_PRO", name: "web-1")
+                    == EIPParameters(
+                        bandwidth: 20, internetChargeType: "PayByBandwidth", instanceChargeType: "PostPaid", isp: "BGP_PRO", name: "web-1")
             )
 
             #expect(try await cloud.describe(allocationID: eip.allocationID, region: Self.region) == eip)
@@ -58,7 +62,9 @@ struct SimulatedCloudTests {
 
             let other = try await cloud.allocate(Self.request(tags: ["eip-broker/owner": "broker-2"]))
             #expect(other.allocationID != eip.allocationID && other.ipAddress != eip.ipAddress)
-            #expect(other.parameters == EIPParameters(bandwidth: 5, internetChargeType: "PayByBandwidth", instanceChargeType: "PostPaid", isp: "BGP"))
+            #expect(
+                other.parameters
+                    == EIPParameters(bandwidth: 5, internetChargeType: "PayByBandwidth", instanceChargeType: "PostPaid", isp: "BGP"))
 
             #expect(try await cloud.describeTagged(key: "eip-broker/owner", value: "broker-1", region: Self.region) == [eip])
             #expect(try await cloud.describeTagged(key: "eip-broker/owner", value: "broker-2", region: Self.region) == [other])
@@ -79,7 +85,8 @@ struct SimulatedCloudTests {
                 _ = try await cloud.allocate(Self.request(parameters: EIPParameters(bandwidth: 0)))
             }
             await Self.expectCloudError(.rejected, code: "InvalidParameter") {
-                _ = try await cloud.networkInterface(privateIPAddress: "10.0.0.256", networkInterfaceID: nil, region: Self.region, vpcIDs: [])
+                _ = try await cloud.networkInterface(
+                    privateIPAddress: "10.0.0.256", networkInterfaceID: nil, region: Self.region, vpcIDs: [])
             }
             let held = try await Self.count(db.database)
             #expect(held == 0)
@@ -135,28 +142,40 @@ struct SimulatedCloudTests {
             let cloud = SimulatedCloud(database: db.database)
             let replica = SimulatedCloud(database: replicaDatabase)
 
-            let eni = try await cloud.networkInterface(privateIPAddress: "10.0.3.7", networkInterfaceID: nil, region: Self.region, vpcIDs: [])
+            let eni = try await cloud.networkInterface(
+                privateIPAddress: "10.0.3.7", networkInterfaceID: nil, region: Self.region, vpcIDs: [])
             #expect(eni.hasPrefix("eni-"))
-            #expect(try await replica.networkInterface(privateIPAddress: "10.0.3.7", networkInterfaceID: nil, region: Self.region, vpcIDs: []) == eni)
-            #expect(try await SimulatedCloud(database: db.database).networkInterface(privateIPAddress: "10.0.3.7", networkInterfaceID: nil, region: Self.region, vpcIDs: []) == eni)
-            #expect(try await cloud.networkInterface(privateIPAddress: "10.0.3.8", networkInterfaceID: nil, region: Self.region, vpcIDs: []) != eni)
+            #expect(
+                try await replica.networkInterface(privateIPAddress: "10.0.3.7", networkInterfaceID: nil, region: Self.region, vpcIDs: [])
+                    == eni)
+            #expect(
+                try await SimulatedCloud(database: db.database).networkInterface(
+                    privateIPAddress: "10.0.3.7", networkInterfaceID: nil, region: Self.region, vpcIDs: []) == eni)
+            #expect(
+                try await cloud.networkInterface(privateIPAddress: "10.0.3.8", networkInterfaceID: nil, region: Self.region, vpcIDs: [])
+                    != eni)
 
             let eip = try await cloud.allocate(Self.request())
-            try await cloud.associate(allocationID: eip.allocationID, networkInterfaceID: eni, privateIPAddress: "10.0.3.7", region: Self.region, force: false)
+            try await cloud.associate(
+                allocationID: eip.allocationID, networkInterfaceID: eni, privateIPAddress: "10.0.3.7", region: Self.region, force: false)
             let bound = try #require(try await replica.describe(allocationID: eip.allocationID, region: Self.region))
             #expect(bound.status == .inUse)
             #expect(bound.instanceID == eni && bound.privateIPAddress == "10.0.3.7")
 
             // Associating again where it already is succeeds, from either replica.
-            try await replica.associate(allocationID: eip.allocationID, networkInterfaceID: eni, privateIPAddress: "10.0.3.7", region: Self.region, force: false)
+            try await replica.associate(
+                allocationID: eip.allocationID, networkInterfaceID: eni, privateIPAddress: "10.0.3.7", region: Self.region, force: false)
 
             await Self.expectCloudError(.notFound, code: "InvalidAllocationId.NotFound") {
-                try await cloud.associate(allocationID: "eip-missing", networkInterfaceID: eni, privateIPAddress: "10.0.3.7", region: Self.region, force: false)
+                try await cloud.associate(
+                    allocationID: "eip-missing", networkInterfaceID: eni, privateIPAddress: "10.0.3.7", region: Self.region, force: false)
             }
             // One EIP per private IP: a second one waits for the first to be unbound.
             let second = try await cloud.allocate(Self.request())
             await Self.expectCloudError(.busy, code: "OperationConflict") {
-                try await cloud.associate(allocationID: second.allocationID, networkInterfaceID: eni, privateIPAddress: "10.0.3.7", region: Self.region, force: false)
+                try await cloud.associate(
+                    allocationID: second.allocationID, networkInterfaceID: eni, privateIPAddress: "10.0.3.7", region: Self.region,
+                    force: false)
             }
         }
     }
@@ -165,17 +184,23 @@ struct SimulatedCloudTests {
     func associateRefusesAnEIPInUseElsewhereUnlessForced(_ backend: Backend) async throws {
         try await TestDatabase.with(backend) { db in
             let cloud = SimulatedCloud(database: db.database)
-            let eniA = try await cloud.networkInterface(privateIPAddress: "10.0.0.1", networkInterfaceID: nil, region: Self.region, vpcIDs: [])
-            let eniB = try await cloud.networkInterface(privateIPAddress: "10.0.0.2", networkInterfaceID: nil, region: Self.region, vpcIDs: [])
+            let eniA = try await cloud.networkInterface(
+                privateIPAddress: "10.0.0.1", networkInterfaceID: nil, region: Self.region, vpcIDs: [])
+            let eniB = try await cloud.networkInterface(
+                privateIPAddress: "10.0.0.2", networkInterfaceID: nil, region: Self.region, vpcIDs: [])
             let eip = try await cloud.allocate(Self.request())
-            try await cloud.associate(allocationID: eip.allocationID, networkInterfaceID: eniA, privateIPAddress: "10.0.0.1", region: Self.region, force: false)
+            try await cloud.associate(
+                allocationID: eip.allocationID, networkInterfaceID: eniA, privateIPAddress: "10.0.0.1", region: Self.region, force: false)
 
             await Self.expectCloudError(.inUseElsewhere, code: "IncorrectEipStatus") {
-                try await cloud.associate(allocationID: eip.allocationID, networkInterfaceID: eniB, privateIPAddress: "10.0.0.2", region: Self.region, force: false)
+                try await cloud.associate(
+                    allocationID: eip.allocationID, networkInterfaceID: eniB, privateIPAddress: "10.0.0.2", region: Self.region,
+                    force: false)
             }
             #expect(try await cloud.describe(allocationID: eip.allocationID, region: Self.region)?.instanceID == eniA)
 
-            try await cloud.associate(allocationID: eip.allocationID, networkInterfaceID: eniB, privateIPAddress: "10.0.0.2", region: Self.region, force: true)
+            try await cloud.associate(
+                allocationID: eip.allocationID, networkInterfaceID: eniB, privateIPAddress: "10.0.0.2", region: Self.region, force: true)
             let moved = try #require(try await cloud.describe(allocationID: eip.allocationID, region: Self.region))
             #expect(moved.status == .inUse && moved.instanceID == eniB && moved.privateIPAddress == "10.0.0.2")
         }
@@ -185,11 +210,13 @@ struct SimulatedCloudTests {
     func unassociates(_ backend: Backend) async throws {
         try await TestDatabase.with(backend) { db in
             let cloud = SimulatedCloud(database: db.database)
-            let eni = try await cloud.networkInterface(privateIPAddress: "172.16.0.9", networkInterfaceID: nil, region: Self.region, vpcIDs: [])
+            let eni = try await cloud.networkInterface(
+                privateIPAddress: "172.16.0.9", networkInterfaceID: nil, region: Self.region, vpcIDs: [])
             let eip = try await cloud.allocate(Self.request())
             try await cloud.unassociate(allocationID: eip.allocationID, region: Self.region)
 
-            try await cloud.associate(allocationID: eip.allocationID, networkInterfaceID: eni, privateIPAddress: "172.16.0.9", region: Self.region, force: false)
+            try await cloud.associate(
+                allocationID: eip.allocationID, networkInterfaceID: eni, privateIPAddress: "172.16.0.9", region: Self.region, force: false)
             try await cloud.unassociate(allocationID: eip.allocationID, region: Self.region)
             let free = try #require(try await cloud.describe(allocationID: eip.allocationID, region: Self.region))
             #expect(free.status == .available && free.instanceID == nil && free.privateIPAddress == nil)
@@ -209,11 +236,15 @@ struct SimulatedCloudTests {
             let cloud = SimulatedCloud(database: db.database, configuration: configuration)
             let eip = try await cloud.allocate(Self.request())
             await Self.expectCloudError(.unavailable, code: "OperationTimeout") {
-                try await cloud.associate(allocationID: eip.allocationID, networkInterfaceID: "eni-a", privateIPAddress: "10.1.0.1", region: Self.region, force: false)
+                try await cloud.associate(
+                    allocationID: eip.allocationID, networkInterfaceID: "eni-a", privateIPAddress: "10.1.0.1", region: Self.region,
+                    force: false)
             }
             #expect(try await cloud.describe(allocationID: eip.allocationID, region: Self.region)?.status == .associating)
             await Self.expectCloudError(.busy, code: "IncorrectEipStatus") {
-                try await cloud.associate(allocationID: eip.allocationID, networkInterfaceID: "eni-b", privateIPAddress: "10.1.0.2", region: Self.region, force: true)
+                try await cloud.associate(
+                    allocationID: eip.allocationID, networkInterfaceID: "eni-b", privateIPAddress: "10.1.0.2", region: Self.region,
+                    force: true)
             }
             await Self.expectCloudError(.busy, code: "IncorrectEipStatus") {
                 try await cloud.release(allocationID: eip.allocationID, region: Self.region)
@@ -258,7 +289,9 @@ struct SimulatedCloudTests {
         try await TestDatabase.with(backend) { db in
             let cloud = SimulatedCloud(database: db.database)
             let eip = try await cloud.allocate(Self.request())
-            try await cloud.associate(allocationID: eip.allocationID, networkInterfaceID: "eni-x", privateIPAddress: "10.9.9.9", region: Self.region, force: false)
+            try await cloud.associate(
+                allocationID: eip.allocationID, networkInterfaceID: "eni-x", privateIPAddress: "10.9.9.9", region: Self.region, force: false
+            )
             await Self.expectCloudError(.busy, code: "IncorrectEipStatus") {
                 try await cloud.release(allocationID: eip.allocationID, region: Self.region)
             }
@@ -280,7 +313,8 @@ struct SimulatedCloudTests {
             // A retry of an allocation that was made is not a new one.
             #expect(try await cloud.allocate(Self.request(token: "q-1")) == first)
             // Another account has its own quota.
-            _ = try await SimulatedCloud(account: "sim-2", database: db.database, configuration: .init(quota: 2)).allocate(Self.request(token: "q-3"))
+            _ = try await SimulatedCloud(account: "sim-2", database: db.database, configuration: .init(quota: 2)).allocate(
+                Self.request(token: "q-3"))
 
             try await cloud.release(allocationID: first.allocationID, region: Self.region)
             _ = try await cloud.allocate(Self.request(token: "q-3"))
@@ -294,7 +328,9 @@ struct SimulatedCloudTests {
             let cloud = SimulatedCloud(database: db.database, faults: faults)
 
             faults.failNext(.allocate, with: SimulatedCloud.Faults.serviceUnavailable)
-            let error = await Self.expectCloudError(.unavailable, code: "ServiceUnavailable") { _ = try await cloud.allocate(Self.request()) }
+            let error = await Self.expectCloudError(.unavailable, code: "ServiceUnavailable") {
+                _ = try await cloud.allocate(Self.request())
+            }
             #expect(error?.isRetryable == true)
             #expect(try await Self.count(db.database) == 0)
             let eip = try await cloud.allocate(Self.request())
@@ -302,11 +338,15 @@ struct SimulatedCloudTests {
             faults.failNext(.associate, count: 2, with: SimulatedCloud.Faults.throttling)
             for _ in 0..<2 {
                 await Self.expectCloudError(.throttled, code: "Throttling.User") {
-                    try await cloud.associate(allocationID: eip.allocationID, networkInterfaceID: "eni-1", privateIPAddress: "10.0.0.1", region: Self.region, force: false)
+                    try await cloud.associate(
+                        allocationID: eip.allocationID, networkInterfaceID: "eni-1", privateIPAddress: "10.0.0.1", region: Self.region,
+                        force: false)
                 }
             }
             #expect(try await cloud.describe(allocationID: eip.allocationID, region: Self.region)?.status == .available)
-            try await cloud.associate(allocationID: eip.allocationID, networkInterfaceID: "eni-1", privateIPAddress: "10.0.0.1", region: Self.region, force: false)
+            try await cloud.associate(
+                allocationID: eip.allocationID, networkInterfaceID: "eni-1", privateIPAddress: "10.0.0.1", region: Self.region, force: false
+            )
             #expect(faults.calls(of: .associate) == 3)
 
             faults.failRandomly(.describe, probability: 1)
@@ -329,10 +369,14 @@ struct SimulatedCloudTests {
             let eip = try await cloud.allocate(Self.request())
             faults.dropResponseNext(.associate)
             await Self.expectCloudError(.unavailable) {
-                try await cloud.associate(allocationID: eip.allocationID, networkInterfaceID: "eni-1", privateIPAddress: "10.0.0.1", region: Self.region, force: false)
+                try await cloud.associate(
+                    allocationID: eip.allocationID, networkInterfaceID: "eni-1", privateIPAddress: "10.0.0.1", region: Self.region,
+                    force: false)
             }
             #expect(try await cloud.describe(allocationID: eip.allocationID, region: Self.region)?.status == .inUse)
-            try await cloud.associate(allocationID: eip.allocationID, networkInterfaceID: "eni-1", privateIPAddress: "10.0.0.1", region: Self.region, force: false)
+            try await cloud.associate(
+                allocationID: eip.allocationID, networkInterfaceID: "eni-1", privateIPAddress: "10.0.0.1", region: Self.region, force: false
+            )
         }
     }
 
@@ -366,7 +410,9 @@ struct SimulatedCloudTests {
             #expect(Set(addresses).count == 10)
 
             // A change made through one replica is seen, settled, by the other.
-            try await clouds[0].associate(allocationID: eip.allocationID, networkInterfaceID: "eni-9", privateIPAddress: "10.0.0.9", region: Self.region, force: false)
+            try await clouds[0].associate(
+                allocationID: eip.allocationID, networkInterfaceID: "eni-9", privateIPAddress: "10.0.0.9", region: Self.region, force: false
+            )
             #expect(try await clouds[1].describe(allocationID: eip.allocationID, region: Self.region)?.status == .inUse)
             try await clouds[1].unassociate(allocationID: eip.allocationID, region: Self.region)
             #expect(try await clouds[0].describe(allocationID: eip.allocationID, region: Self.region)?.status == .available)
@@ -377,7 +423,10 @@ struct SimulatedCloudTests {
         try await TestDatabase.with(.postgres) { db in
             let replicaDatabase = try await db.openReplica()
             let configuration = SimulatedCloud.Configuration(quota: 5)
-            let clouds = [SimulatedCloud(database: db.database, configuration: configuration), SimulatedCloud(database: replicaDatabase, configuration: configuration)]
+            let clouds = [
+                SimulatedCloud(database: db.database, configuration: configuration),
+                SimulatedCloud(database: replicaDatabase, configuration: configuration),
+            ]
             let outcomes = await withTaskGroup(of: Bool.self) { group in
                 for index in 0..<12 {
                     group.addTask { (try? await clouds[index % 2].allocate(Self.request())) != nil }
@@ -395,17 +444,29 @@ extension SimulatedCloudTests {
     @Suite("DatabaseURL")
     struct DatabaseURLParsing {
         @Test func parsesPostgresURLs() throws {
-            guard case .postgres(let full) = try DatabaseURL("postgres://broker:s%40cret@db.example:6543/eip%20books?sslmode=require") else {
+            guard case .postgres(let full) = try DatabaseURL("postgres://broker:s%40cret@db.example:6543/eip%20books?sslmode=require")
+            else {
                 Issue.record("not postgres")
                 return
             }
-            #expect(full == .init(host: "db.example", port: 6543, username: "broker", password: "s@cret", database: "eip books", tlsMode: .require))
+            #expect(
+                full
+                    == .init(
+                        host: "db.example", port: 6543, username: "broker", password: "s@cret", database: "eip books", tlsMode: .require))
             #expect(full.clientConfiguration.host == "db.example" && full.clientConfiguration.port == 6543)
 
-            #expect(try DatabaseURL("postgresql://127.0.0.1/postgres") == .postgres(.init(host: "127.0.0.1", username: "postgres", password: nil, database: "postgres")))
-            #expect(try DatabaseURL("postgres://me@localhost") == .postgres(.init(host: "localhost", username: "me", password: nil, database: "me")))
-            #expect(try DatabaseURL("postgres://u:@[::1]:5433/d?sslmode=disable") == .postgres(.init(host: "::1", port: 5433, username: "u", password: "", database: "d", tlsMode: .disable)))
-            #expect(try DatabaseURL("postgres://u@h/d?sslmode=verify-full") == .postgres(.init(host: "h", username: "u", password: nil, database: "d", tlsMode: .verifyFull)))
+            #expect(
+                try DatabaseURL("postgresql://127.0.0.1/postgres")
+                    == .postgres(.init(host: "127.0.0.1", username: "postgres", password: nil, database: "postgres")))
+            #expect(
+                try DatabaseURL("postgres://me@localhost")
+                    == .postgres(.init(host: "localhost", username: "me", password: nil, database: "me")))
+            #expect(
+                try DatabaseURL("postgres://u:@[::1]:5433/d?sslmode=disable")
+                    == .postgres(.init(host: "::1", port: 5433, username: "u", password: "", database: "d", tlsMode: .disable)))
+            #expect(
+                try DatabaseURL("postgres://u@h/d?sslmode=verify-full")
+                    == .postgres(.init(host: "h", username: "u", password: nil, database: "d", tlsMode: .verifyFull)))
         }
 
         @Test func parsesSQLiteLocations() throws {

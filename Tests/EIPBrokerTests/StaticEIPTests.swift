@@ -13,7 +13,9 @@ struct StaticEIPTests {
     /// Makes an EIP in the broker's account `sim` directly, as a customer would in the console.
     static func customerEIP(in cloud: SimulatedCloud) async throws -> CloudEIP {
         try await cloud.allocate(
-            CloudAllocationRequest(region: region, parameters: EIPParameters(bandwidth: 20, isp: "BGP_PRO"), clientToken: UUID().uuidString, tags: ["owner": "customer"])
+            CloudAllocationRequest(
+                region: region, parameters: EIPParameters(bandwidth: 20, isp: "BGP_PRO"), clientToken: UUID().uuidString,
+                tags: ["owner": "customer"])
         )
     }
 
@@ -24,7 +26,8 @@ struct StaticEIPTests {
             let token = try await kit.cluster("media", quota: 10)
             let eip = try await Self.customerEIP(in: cloud)
 
-            let allocation = try await kit.allocate(token: token, ["namespace": "media", "pod": "rtsp-gateway", "podUid": "uid-rtsp-a", "eipInstanceId": eip.allocationID])
+            let allocation = try await kit.allocate(
+                token: token, ["namespace": "media", "pod": "rtsp-gateway", "podUid": "uid-rtsp-a", "eipInstanceId": eip.allocationID])
             #expect(allocation.status == 201, "\(allocation.text)")
             let allocated = try await kit.settle(allocation, into: "Allocated", token: token)
             let id = try #require(allocated["id"])
@@ -42,7 +45,8 @@ struct StaticEIPTests {
             #expect(bound.privateIPAddress == "192.168.10.31")
 
             // One lease at a time: another pod asking for the same EIP is refused, and takes no quota.
-            let second = try await kit.allocate(token: token, ["namespace": "media", "pod": "rtsp-gateway-2", "podUid": "uid-rtsp-b", "eipInstanceId": eip.allocationID])
+            let second = try await kit.allocate(
+                token: token, ["namespace": "media", "pod": "rtsp-gateway-2", "podUid": "uid-rtsp-b", "eipInstanceId": eip.allocationID])
             #expect(second.status == 409, "\(second.text)")
             #expect(second["code"] == "AddressInUse")
             #expect(try await kit.cluster("media", token: token).int("activeLeases") == 1)
@@ -58,7 +62,8 @@ struct StaticEIPTests {
             #expect(try await kit.cluster("media", token: token).int("activeLeases") == 0)
 
             // Free again: the other pod may take it now. Even a forced release keeps the EIP.
-            let retry = try await kit.allocate(token: token, ["namespace": "media", "pod": "rtsp-gateway-2", "podUid": "uid-rtsp-b", "eipInstanceId": eip.allocationID])
+            let retry = try await kit.allocate(
+                token: token, ["namespace": "media", "pod": "rtsp-gateway-2", "podUid": "uid-rtsp-b", "eipInstanceId": eip.allocationID])
             #expect(retry.status == 201, "\(retry.text)")
             let taken = try await kit.settle(retry, into: "Allocated", token: token)
             let takenID = try #require(taken["id"])
@@ -80,7 +85,8 @@ struct StaticEIPTests {
             let missing = "eip-doesnotexist00000000"
             #expect(try await cloud.describe(allocationID: missing, region: Self.region) == nil)
 
-            let allocation = try await kit.allocate(token: token, ["namespace": "media", "pod": "rtsp-gateway", "podUid": "uid-rtsp-a", "eipInstanceId": missing])
+            let allocation = try await kit.allocate(
+                token: token, ["namespace": "media", "pod": "rtsp-gateway", "podUid": "uid-rtsp-a", "eipInstanceId": missing])
             #expect(allocation.status == 201, "\(allocation.text)")
             let failed = try await kit.settle(allocation, into: "Failed", token: token)
             #expect(failed["phase"] == "Failed")

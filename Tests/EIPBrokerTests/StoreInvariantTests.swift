@@ -85,14 +85,17 @@ struct StoreInvariantTests {
         case (.unique, .uniqueViolation(let name)?), (.check, .checkViolation(let name)?):
             #expect(name.contains(constraint), "\(name)", sourceLocation: sourceLocation)
         default:
-            Issue.record("expected a \(expected) violation of \(constraint), got \(String(describing: error))", sourceLocation: sourceLocation)
+            Issue.record(
+                "expected a \(expected) violation of \(constraint), got \(String(describing: error))", sourceLocation: sourceLocation)
         }
     }
 
     enum Refusal { case unique, check }
 
     /// A lease row written past the store, with every column the schema requires.
-    static func rawLease(id: String, pod: String, allocationID: String? = nil, phase: LeasePhase = .allocated, goal: LeaseGoal = .allocated) -> SQL {
+    static func rawLease(id: String, pod: String, allocationID: String? = nil, phase: LeasePhase = .allocated, goal: LeaseGoal = .allocated)
+        -> SQL
+    {
         let active = phase.isTerminal ? 0 : 1
         return """
             INSERT INTO leases (id, cluster, namespace, pod, pod_uid, pool, allocation_type, release_strategy, parameters, allocation_id,
@@ -109,7 +112,9 @@ struct StoreInvariantTests {
         try await TestDatabase.with(backend) { db in
             let store = BrokerStore(database: db.database)
             let list: SQL = "SELECT version, name, applied_at FROM schema_migrations ORDER BY version"
-            let before = try await db.database.query(list).map { "\($0.int("version") ?? -1) \($0.string("name") ?? "") \($0.int64("applied_at") ?? -1)" }
+            let before = try await db.database.query(list).map {
+                "\($0.int("version") ?? -1) \($0.string("name") ?? "") \($0.int64("applied_at") ?? -1)"
+            }
             #expect(before.count == Migrations.all.count)
             #expect(try await db.database.query(list).map { $0.int("version") } == Migrations.all.map(\.version))
             #expect(try await db.database.query(list).map { $0.string("name") } == Migrations.all.map(\.name))
@@ -122,7 +127,9 @@ struct StoreInvariantTests {
             async let second: Void = replica.migrate()
             _ = try await (first, second)
 
-            let after = try await db.database.query(list).map { "\($0.int("version") ?? -1) \($0.string("name") ?? "") \($0.int64("applied_at") ?? -1)" }
+            let after = try await db.database.query(list).map {
+                "\($0.int("version") ?? -1) \($0.string("name") ?? "") \($0.int64("applied_at") ?? -1)"
+            }
             #expect(after == before)
             // The schema works after the re-runs.
             _ = try await store.createCluster(name: "prod", quota: 1, location: Self.location, actor: Self.admin)
@@ -220,10 +227,12 @@ struct StoreInvariantTests {
             _ = try await store.createCluster(name: "prod", quota: 1000, location: Self.location, actor: Self.admin)
             for (id, maxIPs) in [("cbwp-small", 3), ("cbwp-large", 4)] {
                 _ = try await store.createBandwidthPackage(
-                    BandwidthPackage(id: id, provider: "sim", region: Self.location.region, maxIPs: maxIPs, createdAt: .now), actor: Self.admin
+                    BandwidthPackage(id: id, provider: "sim", region: Self.location.region, maxIPs: maxIPs, createdAt: .now),
+                    actor: Self.admin
                 )
             }
-            _ = try await store.createPool(name: "web", settings: Self.poolSettings(maxSize: 100, packages: ["cbwp-small", "cbwp-large"]), actor: Self.admin)
+            _ = try await store.createPool(
+                name: "web", settings: Self.poolSettings(maxSize: 100, packages: ["cbwp-small", "cbwp-large"]), actor: Self.admin)
 
             let requests = try (0..<100).map { try Self.poolRequest("pod-\($0)") }
             let outcomes = try await Self.allocateConcurrently(requests, over: [store, replica])
@@ -286,7 +295,9 @@ struct StoreInvariantTests {
             try await db.database.query(Self.rawLease(id: "l-raw-3", pod: "web-0", phase: .released, goal: .released))
             try await db.database.query(Self.rawLease(id: "l-raw-4", pod: "web-0", phase: .failed))
             try await db.database.query(Self.rawLease(id: "l-raw-5", pod: "web-0", phase: .releasing, goal: .released))
-            #expect(try await Self.count(db.database, "SELECT COUNT(*) AS n FROM leases WHERE pod = 'web-0' AND active = 1 AND goal <> 'released'") == 1)
+            #expect(
+                try await Self.count(
+                    db.database, "SELECT COUNT(*) AS n FROM leases WHERE pod = 'web-0' AND active = 1 AND goal <> 'released'") == 1)
         }
     }
 
@@ -427,7 +438,9 @@ struct StoreInvariantTests {
                     releaseStrategy: nil, overrides: EIPParameters(), bandwidthPackageID: nil, allowRob: true
                 )
             }
-            let refused = await #expect(throws: BrokerError.self) { _ = try await store.allocate(try robbing("prod", "eip-rob1"), actor: .cluster("prod")) }
+            let refused = await #expect(throws: BrokerError.self) {
+                _ = try await store.allocate(try robbing("prod", "eip-rob1"), actor: .cluster("prod"))
+            }
             #expect(refused?.code == .permissionDenied)
             #expect(refused?.fieldViolations.map(\.field) == ["allowRob"])
             #expect(try await store.cluster(named: "prod")?.activeLeases == 0)
@@ -436,10 +449,15 @@ struct StoreInvariantTests {
 
             // A static EIP is recorded in the cluster's own account and region.
             _ = try await store.allocate(try Self.staticRequest("db-9", eip: "eip-hz1"), actor: .cluster("prod"))
-            #expect(try await Self.count(db.database, "SELECT COUNT(*) AS n FROM addresses WHERE allocation_id = 'eip-hz1' AND region = 'cn-hangzhou'") == 1)
-            let westStatic = try await store.allocate(try Self.staticRequest("db-9", eip: "eip-sh1", cluster: "west"), actor: .cluster("west"))
+            #expect(
+                try await Self.count(
+                    db.database, "SELECT COUNT(*) AS n FROM addresses WHERE allocation_id = 'eip-hz1' AND region = 'cn-hangzhou'") == 1)
+            let westStatic = try await store.allocate(
+                try Self.staticRequest("db-9", eip: "eip-sh1", cluster: "west"), actor: .cluster("west"))
             #expect(westStatic.created)
-            #expect(try await Self.count(db.database, "SELECT COUNT(*) AS n FROM addresses WHERE allocation_id = 'eip-sh1' AND region = 'cn-shanghai'") == 1)
+            #expect(
+                try await Self.count(
+                    db.database, "SELECT COUNT(*) AS n FROM addresses WHERE allocation_id = 'eip-sh1' AND region = 'cn-shanghai'") == 1)
             // A pool of another region is refused to a cluster placed elsewhere.
             let elsewhere = await #expect(throws: BrokerError.self) {
                 _ = try await store.allocate(try Self.poolRequest("web-0", cluster: "west"), actor: .cluster("west"))
@@ -464,7 +482,8 @@ struct StoreInvariantTests {
             var settings = Self.poolSettings(maxSize: 20, packages: ["cbwp-one"])
             settings.warm = WarmRange(min: 3, max: 5)
             _ = try await store.createPool(name: "web", settings: settings, actor: Self.admin)
-            _ = try await store.createPool(name: "other", settings: Self.poolSettings(maxSize: 5, packages: ["cbwp-other"]), actor: Self.admin)
+            _ = try await store.createPool(
+                name: "other", settings: Self.poolSettings(maxSize: 5, packages: ["cbwp-other"]), actor: Self.admin)
 
             // Several pool-keeper periods: the package holds one address, so the pool reserves one.
             var reserved: [AddressRecord] = []
@@ -474,14 +493,17 @@ struct StoreInvariantTests {
                 try await Self.expectBooksBalance(store)
             }
             #expect(reserved.count == 1)
-            try await store.recordWarmAllocated(addressID: reserved[0].id, allocationID: "eip-warm1", ipAddress: "198.18.0.1", actor: "keeper")
+            try await store.recordWarmAllocated(
+                addressID: reserved[0].id, allocationID: "eip-warm1", ipAddress: "198.18.0.1", actor: "keeper")
             for _ in 0..<3 { _ = try await store.reserveWarmAddresses(limit: 10) }
             #expect(try await store.pool(named: "web")?.size == 1)
 
             // Allocation works up to the real capacity, then says the package is full.
             let (first, _) = try await store.allocate(try Self.poolRequest("web-0"), actor: .cluster("prod"))
             #expect(first.ipAddress == "198.18.0.1")
-            let full = await #expect(throws: BrokerError.self) { _ = try await store.allocate(try Self.poolRequest("web-1"), actor: .cluster("prod")) }
+            let full = await #expect(throws: BrokerError.self) {
+                _ = try await store.allocate(try Self.poolRequest("web-1"), actor: .cluster("prod"))
+            }
             #expect(full?.code == .bandwidthPackageFull)
             // A cluster may not name another pool's package; an admin may name one of the account's.
             let foreign = try AllocationRequest.validated(
@@ -565,8 +587,11 @@ struct StoreInvariantTests {
             let store = BrokerStore(database: db.database)
             let replica = BrokerStore(database: try await db.openReplica())
             let now = Timestamp.now
-            func begin(_ store: BrokerStore, _ scope: String, _ key: String, _ hash: String, holder: String = "a") async throws -> IdempotencyRecord {
-                try await store.beginIdempotentRequest(scope: scope, key: key, requestHash: hash, holder: holder, heldUntil: now.adding(.seconds(15)), now: now)
+            func begin(_ store: BrokerStore, _ scope: String, _ key: String, _ hash: String, holder: String = "a") async throws
+                -> IdempotencyRecord
+            {
+                try await store.beginIdempotentRequest(
+                    scope: scope, key: key, requestHash: hash, holder: holder, heldUntil: now.adding(.seconds(15)), now: now)
             }
 
             #expect(try await begin(store, "cluster:prod", "k1", "h1") == .started)
@@ -618,7 +643,8 @@ struct StoreInvariantTests {
             let replica = BrokerStore(database: try await db.openReplica())
             let start = Timestamp.now
             func begin(_ store: BrokerStore, holder: String, at now: Timestamp, hash: String = "h") async throws -> IdempotencyRecord {
-                try await store.beginIdempotentRequest(scope: "s", key: "k", requestHash: hash, holder: holder, heldUntil: now.adding(.seconds(15)), now: now)
+                try await store.beginIdempotentRequest(
+                    scope: "s", key: "k", requestHash: hash, holder: holder, heldUntil: now.adding(.seconds(15)), now: now)
             }
 
             #expect(try await begin(store, holder: "dead", at: start) == .started)
@@ -664,7 +690,10 @@ struct StoreInvariantTests {
             #expect(try await replica.lead(loop: "drift", owner: "replica-2", until: later))
             #expect(try await !store.lead(loop: "drift", owner: "replica-1", until: later))
             let leaders = try await db.database.query("SELECT loop, owner FROM loop_leaders ORDER BY loop")
-            #expect(leaders.map { "\($0.string("loop") ?? ""):\($0.string("owner") ?? "")" } == ["drift:replica-2", "garbage:replica-2", "pools:replica-1"])
+            #expect(
+                leaders.map { "\($0.string("loop") ?? ""):\($0.string("owner") ?? "")" } == [
+                    "drift:replica-2", "garbage:replica-2", "pools:replica-1",
+                ])
 
             // Ten contenders at once: one leader.
             let results = try await withThrowingTaskGroup(of: Bool.self) { group in
@@ -704,19 +733,26 @@ struct StoreInvariantTests {
             var token: String?
             var pages = 0
             repeat {
-                let page = try await (pages.isMultiple(of: 2) ? store : replica).events(subjectID: nil, clusterID: nil, pageSize: 3, pageToken: token)
+                let page = try await (pages.isMultiple(of: 2) ? store : replica).events(
+                    subjectID: nil, clusterID: nil, pageSize: 3, pageToken: token)
                 #expect(page.items.count <= 3)
                 all += page.items
                 token = page.nextPageToken
                 pages += 1
             } while token != nil && pages < 10
             #expect(pages == 3)
-            #expect(all.map(\.action) == [
-                "cluster.create", "cluster.create", "pool.create", "lease.allocate", "lease.allocate", "lease.allocate", "lease.allocate",
-                "lease.allocate", "lease.release",
-            ])
+            #expect(
+                all.map(\.action) == [
+                    "cluster.create", "cluster.create", "pool.create", "lease.allocate", "lease.allocate", "lease.allocate",
+                    "lease.allocate",
+                    "lease.allocate", "lease.release",
+                ])
             #expect(zip(all, all.dropFirst()).allSatisfy { $0.id < $1.id })
-            #expect(all.map(\.actor) == ["admin", "admin", "admin", "cluster:prod", "cluster:prod", "cluster:prod", "cluster:prod", "cluster:dev", "cluster:prod"])
+            #expect(
+                all.map(\.actor) == [
+                    "admin", "admin", "admin", "cluster:prod", "cluster:prod", "cluster:prod", "cluster:prod", "cluster:dev",
+                    "cluster:prod",
+                ])
             #expect(all[3].subjectType == "lease" && all[3].subjectID == leases[0].id && all[3].cluster == "prod")
             #expect(all[3].message == "pod default/pod-0 from pool web, address pending")
 

@@ -12,8 +12,12 @@ struct EIPParametersTests {
     @Test func emptyAndFullValidParametersHaveNoViolations() {
         #expect(EIPParameters().violations().isEmpty)
         #expect(Self.full.violations().isEmpty)
-        #expect(EIPParameters(bandwidth: 1, internetChargeType: "PayByBandwidth", instanceChargeType: "PrePaid", isp: "BGP").violations().isEmpty)
-        #expect(EIPParameters(bandwidth: 1000, name: String(repeating: "n", count: 128), description: String(repeating: "d", count: 256)).violations().isEmpty)
+        #expect(
+            EIPParameters(bandwidth: 1, internetChargeType: "PayByBandwidth", instanceChargeType: "PrePaid", isp: "BGP").violations()
+                .isEmpty)
+        #expect(
+            EIPParameters(bandwidth: 1000, name: String(repeating: "n", count: 128), description: String(repeating: "d", count: 256))
+                .violations().isEmpty)
     }
 
     /// One bad field, and the single violation it must produce.
@@ -28,9 +32,14 @@ struct EIPParametersTests {
         BadField(parameters: EIPParameters(bandwidth: 0), field: "bandwidth", rule: "must be between 1 and 1000 Mbps (got 0)"),
         BadField(parameters: EIPParameters(bandwidth: 1001), field: "bandwidth", rule: "must be between 1 and 1000 Mbps (got 1001)"),
         BadField(parameters: EIPParameters(bandwidth: -5), field: "bandwidth", rule: "must be between 1 and 1000 Mbps (got -5)"),
-        BadField(parameters: EIPParameters(internetChargeType: "paybytraffic"), field: "internetChargeType", rule: "must be PayByBandwidth or PayByTraffic (got 'paybytraffic')"),
-        BadField(parameters: EIPParameters(instanceChargeType: "Monthly"), field: "instanceChargeType", rule: "must be PostPaid or PrePaid (got 'Monthly')"),
-        BadField(parameters: EIPParameters(isp: "BGP-PRO"), field: "isp", rule: "must be a line type such as BGP or BGP_PRO (got 'BGP-PRO')"),
+        BadField(
+            parameters: EIPParameters(internetChargeType: "paybytraffic"), field: "internetChargeType",
+            rule: "must be PayByBandwidth or PayByTraffic (got 'paybytraffic')"),
+        BadField(
+            parameters: EIPParameters(instanceChargeType: "Monthly"), field: "instanceChargeType",
+            rule: "must be PostPaid or PrePaid (got 'Monthly')"),
+        BadField(
+            parameters: EIPParameters(isp: "BGP-PRO"), field: "isp", rule: "must be a line type such as BGP or BGP_PRO (got 'BGP-PRO')"),
         BadField(parameters: EIPParameters(isp: ""), field: "isp", rule: "must be a line type such as BGP or BGP_PRO (got '')"),
         BadField(
             parameters: EIPParameters(publicIpAddressPoolId: "pool-1"), field: "publicIpAddressPoolId",
@@ -40,11 +49,19 @@ struct EIPParametersTests {
             parameters: EIPParameters(resourceGroupId: "rg_1"), field: "resourceGroupId",
             rule: "must look like rg-xxxx: letters, digits and '-', at most 64 characters (got 'rg_1')"
         ),
-        BadField(parameters: EIPParameters(name: String(repeating: "n", count: 129)), field: "name", rule: "must be at most 128 characters (512 bytes of UTF-8)"),
-        BadField(parameters: EIPParameters(description: String(repeating: "d", count: 257)), field: "description", rule: "must be at most 256 characters (1024 bytes of UTF-8)"),
+        BadField(
+            parameters: EIPParameters(name: String(repeating: "n", count: 129)), field: "name",
+            rule: "must be at most 128 characters (512 bytes of UTF-8)"),
+        BadField(
+            parameters: EIPParameters(description: String(repeating: "d", count: 257)), field: "description",
+            rule: "must be at most 256 characters (1024 bytes of UTF-8)"),
         // One character of many bytes (a letter and hundreds of combining marks) is counted by its bytes.
-        BadField(parameters: EIPParameters(name: "e" + String(repeating: "\u{0301}", count: 300)), field: "name", rule: "must be at most 128 characters (512 bytes of UTF-8)"),
-        BadField(parameters: EIPParameters(description: "e" + String(repeating: "\u{0301}", count: 600)), field: "description", rule: "must be at most 256 characters (1024 bytes of UTF-8)"),
+        BadField(
+            parameters: EIPParameters(name: "e" + String(repeating: "\u{0301}", count: 300)), field: "name",
+            rule: "must be at most 128 characters (512 bytes of UTF-8)"),
+        BadField(
+            parameters: EIPParameters(description: "e" + String(repeating: "\u{0301}", count: 600)), field: "description",
+            rule: "must be at most 256 characters (1024 bytes of UTF-8)"),
     ])
     func namesTheFieldAndRule(_ bad: BadField) {
         #expect(bad.parameters.violations() == [.init(field: bad.field, rule: bad.rule)])
@@ -56,9 +73,11 @@ struct EIPParametersTests {
             bandwidth: 0, internetChargeType: "x", instanceChargeType: "y", isp: "z z", publicIpAddressPoolId: "p",
             resourceGroupId: "r", name: String(repeating: "n", count: 200), description: String(repeating: "d", count: 300)
         )
-        #expect(bad.violations().map(\.field) == [
-            "bandwidth", "internetChargeType", "instanceChargeType", "isp", "publicIpAddressPoolId", "resourceGroupId", "name", "description",
-        ])
+        #expect(
+            bad.violations().map(\.field) == [
+                "bandwidth", "internetChargeType", "instanceChargeType", "isp", "publicIpAddressPoolId", "resourceGroupId", "name",
+                "description",
+            ])
     }
 
     @Test func overridesReplaceOnlyTheFieldsTheySet() {

@@ -38,7 +38,10 @@ struct LeaseGoalTests {
     }
 
     @Test func phasesKeepTheirWireNames() {
-        #expect(LeasePhase.allCases.map(\.rawValue) == ["Pending", "Allocated", "Associating", "InUse", "Disassociating", "Releasing", "Released", "Failed"])
+        #expect(
+            LeasePhase.allCases.map(\.rawValue) == [
+                "Pending", "Allocated", "Associating", "InUse", "Disassociating", "Releasing", "Released", "Failed",
+            ])
         #expect([LeaseGoal.allocated, .associated, .released].map(\.rawValue) == ["allocated", "associated", "released"])
     }
 }

@@ -119,7 +119,9 @@ struct PodAnnotationTests {
     }
 
     @Test func resourceGroup() throws {
-        #expect(try Self.auto([PodAnnotation.resourceGroupID: "rg-acfmwqn3x7k2m9q"]).overrides == EIPParameters(resourceGroupId: "rg-acfmwqn3x7k2m9q"))
+        #expect(
+            try Self.auto([PodAnnotation.resourceGroupID: "rg-acfmwqn3x7k2m9q"]).overrides
+                == EIPParameters(resourceGroupId: "rg-acfmwqn3x7k2m9q"))
     }
 
     @Test func nameAndDescriptionUpToTheirLimits() throws {
@@ -140,7 +142,9 @@ struct PodAnnotationTests {
 
     @Test func thePoolAnnotationChoosesTheBrokerPool() throws {
         #expect(try Self.auto([PodAnnotation.brokerPool: "game-relay"]).source == .pool("game-relay"))
-        #expect(try Self.parse(Self.withEIP.merging([PodAnnotation.brokerPool: "game-relay"]) { $1 }, defaultPool: nil)?.source == .pool("game-relay"))
+        #expect(
+            try Self.parse(Self.withEIP.merging([PodAnnotation.brokerPool: "game-relay"]) { $1 }, defaultPool: nil)?.source
+                == .pool("game-relay"))
     }
 
     /// The seed's Deployment example, with our pool annotation.
@@ -151,7 +155,10 @@ struct PodAnnotationTests {
             "k8s.aliyun.com/eip-public-ip-address-pool-id": "pippool-bp1bbpq1jjncxxxx",
             "eip-broker.io/pool": "default",
         ])
-        #expect(request == PodEIPRequest(source: .pool("default"), overrides: EIPParameters(bandwidth: 5, publicIpAddressPoolId: "pippool-bp1bbpq1jjncxxxx")))
+        #expect(
+            request
+                == PodEIPRequest(
+                    source: .pool("default"), overrides: EIPParameters(bandwidth: 5, publicIpAddressPoolId: "pippool-bp1bbpq1jjncxxxx")))
     }
 
     /// The seed's StatefulSet example: a 10 minute TTL.
@@ -223,7 +230,9 @@ struct PodAnnotationTests {
     @Test func bothNamesWithTheSameMeaningAgree() throws {
         #expect(try Self.parse([PodAnnotation.podWithEIP: "true", PodAnnotation.eciWithEIP: "TRUE"])?.source == .pool("default"))
         #expect(try Self.parse([PodAnnotation.podWithEIP: "false", PodAnnotation.eciWithEIP: "false"]) == nil)
-        #expect(try Self.parse([PodAnnotation.eipInstanceID: "eip-1", PodAnnotation.eciEIPInstanceID: "eip-1"])?.source == .static(allocationID: "eip-1"))
+        #expect(
+            try Self.parse([PodAnnotation.eipInstanceID: "eip-1", PodAnnotation.eciEIPInstanceID: "eip-1"])?.source
+                == .static(allocationID: "eip-1"))
         let both = [PodAnnotation.internetChargeType: "PayByBandwidth", PodAnnotation.chargeType: "PayByBandwidth"]
         #expect(try Self.auto(both).overrides.internetChargeType == "PayByBandwidth")
     }
@@ -266,12 +275,22 @@ struct PodAnnotationTests {
     static let releaseRule = "must be Follow, Never or a Go duration such as 5m30s"
 
     static let refusals: [Refusal] = [
-        Refusal(annotations: [PodAnnotation.podWithEIP: "yes"], annotation: PodAnnotation.podWithEIP, rule: "must be \"true\" or \"false\"", value: "yes"),
-        Refusal(annotations: [PodAnnotation.podWithEIP: "1"], annotation: PodAnnotation.podWithEIP, rule: "must be \"true\" or \"false\"", value: "1"),
-        Refusal(annotations: [PodAnnotation.eciWithEIP: "on"], annotation: PodAnnotation.eciWithEIP, rule: "must be \"true\" or \"false\"", value: "on"),
-        Refusal(annotations: [PodAnnotation.eipInstanceID: "bp14qx"], annotation: PodAnnotation.eipInstanceID, rule: eipIDRule, value: "bp14qx"),
-        Refusal(annotations: [PodAnnotation.eipInstanceID: "eip-"], annotation: PodAnnotation.eipInstanceID, rule: eipIDRule, value: "eip-"),
-        Refusal(annotations: [PodAnnotation.eciEIPInstanceID: "eip_1"], annotation: PodAnnotation.eciEIPInstanceID, rule: eipIDRule, value: "eip_1"),
+        Refusal(
+            annotations: [PodAnnotation.podWithEIP: "yes"], annotation: PodAnnotation.podWithEIP, rule: "must be \"true\" or \"false\"",
+            value: "yes"),
+        Refusal(
+            annotations: [PodAnnotation.podWithEIP: "1"], annotation: PodAnnotation.podWithEIP, rule: "must be \"true\" or \"false\"",
+            value: "1"),
+        Refusal(
+            annotations: [PodAnnotation.eciWithEIP: "on"], annotation: PodAnnotation.eciWithEIP, rule: "must be \"true\" or \"false\"",
+            value: "on"),
+        Refusal(
+            annotations: [PodAnnotation.eipInstanceID: "bp14qx"], annotation: PodAnnotation.eipInstanceID, rule: eipIDRule, value: "bp14qx"),
+        Refusal(
+            annotations: [PodAnnotation.eipInstanceID: "eip-"], annotation: PodAnnotation.eipInstanceID, rule: eipIDRule, value: "eip-"),
+        Refusal(
+            annotations: [PodAnnotation.eciEIPInstanceID: "eip_1"], annotation: PodAnnotation.eciEIPInstanceID, rule: eipIDRule,
+            value: "eip_1"),
         .auto(PodAnnotation.bandwidth, "0", bandwidthRule),
         .auto(PodAnnotation.bandwidth, "1001", bandwidthRule),
         .auto(PodAnnotation.bandwidth, "-5", bandwidthRule),
@@ -321,9 +340,12 @@ struct PodAnnotationTests {
     func aStaticEIPRefusesAutoAllocationAnnotations(annotation: String, value: String) throws {
         let reason = annotation == PodAnnotation.brokerPool ? "it comes from no pool" : "it keeps its own settings"
         let error = try #require(Self.refusal([PodAnnotation.eipInstanceID: "eip-1", annotation: value]))
-        #expect(error == PodAnnotationError(
-            annotation: annotation, rule: "cannot be used with a static EIP (k8s.aliyun.com/pod-eip-instanceid): \(reason)", value: value
-        ))
+        #expect(
+            error
+                == PodAnnotationError(
+                    annotation: annotation, rule: "cannot be used with a static EIP (k8s.aliyun.com/pod-eip-instanceid): \(reason)",
+                    value: value
+                ))
         let eci = try #require(Self.refusal([PodAnnotation.eciEIPInstanceID: "eip-1", annotation: value]))
         #expect(eci.annotation == annotation)
         #expect(eci.rule == "cannot be used with a static EIP (k8s.aliyun.com/eci-eip-instanceid): \(reason)")
@@ -336,14 +358,21 @@ struct PodAnnotationTests {
         #expect(withEIP.rule == "conflicts with k8s.aliyun.com/eci-with-eip ('true'): set one of them, or both to the same value")
 
         let instance = try #require(Self.refusal([PodAnnotation.eipInstanceID: "eip-1", PodAnnotation.eciEIPInstanceID: "eip-2"]))
-        #expect(instance == PodAnnotationError(
-            annotation: PodAnnotation.eipInstanceID,
-            rule: "conflicts with k8s.aliyun.com/eci-eip-instanceid ('eip-2'): set one of them, or both to the same value", value: "eip-1"
-        ))
+        #expect(
+            instance
+                == PodAnnotationError(
+                    annotation: PodAnnotation.eipInstanceID,
+                    rule: "conflicts with k8s.aliyun.com/eci-eip-instanceid ('eip-2'): set one of them, or both to the same value",
+                    value: "eip-1"
+                ))
 
-        let charge = try #require(Self.refusal(
-            [PodAnnotation.podWithEIP: "true", PodAnnotation.internetChargeType: "PayByTraffic", PodAnnotation.chargeType: "PayByBandwidth"]
-        ))
+        let charge = try #require(
+            Self.refusal(
+                [
+                    PodAnnotation.podWithEIP: "true", PodAnnotation.internetChargeType: "PayByTraffic",
+                    PodAnnotation.chargeType: "PayByBandwidth",
+                ]
+            ))
         #expect(charge.annotation == PodAnnotation.internetChargeType)
         #expect(charge.value == "PayByTraffic")
     }
@@ -365,8 +394,13 @@ struct PodAnnotationTests {
     @Test func theErrorReadsAnnotationRuleAndValue() {
         let error = PodAnnotationError(annotation: PodAnnotation.bandwidth, rule: Self.bandwidthRule, value: "0")
         #expect(error.description == "k8s.aliyun.com/eip-bandwidth: must be a whole number of Mbps from 1 to 1000 (got '0')")
-        let long = PodAnnotationError(annotation: PodAnnotation.name, rule: "must be at most 128 characters (512 bytes of UTF-8)", value: String(repeating: "n", count: 500))
-        #expect(long.description == "k8s.aliyun.com/eip-name: must be at most 128 characters (512 bytes of UTF-8) (got '\(String(repeating: "n", count: 80))...')")
+        let long = PodAnnotationError(
+            annotation: PodAnnotation.name, rule: "must be at most 128 characters (512 bytes of UTF-8)",
+            value: String(repeating: "n", count: 500))
+        #expect(
+            long.description
+                == "k8s.aliyun.com/eip-name: must be at most 128 characters (512 bytes of UTF-8) (got '\(String(repeating: "n", count: 80))...')"
+        )
     }
 
     // MARK: - The broker's allocate call
@@ -388,10 +422,12 @@ struct PodAnnotationTests {
             PodAnnotation.releaseStrategy: "5m30s",
         ])
         let fields = request.allocateFields(namespace: "games", pod: "relay-0", podUID: "43c1df2a-f1e0", allowRob: true)
-        #expect(fields == PodEIPAllocateFields(
-            namespace: "games", pod: "relay-0", podUID: "43c1df2a-f1e0", pool: "default", releaseStrategy: "5m30s",
-            overrides: EIPParameters(bandwidth: 5, isp: "BGP"), bandwidthPackageID: "cbwp-2ze8"
-        ))
+        #expect(
+            fields
+                == PodEIPAllocateFields(
+                    namespace: "games", pod: "relay-0", podUID: "43c1df2a-f1e0", pool: "default", releaseStrategy: "5m30s",
+                    overrides: EIPParameters(bandwidth: 5, isp: "BGP"), bandwidthPackageID: "cbwp-2ze8"
+                ))
         let json = try Self.jsonObject(fields)
         #expect(Set(json.keys) == ["namespace", "pod", "podUid", "pool", "releaseStrategy", "bandwidth", "isp", "bandwidthPackageId"])
         #expect(json["podUid"] as? String == "43c1df2a-f1e0")
@@ -412,8 +448,10 @@ struct PodAnnotationTests {
 
     @Test func theAllocateBodyRoundTripsAndUsesOnlyTheSpecsNames() throws {
         let request = try Self.auto([
-            PodAnnotation.bandwidth: "100", PodAnnotation.internetChargeType: "PayByBandwidth", PodAnnotation.instanceChargeType: "PostPaid",
-            PodAnnotation.commonBandwidthPackageID: "cbwp-2ze8", PodAnnotation.isp: "BGP_PRO", PodAnnotation.publicIPAddressPoolID: "pippool-1a2b",
+            PodAnnotation.bandwidth: "100", PodAnnotation.internetChargeType: "PayByBandwidth",
+            PodAnnotation.instanceChargeType: "PostPaid",
+            PodAnnotation.commonBandwidthPackageID: "cbwp-2ze8", PodAnnotation.isp: "BGP_PRO",
+            PodAnnotation.publicIPAddressPoolID: "pippool-1a2b",
             PodAnnotation.resourceGroupID: "rg-acfm2", PodAnnotation.name: "relay-0", PodAnnotation.description: "relay",
             PodAnnotation.releaseStrategy: "Never",
         ])
@@ -559,7 +597,8 @@ struct PodEIPTests {
             id: "0193a5e2", cluster: "prod", namespace: "default", pod: "example-xxx", podUID: "43xxx-f1xx", pool: "default",
             allocationType: allocationType, releaseStrategy: releaseStrategy, parameters: parameters, allocationID: allocationID,
             ipAddress: ipAddress, networkInterfaceID: "eni-2zeagv8f3xxxx", privateIPAddress: "192.168.XX.XX", phase: phase,
-            podLastSeen: podLastSeen, createdAt: Timestamp(milliseconds: 1_702_614_337_000), updatedAt: Timestamp(milliseconds: 1_702_617_527_000)
+            podLastSeen: podLastSeen, createdAt: Timestamp(milliseconds: 1_702_614_337_000),
+            updatedAt: Timestamp(milliseconds: 1_702_617_527_000)
         )
     }
 
@@ -594,11 +633,14 @@ struct PodEIPTests {
         let podEIP = try JSONDecoder().decode(PodEIP.self, from: Data(json.utf8))
         let ttl = PodEIPAllocationType(type: .auto, releaseStrategy: .ttl(milliseconds: 600_000))
         #expect(podEIP.spec == PodEIPSpec(allocationID: "eip-2ze08metxxx", allocationType: ttl))
-        #expect(podEIP.status == PodEIPStatus(
-            eipAddress: "39.105.XX.XX", internetChargeType: "PayByTraffic", isp: "BGP", networkInterfaceID: "eni-2ze4tkg4xxx",
-            podLastSeen: Timestamp(milliseconds: 1_702_618_294_000), privateIPAddress: "192.168.XX.XX", resourceGroupID: "rg-acfmwxxx",
-            status: "InUse"
-        ))
+        #expect(
+            podEIP.status
+                == PodEIPStatus(
+                    eipAddress: "39.105.XX.XX", internetChargeType: "PayByTraffic", isp: "BGP", networkInterfaceID: "eni-2ze4tkg4xxx",
+                    podLastSeen: Timestamp(milliseconds: 1_702_618_294_000), privateIPAddress: "192.168.XX.XX",
+                    resourceGroupID: "rg-acfmwxxx",
+                    status: "InUse"
+                ))
     }
 
     @Test(arguments: [
@@ -636,9 +678,10 @@ struct PodEIPTests {
         var pending = lease
         pending.networkInterfaceID = nil
         pending.privateIPAddress = nil
-        #expect(try Self.encodedLeaves(PodEIP(lease: pending)) == [
-            "spec.allocationType.releaseStrategy": "Follow", "spec.allocationType.type": "Auto", "status.status": "Pending",
-        ])
+        #expect(
+            try Self.encodedLeaves(PodEIP(lease: pending)) == [
+                "spec.allocationType.releaseStrategy": "Follow", "spec.allocationType.type": "Auto", "status.status": "Pending",
+            ])
     }
 
     @Test func aFailedLeaseShowsFailed() {

@@ -24,9 +24,10 @@ struct ReleaseStrategyTests {
     func rejectsWhatIsNoStrategy(text: String) {
         let error = #expect(throws: BrokerError.self) { try ReleaseStrategy(parsing: text) }
         #expect(error?.code == .invalidArgument)
-        #expect(error?.fieldViolations == [
-            .init(field: "releaseStrategy", rule: "must be Follow, Never or a Go duration such as 5m30s (got '\(text)')")
-        ])
+        #expect(
+            error?.fieldViolations == [
+                .init(field: "releaseStrategy", rule: "must be Follow, Never or a Go duration such as 5m30s (got '\(text)')")
+            ])
         #expect(error?.message == "releaseStrategy: must be Follow, Never or a Go duration such as 5m30s (got '\(text)')")
     }
 

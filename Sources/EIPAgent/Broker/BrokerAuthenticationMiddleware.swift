@@ -1,5 +1,5 @@
-import HTTPTypes
 internal import Foundation
+import HTTPTypes
 import OpenAPIRuntime
 
 /// Adds `Authorization: Bearer <token>` to every broker request, with the token of a

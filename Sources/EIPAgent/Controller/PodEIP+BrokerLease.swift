@@ -5,9 +5,10 @@ extension PodEIP {
     /// The PodEIP that shows a lease as the broker answered it: the seed's spec and status
     /// fields, with `status.status` the lease's phase.
     package init(brokerLease lease: BrokerLease) {
-        let strategy = ReleaseStrategy(
-            kind: lease.releaseStrategy.rawValue, ttlMilliseconds: lease.releaseAfter.flatMap(GoDuration.milliseconds)
-        ) ?? .follow
+        let strategy =
+            ReleaseStrategy(
+                kind: lease.releaseStrategy.rawValue, ttlMilliseconds: lease.releaseAfter.flatMap(GoDuration.milliseconds)
+            ) ?? .follow
         self.init(
             spec: PodEIPSpec(
                 allocationID: lease.allocationId, bandwidthPackageID: lease.bandwidthPackageId,

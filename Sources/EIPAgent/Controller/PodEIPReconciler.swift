@@ -74,12 +74,14 @@ final class PodEIPReconciler: Sendable {
             )
         }
         if pod.hasReadinessGate(PodAnnotation.readinessGate), pod.condition(PodAnnotation.readinessGate)?.status != "True" {
-            _ = try await client.patchPodConditions(namespace: key.namespace, name: key.name, [
-                PodCondition(
-                    type: PodAnnotation.readinessGate, status: "True", reason: PodAnnotation.readinessGateReason,
-                    message: "EIP \(lease.ipAddress ?? "") is associated with \(podIP)", lastTransitionTime: Date()
-                )
-            ])
+            _ = try await client.patchPodConditions(
+                namespace: key.namespace, name: key.name,
+                [
+                    PodCondition(
+                        type: PodAnnotation.readinessGate, status: "True", reason: PodAnnotation.readinessGateReason,
+                        message: "EIP \(lease.ipAddress ?? "") is associated with \(podIP)", lastTransitionTime: Date()
+                    )
+                ])
         }
         logger.debug("pod has its EIP", metadata: ["pod": "\(key)", "lease": "\(lease.id)", "address": "\(lease.ipAddress ?? "-")"])
     }
@@ -105,7 +107,7 @@ final class PodEIPReconciler: Sendable {
         }
         if let lease, lease.phase != .released {
             _ = try await savePodEIP(key, lease: lease, existing: object)
-            if lease.phase == .allocated { return }  // retained by its release strategy
+            if lease.phase == .allocated { return } // retained by its release strategy
             throw LeaseNotSettled(leaseID: lease.id, phase: lease.phase.rawValue)
         }
         _ = try await client.patchMetadata(

@@ -196,6 +196,3 @@ public final class Informer<Object: KubernetesObject>: Service, Sendable {
         continuation.yield(.synced)
     }
 }
-
-/// Watches pods: an ``Informer`` of ``Pod``.
-public typealias PodInformer = Informer<Pod>

@@ -31,12 +31,14 @@ extension KubernetesConfiguration {
             throw KubernetesConfigurationError(.unknownContext, "context \"\(contextName)\" is not in the kubeconfig")
         }
         guard let cluster = file.clusters.first(where: { $0.name == selected.cluster })?.cluster else {
-            throw KubernetesConfigurationError(.unknownContext, "cluster \"\(selected.cluster)\" of context \"\(contextName)\" is not in the kubeconfig")
+            throw KubernetesConfigurationError(
+                .unknownContext, "cluster \"\(selected.cluster)\" of context \"\(contextName)\" is not in the kubeconfig")
         }
         let user: KubeconfigFile.User
         if let name = selected.user, !name.isEmpty {
             guard let found = file.users.first(where: { $0.name == name })?.user else {
-                throw KubernetesConfigurationError(.unknownContext, "user \"\(name)\" of context \"\(contextName)\" is not in the kubeconfig")
+                throw KubernetesConfigurationError(
+                    .unknownContext, "user \"\(name)\" of context \"\(contextName)\" is not in the kubeconfig")
             }
             user = found
         } else {
@@ -86,7 +88,8 @@ extension KubernetesConfiguration {
                 inline: cluster.certificateAuthorityData, file: cluster.certificateAuthority, what: "certificate authority"
             ),
             insecureSkipTLSVerify: cluster.insecureSkipTLSVerify ?? false,
-            clientCertificatePEM: try material(inline: user.clientCertificateData, file: user.clientCertificate, what: "client certificate"),
+            clientCertificatePEM: try material(
+                inline: user.clientCertificateData, file: user.clientCertificate, what: "client certificate"),
             clientKeyPEM: try material(inline: user.clientKeyData, file: user.clientKey, what: "client key")
         )
         return KubernetesConfiguration(server: server, credentials: credentials, tls: tls, namespace: selected.namespace)

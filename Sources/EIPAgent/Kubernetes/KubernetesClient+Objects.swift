@@ -1,6 +1,6 @@
+import Foundation
 import Logging
 import NIOHTTP1
-import Foundation
 
 extension KubernetesClient {
     /// One page of objects of `type`, in `namespace` or (`nil`) every namespace.
@@ -34,7 +34,8 @@ extension KubernetesClient {
             do {
                 page = try await list(Object.self, namespace: namespace, options: pageOptions)
             } catch let error as KubernetesAPIError where error.code == .gone && pageOptions.continueToken != nil {
-                logger.debug("the list's continue token expired; listing again in one page", metadata: ["resource": "\(Object.resource.plural)"])
+                logger.debug(
+                    "the list's continue token expired; listing again in one page", metadata: ["resource": "\(Object.resource.plural)"])
                 var whole = options
                 whole.limit = nil
                 whole.continueToken = nil

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+
 extension KubernetesClient {
     /// Starts a watch of objects of `type` in `namespace` (or every namespace) and returns its
     /// events once the server has accepted it.

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import EIPCore
 import Foundation
 public import Logging
 import NIOCore
@@ -31,7 +32,8 @@ public final class KubernetesClient: Service, Sendable {
 
     /// A client of the API server of `configuration`, with its own connection pool.
     /// - Throws: ``KubernetesConfigurationError`` when a certificate or key is not valid PEM.
-    public init(configuration: KubernetesConfiguration, options: KubernetesClientOptions = KubernetesClientOptions(), logger: Logger) throws {
+    public init(configuration: KubernetesConfiguration, options: KubernetesClientOptions = KubernetesClientOptions(), logger: Logger) throws
+    {
         self.configuration = configuration
         self.options = options
         self.logger = logger
@@ -44,7 +46,7 @@ public final class KubernetesClient: Service, Sendable {
             tlsConfiguration: tls,
             redirectConfiguration: .disallow,
             timeout: HTTPClient.Configuration.Timeout(
-                connect: .nanoseconds(Int64(options.connectTimeout.totalNanoseconds)),
+                connect: .nanoseconds(options.connectTimeout.wholeNanoseconds),
                 read: .seconds(Int64(options.watchTimeoutSeconds.upperBound + 30))
             )
         )
@@ -84,7 +86,7 @@ public final class KubernetesClient: Service, Sendable {
             attempt += 1
             let request = try makeRequest(method, path, query: query, body: body, contentType: contentType)
             let started = ContinuousClock.now
-            let response = try await httpClient.execute(request, deadline: .now() + .nanoseconds(Int64(options.requestTimeout.totalNanoseconds)))
+            let response = try await httpClient.execute(request, deadline: .now() + .nanoseconds(options.requestTimeout.wholeNanoseconds))
             let buffer = try await response.body.collect(upTo: options.maximumResponseBytes)
             let status = Int(response.status.code)
             logger.trace(
@@ -108,7 +110,7 @@ public final class KubernetesClient: Service, Sendable {
         while true {
             attempt += 1
             let request = try makeRequest(.GET, path, query: query, body: nil, contentType: nil)
-            let response = try await httpClient.execute(request, deadline: .now() + .nanoseconds(Int64(options.requestTimeout.totalNanoseconds)))
+            let response = try await httpClient.execute(request, deadline: .now() + .nanoseconds(options.requestTimeout.wholeNanoseconds))
             let status = Int(response.status.code)
             logger.trace("kubernetes watch", metadata: ["path": "\(path)", "status": "\(status)"])
             if (200..<300).contains(status) { return response }
@@ -164,14 +166,5 @@ public final class KubernetesClient: Service, Sendable {
             httpStatus: reply.status, status: status?.reason == nil && status?.message == nil ? nil : status,
             bodyExcerpt: excerpt.isEmpty ? "HTTP \(reply.status)" : excerpt, retryAfter: retryAfter
         )
-    }
-}
-
-extension Duration {
-    /// The whole duration in nanoseconds (saturating).
-    var totalNanoseconds: Int64 {
-        let (seconds, attoseconds) = components
-        let (product, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
-        return overflow ? .max : product + attoseconds / 1_000_000_000
     }
 }

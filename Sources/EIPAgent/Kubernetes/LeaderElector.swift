@@ -1,3 +1,4 @@
+import EIPCore
 import Foundation
 public import Logging
 import Synchronization
@@ -168,8 +169,7 @@ public final class LeaderElector: Sendable {
     private func attempt() async -> AttemptResult {
         let now = Date()
         let identity = configuration.identity
-        let durationSeconds = Int((Double(configuration.leaseDuration.components.seconds)
-            + Double(configuration.leaseDuration.components.attoseconds) / 1e18).rounded(.up))
+        let durationSeconds = Int(configuration.leaseDuration.timeInterval.rounded(.up))
         do {
             let current: CoordinationLease
             do {

@@ -16,7 +16,8 @@ extension Components.Schemas.Lease {
             bandwidthPackageId: lease.bandwidthPackageID, publicIpAddressPoolId: lease.parameters.publicIpAddressPoolId,
             resourceGroupId: lease.parameters.resourceGroupId, name: lease.parameters.name, description: lease.parameters.description,
             networkInterfaceId: lease.networkInterfaceID, privateIpAddress: lease.privateIPAddress, podLastSeen: lease.podLastSeen?.date,
-            retained: lease.retained, releaseAt: lease.releaseAt?.date, lastError: lease.lastError, createdAt: lease.createdAt.date, updatedAt: lease.updatedAt.date
+            retained: lease.retained, releaseAt: lease.releaseAt?.date, lastError: lease.lastError, createdAt: lease.createdAt.date,
+            updatedAt: lease.updatedAt.date
         )
     }
 }
@@ -29,7 +30,8 @@ extension Components.Schemas.Pool {
             bandwidth: pool.defaults.bandwidth, internetChargeType: pool.defaults.internetChargeType,
             instanceChargeType: pool.defaults.instanceChargeType, isp: pool.defaults.isp,
             publicIpAddressPoolId: pool.defaults.publicIpAddressPoolId, resourceGroupId: pool.defaults.resourceGroupId,
-            bandwidthPackages: pool.bandwidthPackages, clusters: pool.clusters, createdAt: pool.createdAt.date, updatedAt: pool.updatedAt.date
+            bandwidthPackages: pool.bandwidthPackages, clusters: pool.clusters, createdAt: pool.createdAt.date,
+            updatedAt: pool.updatedAt.date
         )
     }
 }
@@ -47,7 +49,9 @@ extension Components.Schemas.Cluster {
 
 extension Components.Schemas.BandwidthPackage {
     init(_ package: BandwidthPackage) {
-        self.init(id: package.id, provider: package.provider, region: package.region, maxIps: package.maxIPs, members: package.members, createdAt: package.createdAt.date)
+        self.init(
+            id: package.id, provider: package.provider, region: package.region, maxIps: package.maxIPs, members: package.members,
+            createdAt: package.createdAt.date)
     }
 }
 

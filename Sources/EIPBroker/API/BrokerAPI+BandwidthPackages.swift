@@ -11,7 +11,9 @@ extension BrokerAPI {
 
     func getBandwidthPackage(_ input: Operations.GetBandwidthPackage.Input) async throws -> Operations.GetBandwidthPackage.Output {
         _ = try RequestScope.admin()
-        guard let package = try await store.bandwidthPackage(id: input.path.id) else { throw BrokerError.notFound("bandwidth package", input.path.id) }
+        guard let package = try await store.bandwidthPackage(id: input.path.id) else {
+            throw BrokerError.notFound("bandwidth package", input.path.id)
+        }
         return .ok(.init(body: .json(.init(package))))
     }
 

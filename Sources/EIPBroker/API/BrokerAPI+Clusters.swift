@@ -23,7 +23,8 @@ extension BrokerAPI {
         guard case .json(let body) = input.body else { throw BrokerError.invalid("body", "must be JSON") }
         var violations: [BrokerError.FieldViolation] = []
         if !Validation.isDNSLabel(body.name) {
-            violations.append(.init(field: "name", rule: "must be a DNS label: 1-63 lowercase letters, digits or '-' (got '\(body.name.prefix(80))')"))
+            violations.append(
+                .init(field: "name", rule: "must be a DNS label: 1-63 lowercase letters, digits or '-' (got '\(body.name.prefix(80))')"))
         }
         if !(0...1_000_000).contains(body.quota) {
             violations.append(.init(field: "quota", rule: "must be between 0 and 1000000 (got \(body.quota))"))
@@ -37,7 +38,10 @@ extension BrokerAPI {
         let vpcIDs = body.vpcIds ?? []
         violations += Self.vpcViolations(vpcIDs)
         if vpcIDs.isEmpty, accounts.contains(provider), !accounts.isSimulated(provider) {
-            violations.append(.init(field: "vpcIds", rule: "must list the VPCs of the cluster's ENIs: account '\(provider)' is a real cloud", isContextual: true))
+            violations.append(
+                .init(
+                    field: "vpcIds", rule: "must list the VPCs of the cluster's ENIs: account '\(provider)' is a real cloud",
+                    isContextual: true))
         }
         guard violations.isEmpty else { throw BrokerError.invalid(violations) }
         let cluster = try await store.createCluster(
@@ -56,12 +60,16 @@ extension BrokerAPI {
         }
         if let vpcIDs = body.vpcIds {
             violations += Self.vpcViolations(vpcIDs)
-            if vpcIDs.isEmpty, let existing = try await store.cluster(named: input.path.name), !accounts.isSimulated(existing.location.provider) {
-                violations.append(.init(field: "vpcIds", rule: "must list at least one VPC: account '\(existing.location.provider)' is a real cloud"))
+            if vpcIDs.isEmpty, let existing = try await store.cluster(named: input.path.name),
+                !accounts.isSimulated(existing.location.provider)
+            {
+                violations.append(
+                    .init(field: "vpcIds", rule: "must list at least one VPC: account '\(existing.location.provider)' is a real cloud"))
             }
         }
         guard violations.isEmpty else { throw BrokerError.invalid(violations) }
-        let cluster = try await store.updateCluster(name: input.path.name, quota: body.quota, vpcIDs: body.vpcIds, allowRob: body.allowRob, actor: caller)
+        let cluster = try await store.updateCluster(
+            name: input.path.name, quota: body.quota, vpcIDs: body.vpcIds, allowRob: body.allowRob, actor: caller)
         return .ok(.init(body: .json(.init(cluster))))
     }
 
@@ -95,7 +103,8 @@ extension BrokerAPI {
             throw BrokerError.invalid("subjectId", "must be at most 253 characters (got \(subject.unicodeScalars.count))")
         }
         let page = try await store.events(
-            subjectID: input.query.subjectId, clusterID: caller.clusterScope == nil ? nil : RequestScope.clusterID, pageSize: try QueryRules.pageSize(input.query.pageSize), pageToken: input.query.pageToken
+            subjectID: input.query.subjectId, clusterID: caller.clusterScope == nil ? nil : RequestScope.clusterID,
+            pageSize: try QueryRules.pageSize(input.query.pageSize), pageToken: input.query.pageToken
         )
         return .ok(.init(body: .json(.init(items: page.items.map(Components.Schemas.Event.init), nextPageToken: page.nextPageToken))))
     }

@@ -33,15 +33,20 @@ extension BrokerAPI {
         let caller = try RequestScope.caller()
         let query = input.query
         if let scope = caller.clusterScope, let asked = query.cluster, asked != scope {
-            throw BrokerError(.permissionDenied, "cluster: a token of cluster '\(scope)' cannot list leases of cluster '\(asked)'", fieldViolations: [.init(field: "cluster", rule: "must be the token's own cluster")])
+            throw BrokerError(
+                .permissionDenied, "cluster: a token of cluster '\(scope)' cannot list leases of cluster '\(asked)'",
+                fieldViolations: [.init(field: "cluster", rule: "must be the token's own cluster")])
         }
         var violations: [BrokerError.FieldViolation] = []
         for (field, value) in [("cluster", query.cluster), ("namespace", query.namespace), ("pool", query.pool)] {
             if let value, !Validation.isDNSLabel(value) {
-                violations.append(.init(field: field, rule: "must be a DNS label: 1-63 lowercase letters, digits or '-' (got '\(value.prefix(80))')"))
+                violations.append(
+                    .init(field: field, rule: "must be a DNS label: 1-63 lowercase letters, digits or '-' (got '\(value.prefix(80))')"))
             }
         }
-        if let ip = query.ipAddress, !Validation.isIPv4(ip) { violations.append(.init(field: "ipAddress", rule: "must be an IPv4 address (got '\(ip.prefix(80))')")) }
+        if let ip = query.ipAddress, !Validation.isIPv4(ip) {
+            violations.append(.init(field: "ipAddress", rule: "must be an IPv4 address (got '\(ip.prefix(80))')"))
+        }
         guard violations.isEmpty else { throw BrokerError.invalid(violations) }
         let filter = LeaseFilter(
             cluster: caller.clusterScope ?? query.cluster, namespace: query.namespace, pool: query.pool,
@@ -57,13 +62,17 @@ extension BrokerAPI {
         let wait = try QueryRules.wait(input.query.wait, maximum: configuration.maximumWait)
         var violations: [BrokerError.FieldViolation] = []
         if !Validation.isIPv4(body.privateIpAddress) {
-            violations.append(.init(field: "privateIpAddress", rule: "must be an IPv4 address such as 192.168.0.10 (got '\(body.privateIpAddress.prefix(80))')"))
+            violations.append(
+                .init(
+                    field: "privateIpAddress",
+                    rule: "must be an IPv4 address such as 192.168.0.10 (got '\(body.privateIpAddress.prefix(80))')"))
         }
         if let eni = body.networkInterfaceId, !Validation.isCloudID(eni, prefix: "eni-") {
             violations.append(.init(field: "networkInterfaceId", rule: "must look like eni-xxxx (got '\(eni.prefix(80))')"))
         }
         guard violations.isEmpty else { throw BrokerError.invalid(violations) }
-        let eni = try await networkInterface(for: try await visibleLease(input.path.id), privateIPAddress: body.privateIpAddress, given: body.networkInterfaceId)
+        let eni = try await networkInterface(
+            for: try await visibleLease(input.path.id), privateIPAddress: body.privateIpAddress, given: body.networkInterfaceId)
         let lease = try await store.associate(
             leaseID: input.path.id, privateIPAddress: body.privateIpAddress, networkInterfaceID: eni,
             scope: caller.clusterScope, actor: caller
@@ -94,9 +103,15 @@ extension BrokerAPI {
         var violations: [BrokerError.FieldViolation] = []
         if !Validation.isDNSLabel(cluster) { violations.append(.init(field: "cluster", rule: "must be a cluster name (DNS label)")) }
         for (index, pod) in body.pods.enumerated() where violations.count < 20 {
-            if !Validation.isDNSLabel(pod.namespace) { violations.append(.init(field: "pods[\(index)].namespace", rule: "must be a DNS label")) }
-            if !Validation.isDNSSubdomain(pod.pod) { violations.append(.init(field: "pods[\(index)].pod", rule: "must be a Kubernetes object name")) }
-            if !Validation.isUID(pod.podUid) { violations.append(.init(field: "pods[\(index)].podUid", rule: "must be 1-128 letters, digits or '-'")) }
+            if !Validation.isDNSLabel(pod.namespace) {
+                violations.append(.init(field: "pods[\(index)].namespace", rule: "must be a DNS label"))
+            }
+            if !Validation.isDNSSubdomain(pod.pod) {
+                violations.append(.init(field: "pods[\(index)].pod", rule: "must be a Kubernetes object name"))
+            }
+            if !Validation.isUID(pod.podUid) {
+                violations.append(.init(field: "pods[\(index)].podUid", rule: "must be 1-128 letters, digits or '-'"))
+            }
         }
         guard violations.isEmpty else { throw BrokerError.invalid(violations) }
         let outcome = try await store.heartbeat(
@@ -113,7 +128,9 @@ extension BrokerAPI {
         switch caller {
         case .cluster(let own):
             if let requested, requested != own {
-                throw BrokerError(.permissionDenied, "cluster: a token of cluster '\(own)' cannot act for cluster '\(requested)'", fieldViolations: [.init(field: "cluster", rule: "must be the token's own cluster")])
+                throw BrokerError(
+                    .permissionDenied, "cluster: a token of cluster '\(own)' cannot act for cluster '\(requested)'",
+                    fieldViolations: [.init(field: "cluster", rule: "must be the token's own cluster")])
             }
             return own
         case .admin:
@@ -140,14 +157,16 @@ extension BrokerAPI {
         let location = cluster.location
         let cloud = try accounts.provider(location.provider)
         do {
-            return try await cloud.networkInterface(privateIPAddress: privateIPAddress, networkInterfaceID: given, region: location.region, vpcIDs: location.vpcIDs)
+            return try await cloud.networkInterface(
+                privateIPAddress: privateIPAddress, networkInterfaceID: given, region: location.region, vpcIDs: location.vpcIDs)
         } catch let error as CloudError where error.kind == .notFound {
             let vpcs = location.vpcIDs.isEmpty ? "the cluster's VPC" : "the cluster's VPCs (\(location.vpcIDs.joined(separator: ", ")))"
             if let given, error.code != "InvalidPrivateIpAddress.NotFound" {
                 throw BrokerError.unprocessable("networkInterfaceId", "must be an ENI in \(vpcs); \(given) is not")
             }
             throw BrokerError.unprocessable(
-                "privateIpAddress", given.map { "must be held by ENI \($0) (it is not)" } ?? "must be held by an ENI in \(vpcs); none holds \(privateIPAddress)"
+                "privateIpAddress",
+                given.map { "must be held by ENI \($0) (it is not)" } ?? "must be held by an ENI in \(vpcs); none holds \(privateIPAddress)"
             )
         }
     }

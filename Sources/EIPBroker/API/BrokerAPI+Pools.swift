@@ -22,13 +22,15 @@ extension BrokerAPI {
         guard case .json(let body) = input.body else { throw BrokerError.invalid("body", "must be JSON") }
         var violations: [BrokerError.FieldViolation] = []
         if !Validation.isDNSLabel(body.name) {
-            violations.append(.init(field: "name", rule: "must be a DNS label: 1-63 lowercase letters, digits or '-' (got '\(body.name.prefix(80))')"))
+            violations.append(
+                .init(field: "name", rule: "must be a DNS label: 1-63 lowercase letters, digits or '-' (got '\(body.name.prefix(80))')"))
         }
         let provider = body.provider ?? accounts.defaultAccount
         violations += providerViolations(provider)
         let region = body.region ?? accounts.defaultRegion(of: provider)
         let defaults = EIPParameters(
-            bandwidth: body.bandwidth, internetChargeType: body.internetChargeType, instanceChargeType: body.instanceChargeType, isp: body.isp,
+            bandwidth: body.bandwidth, internetChargeType: body.internetChargeType, instanceChargeType: body.instanceChargeType,
+            isp: body.isp,
             publicIpAddressPoolId: body.publicIpAddressPoolId, resourceGroupId: body.resourceGroupId
         )
         let settings = PoolSettings(
@@ -85,10 +87,15 @@ extension BrokerAPI {
             violations.append(.init(field: field, rule: "must be between 0 and 100000 (got \(value))"))
         }
         if settings.warm.min > settings.warm.max {
-            violations.append(.init(field: "warm.min", rule: "must be at most warm.max \(settings.warm.max) (got \(settings.warm.min))", isContextual: true))
+            violations.append(
+                .init(
+                    field: "warm.min", rule: "must be at most warm.max \(settings.warm.max) (got \(settings.warm.min))", isContextual: true)
+            )
         }
         if settings.warm.max > settings.maxSize {
-            violations.append(.init(field: "warm.max", rule: "must be at most maxSize \(settings.maxSize) (got \(settings.warm.max))", isContextual: true))
+            violations.append(
+                .init(field: "warm.max", rule: "must be at most maxSize \(settings.maxSize) (got \(settings.warm.max))", isContextual: true)
+            )
         }
         if !Validation.isDNSLabel(settings.region) {
             violations.append(.init(field: "region", rule: "must be a region id such as cn-hangzhou (got '\(settings.region.prefix(80))')"))

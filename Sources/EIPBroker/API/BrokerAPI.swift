@@ -43,6 +43,10 @@ extension BrokerAPI {
     /// not of the document, so its violation is contextual (`422`).
     func providerViolations(_ provider: String) -> [BrokerError.FieldViolation] {
         guard !accounts.contains(provider) else { return [] }
-        return [.init(field: "provider", rule: "must name a configured cloud account (\(accounts.names.joined(separator: ", ")))", isContextual: true)]
+        return [
+            .init(
+                field: "provider", rule: "must name a configured cloud account (\(accounts.names.joined(separator: ", ")))",
+                isContextual: true)
+        ]
     }
 }

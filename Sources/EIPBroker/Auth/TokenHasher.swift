@@ -1,4 +1,5 @@
 import Crypto
+import EIPCore
 import Foundation
 
 /// Bearer tokens: how they are made, and the hash they are stored under.
@@ -10,8 +11,7 @@ enum TokenHasher {
     static func newToken() -> String {
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        return "eipb_" + Data(bytes).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        return "eipb_" + Base64URL.encode(Data(bytes))
     }
 
     /// Hex SHA-256 of the token.

@@ -19,7 +19,8 @@ struct CloudAccounts: Sendable {
             if account.isSimulated { simulated.insert(account.name) }
             switch account.kind {
             case .simulated(let latency, let settleDelay, let vpcs):
-                providers[account.name] = SimulatedCloud(account: account.name, database: database, latency: latency, settleDelay: settleDelay, vpcs: vpcs)
+                providers[account.name] = SimulatedCloud(
+                    account: account.name, database: database, latency: latency, settleDelay: settleDelay, vpcs: vpcs)
             case .alibaba(let alibaba):
                 providers[account.name] = AlibabaCloudProvider(configuration: alibaba, logger: logger)
             }

@@ -4,7 +4,9 @@
 ///
 /// A failed renewal is the renewer's to report; the next beat tries again, and the operation's
 /// outcome is what counts.
-func whileRenewing<Result>(every interval: Duration, _ renew: @escaping @Sendable () async -> Void, run operation: () async throws -> Result) async throws -> Result {
+func whileRenewing<Result>(
+    every interval: Duration, _ renew: @escaping @Sendable () async -> Void, run operation: () async throws -> Result
+) async throws -> Result {
     try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask {
             while true {

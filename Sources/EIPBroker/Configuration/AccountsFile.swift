@@ -47,21 +47,32 @@ enum AccountsFile {
         var seen: Set<String> = []
         return try document.accounts.enumerated().map { index, account in
             let field = "accounts[\(index)]"
-            guard Validation.isDNSLabel(account.name) else { throw BrokerError.invalid("\(field).name", "must be a DNS label (got '\(account.name)')") }
-            guard seen.insert(account.name).inserted else { throw BrokerError.invalid("\(field).name", "'\(account.name)' is declared twice") }
+            guard Validation.isDNSLabel(account.name) else {
+                throw BrokerError.invalid("\(field).name", "must be a DNS label (got '\(account.name)')")
+            }
+            guard seen.insert(account.name).inserted else {
+                throw BrokerError.invalid("\(field).name", "'\(account.name)' is declared twice")
+            }
             let region = account.region ?? "cn-hangzhou"
-            guard Validation.isDNSLabel(region) else { throw BrokerError.invalid("\(field).region", "must be a region id such as cn-hangzhou") }
+            guard Validation.isDNSLabel(region) else {
+                throw BrokerError.invalid("\(field).region", "must be a region id such as cn-hangzhou")
+            }
             switch account.kind {
             case "simulated":
                 let latency = try duration(account.simulated?.latency, default: 0, field: "\(field).simulated.latency")
                 let settle = try duration(account.simulated?.settleDelay, default: 20, field: "\(field).simulated.settleDelay")
-                let vpcs = try (account.simulated?.vpcs ?? [.init(id: SimulatedVPC.default.id, cidrBlocks: SimulatedVPC.default.cidrBlocks)])
+                let vpcs = try
+                    (account.simulated?.vpcs ?? [.init(id: SimulatedVPC.default.id, cidrBlocks: SimulatedVPC.default.cidrBlocks)])
                     .enumerated().map { index, vpc in try vpc.validated(field: "\(field).simulated.vpcs[\(index)]") }
                 guard !vpcs.isEmpty else { throw BrokerError.invalid("\(field).simulated.vpcs", "must list at least one VPC") }
-                return .simulated(name: account.name, region: region, latency: .milliseconds(latency), settleDelay: .milliseconds(settle), vpcs: vpcs)
+                return .simulated(
+                    name: account.name, region: region, latency: .milliseconds(latency), settleDelay: .milliseconds(settle), vpcs: vpcs)
             case "alibaba":
-                guard let alibaba = account.alibaba else { throw BrokerError.invalid("\(field).alibaba", "is required for an alibaba account") }
-                return .alibaba(try alibaba.configuration(account: account.name, region: region, field: "\(field).alibaba", environment: environment))
+                guard let alibaba = account.alibaba else {
+                    throw BrokerError.invalid("\(field).alibaba", "is required for an alibaba account")
+                }
+                return .alibaba(
+                    try alibaba.configuration(account: account.name, region: region, field: "\(field).alibaba", environment: environment))
             default:
                 throw BrokerError.invalid("\(field).kind", "must be simulated or alibaba (got '\(account.kind)')")
             }
@@ -105,9 +116,13 @@ enum AccountsFile {
             var stsEndpoint: String?
         }
 
-        func configuration(account: String, region: String, field: String, environment: [String: String]) throws -> AlibabaCloudProvider.Configuration {
+        func configuration(account: String, region: String, field: String, environment: [String: String]) throws
+            -> AlibabaCloudProvider.Configuration
+        {
             func required(_ value: String?, _ key: String) throws -> String {
-                guard let value, !value.isEmpty else { throw BrokerError.invalid("\(field).credentials.\(key)", "is required for source \(credentials.source)") }
+                guard let value, !value.isEmpty else {
+                    throw BrokerError.invalid("\(field).credentials.\(key)", "is required for source \(credentials.source)")
+                }
                 return value
             }
             func url(_ text: String?, _ key: String) throws -> URL? {
@@ -120,29 +135,39 @@ enum AccountsFile {
             let source: AlibabaCredentialSource
             switch credentials.source {
             case "accessKey":
-                source = .accessKey(id: try required(credentials.accessKeyId, "accessKeyId"), secret: try required(credentials.accessKeySecret, "accessKeySecret"))
+                source = .accessKey(
+                    id: try required(credentials.accessKeyId, "accessKeyId"),
+                    secret: try required(credentials.accessKeySecret, "accessKeySecret"))
             case "stsToken":
                 source = .stsToken(
-                    id: try required(credentials.accessKeyId, "accessKeyId"), secret: try required(credentials.accessKeySecret, "accessKeySecret"),
+                    id: try required(credentials.accessKeyId, "accessKeyId"),
+                    secret: try required(credentials.accessKeySecret, "accessKeySecret"),
                     token: try required(credentials.securityToken, "securityToken")
                 )
             case "ecsRamRole":
                 source = .ecsRAMRole(
                     roleName: credentials.roleName,
-                    metadataEndpoint: try url(credentials.metadataEndpoint, "credentials.metadataEndpoint") ?? AlibabaCredentialSource.defaultMetadataEndpoint,
+                    metadataEndpoint: try url(credentials.metadataEndpoint, "credentials.metadataEndpoint")
+                        ?? AlibabaCredentialSource.defaultMetadataEndpoint,
                     useIMDSToken: credentials.imdsToken ?? true
                 )
             case "oidcRole":
-                let duration = try AccountsFile.duration(credentials.sessionDuration, default: 3_600_000, field: "\(field).credentials.sessionDuration")
+                let duration = try AccountsFile.duration(
+                    credentials.sessionDuration, default: 3_600_000, field: "\(field).credentials.sessionDuration")
                 source = .oidcRole(
-                    roleARN: try required(credentials.roleArn ?? environment[AlibabaCredentialSource.EnvironmentVariable.roleARN], "roleArn"),
-                    providerARN: try required(credentials.oidcProviderArn ?? environment[AlibabaCredentialSource.EnvironmentVariable.providerARN], "oidcProviderArn"),
-                    tokenFile: try required(credentials.oidcTokenFile ?? environment[AlibabaCredentialSource.EnvironmentVariable.tokenFile], "oidcTokenFile"),
+                    roleARN: try required(
+                        credentials.roleArn ?? environment[AlibabaCredentialSource.EnvironmentVariable.roleARN], "roleArn"),
+                    providerARN: try required(
+                        credentials.oidcProviderArn ?? environment[AlibabaCredentialSource.EnvironmentVariable.providerARN],
+                        "oidcProviderArn"),
+                    tokenFile: try required(
+                        credentials.oidcTokenFile ?? environment[AlibabaCredentialSource.EnvironmentVariable.tokenFile], "oidcTokenFile"),
                     sessionName: credentials.sessionName ?? "eip-broker", duration: .milliseconds(duration),
                     stsEndpoint: try url(credentials.stsEndpoint, "credentials.stsEndpoint") ?? AlibabaCredentialSource.defaultSTSEndpoint
                 )
             default:
-                throw BrokerError.invalid("\(field).credentials.source", "must be accessKey, stsToken, ecsRamRole or oidcRole (got '\(credentials.source)')")
+                throw BrokerError.invalid(
+                    "\(field).credentials.source", "must be accessKey, stsToken, ecsRamRole or oidcRole (got '\(credentials.source)')")
             }
             var endpoints = AlibabaEndpoints()
             if let all = try url(endpoint, "endpoint") { endpoints = .all(at: all) }
@@ -161,10 +186,17 @@ enum AccountsFile {
             rpc.timeout = .milliseconds(try AccountsFile.duration(timeout, default: 10_000, field: "\(field).timeout"))
             var limits = AlibabaRateLimits()
             for (action, perMinute) in rateLimits ?? [:] {
-                guard perMinute > 0 else { throw BrokerError.invalid("\(field).rateLimits.\(action)", "must be a positive number of calls per minute") }
-                if action == "default" { limits.defaultRate = .init(perMinute: perMinute) } else { limits.actions[action] = .init(perMinute: perMinute) }
+                guard perMinute > 0 else {
+                    throw BrokerError.invalid("\(field).rateLimits.\(action)", "must be a positive number of calls per minute")
+                }
+                if action == "default" {
+                    limits.defaultRate = .init(perMinute: perMinute)
+                } else {
+                    limits.actions[action] = .init(perMinute: perMinute)
+                }
             }
-            return AlibabaCloudProvider.Configuration(account: account, defaultRegion: region, credentials: source, endpoints: endpoints, rpc: rpc, rateLimits: limits)
+            return AlibabaCloudProvider.Configuration(
+                account: account, defaultRegion: region, credentials: source, endpoints: endpoints, rpc: rpc, rateLimits: limits)
         }
 
     }
@@ -179,9 +211,12 @@ enum AccountsFile {
             var cidrBlocks: [String]
 
             func validated(field: String) throws -> SimulatedVPC {
-                guard Validation.isCloudID(id, prefix: "vpc-") else { throw BrokerError.invalid("\(field).id", "must look like vpc-xxxx (got '\(id.prefix(80))')") }
+                guard Validation.isCloudID(id, prefix: "vpc-") else {
+                    throw BrokerError.invalid("\(field).id", "must look like vpc-xxxx (got '\(id.prefix(80))')")
+                }
                 for (index, block) in cidrBlocks.enumerated() where !SimulatedVPC.isValidBlock(block) {
-                    throw BrokerError.invalid("\(field).cidrBlocks[\(index)]", "must be an IPv4 CIDR block such as 10.0.0.0/16 (got '\(block.prefix(80))')")
+                    throw BrokerError.invalid(
+                        "\(field).cidrBlocks[\(index)]", "must be an IPv4 CIDR block such as 10.0.0.0/16 (got '\(block.prefix(80))')")
                 }
                 return SimulatedVPC(id: id, cidrBlocks: cidrBlocks)
             }
@@ -209,16 +244,20 @@ enum AccountsFile {
 
     static func duration(_ text: String?, default fallback: Int64, field: String) throws -> Int64 {
         guard let text else { return fallback }
-        guard let ms = GoDuration.milliseconds(text) else { throw BrokerError.invalid(field, "must be a duration such as 20ms or 1s (got '\(text)')") }
+        guard let ms = GoDuration.milliseconds(text) else {
+            throw BrokerError.invalid(field, "must be a duration such as 20ms or 1s (got '\(text)')")
+        }
         return ms
     }
 
     static func describe(_ error: DecodingError) -> String {
         func path(_ context: DecodingError.Context) -> String {
-            context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().trimmingCharacters(in: CharacterSet(charactersIn: "."))
+            context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().trimmingCharacters(
+                in: CharacterSet(charactersIn: "."))
         }
         switch error {
-        case .keyNotFound(let key, let context): return "\(path(context)).\(key.stringValue) is required".trimmingCharacters(in: CharacterSet(charactersIn: "."))
+        case .keyNotFound(let key, let context):
+            return "\(path(context)).\(key.stringValue) is required".trimmingCharacters(in: CharacterSet(charactersIn: "."))
         case .typeMismatch(_, let context), .valueNotFound(_, let context): return "\(path(context)) has the wrong type"
         case .dataCorrupted(let context): return "\(path(context)): \(context.debugDescription)"
         @unknown default: return "could not be read"

@@ -118,7 +118,8 @@ public struct CloudAccountConfiguration: Sendable {
         name: String = "sim", region: String = "cn-hangzhou", latency: Duration = .zero, settleDelay: Duration = .milliseconds(20),
         vpcs: [SimulatedVPC] = [.default]
     ) -> Self {
-        CloudAccountConfiguration(name: name, defaultRegion: region, kind: .simulated(latency: latency, settleDelay: settleDelay, vpcs: vpcs))
+        CloudAccountConfiguration(
+            name: name, defaultRegion: region, kind: .simulated(latency: latency, settleDelay: settleDelay, vpcs: vpcs))
     }
 
     /// Whether the account is the simulated cloud (where a cluster may name no VPC).

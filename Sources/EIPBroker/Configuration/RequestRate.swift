@@ -19,7 +19,8 @@ public struct RequestRate: Sendable, Hashable {
             return
         }
         let parts = trimmed.split(separator: ",", omittingEmptySubsequences: false)
-        guard let ratePart = parts.first, ratePart.hasSuffix("/s"), let rate = Double(ratePart.dropLast(2)), rate.isFinite, rate > 0, rate <= 1_000_000
+        guard let ratePart = parts.first, ratePart.hasSuffix("/s"), let rate = Double(ratePart.dropLast(2)), rate.isFinite, rate > 0,
+            rate <= 1_000_000
         else { return nil }
         var burst = max(1, Int((rate * 2).rounded(.up)))
         if parts.count == 2 {

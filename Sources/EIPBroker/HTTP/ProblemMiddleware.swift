@@ -20,7 +20,8 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             let allowed = self.routes.methods(at: request.uri.path)
             guard !allowed.isEmpty else { return ProblemDocument.response(for: Self.brokerError(for: error)) }
             var response = ProblemDocument.response(
-                for: BrokerError(.methodNotAllowed, "\(request.method) is not served at this path; it serves \(allowed.joined(separator: ", "))")
+                for: BrokerError(
+                    .methodNotAllowed, "\(request.method) is not served at this path; it serves \(allowed.joined(separator: ", "))")
             )
             response.headers[.allow] = allowed.joined(separator: ", ")
             return response
@@ -29,7 +30,9 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             if problem.code == .internalError {
                 // Only the underlying error: a ServerError's own description quotes the request
                 // head, Authorization header included.
-                let cause = (error as? ServerError).map { "\($0.operationID): \(String(reflecting: $0.underlyingError))" } ?? String(reflecting: error)
+                let cause =
+                    (error as? ServerError).map { "\($0.operationID): \(String(reflecting: $0.underlyingError))" }
+                    ?? String(reflecting: error)
                 context.logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(cause)"])
             }
             return ProblemDocument.response(for: problem)
@@ -55,7 +58,8 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             case .methodNotAllowed: return BrokerError(.methodNotAllowed, "method not allowed on this route")
             case .contentTooLarge: return BrokerError(.payloadTooLarge, "request body too large")
             default:
-                return error.status.code < 500 ? BrokerError(.invalidArgument, error.body ?? error.status.reasonPhrase) : BrokerError(.internalError, "internal error")
+                return error.status.code < 500
+                    ? BrokerError(.invalidArgument, error.body ?? error.status.reasonPhrase) : BrokerError(.internalError, "internal error")
             }
         case let error as any BrokerErrorConvertible:
             return error.brokerError
@@ -75,7 +79,9 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
                 if Int(value) == nil { return .invalid(String(name), "must be an integer (got '\(value.prefix(80))')") }
             case "phase":
                 if LeasePhase(rawValue: String(value)) == nil {
-                    return .invalid("phase", "must be one of \(LeasePhase.allCases.map(\.rawValue).joined(separator: ", ")) (got '\(value.prefix(80))')")
+                    return .invalid(
+                        "phase", "must be one of \(LeasePhase.allCases.map(\.rawValue).joined(separator: ", ")) (got '\(value.prefix(80))')"
+                    )
                 }
             default:
                 continue
@@ -87,7 +93,9 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
     static func requestDecodingError(_ error: any Error, cause: String) -> BrokerError {
         guard let decoding = error as? DecodingError else {
             let detail = String(describing: error)
-            return BrokerError(.invalidArgument, "request: \(cause.isEmpty ? "" : cause + ": ")\(detail)", fieldViolations: [.init(field: "request", rule: detail)])
+            return BrokerError(
+                .invalidArgument, "request: \(cause.isEmpty ? "" : cause + ": ")\(detail)",
+                fieldViolations: [.init(field: "request", rule: detail)])
         }
         func path(_ context: DecodingError.Context, appending key: (any CodingKey)? = nil) -> String {
             var field = ""

@@ -57,7 +57,8 @@ final class RequestRateLimiter: Sendable {
             held.wrappingSubtract(1, ordering: .relaxed)
         }
         throw BrokerError(
-            .rateLimited, "\(what()) is over its rate of \(Self.format(rate.perSecond)) requests per second (burst \(rate.burst)): slow down",
+            .rateLimited,
+            "\(what()) is over its rate of \(Self.format(rate.perSecond)) requests per second (burst \(rate.burst)): slow down",
             retryAfter: retryAfter
         )
     }

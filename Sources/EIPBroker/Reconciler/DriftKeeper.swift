@@ -73,7 +73,9 @@ struct DriftKeeper: Service {
             if let eip = inCloud[allocationID] {
                 try await checkTags(entry, eip: eip, cloud: cloud)
                 try await checkAssociation(entry, eip: eip)
-            } else if !entry.address.isStatic, entry.address.state == .idle || entry.address.state == .leased, try await cloud.describe(allocationID: allocationID, region: region) == nil {
+            } else if !entry.address.isStatic, entry.address.state == .idle || entry.address.state == .leased,
+                try await cloud.describe(allocationID: allocationID, region: region) == nil
+            {
                 if try await store.markLost(addressID: entry.address.id, allocationID: allocationID, actor: brokerID) {
                     found("lost", "address \(allocationID) is gone from the cloud", ["lease": "\(entry.leaseID ?? "")"])
                     signal.notify()
@@ -96,18 +98,21 @@ struct DriftKeeper: Service {
         guard entry.address.state == .leased, let leaseID = entry.leaseID, eip.tags[EIPTags.lease] != leaseID,
             let cluster = entry.leaseCluster, let namespace = entry.leaseNamespace, let pod = entry.leasePod
         else { return }
-        let tags = EIPTags.leased(brokerID: brokerID, pool: entry.address.pool, leaseID: leaseID, cluster: cluster, namespace: namespace, pod: pod)
+        let tags = EIPTags.leased(
+            brokerID: brokerID, pool: entry.address.pool, leaseID: leaseID, cluster: cluster, namespace: namespace, pod: pod)
         try await cloud.tag(allocationID: eip.allocationID, with: tags, region: eip.region)
         let before = eip.tags[EIPTags.lease].map { "lease \($0)" } ?? "no lease"
         try await store.recordDriftFinding(
             "drift.retagged", allocationID: eip.allocationID, cluster: cluster,
-            message: "\(eip.allocationID) serves lease \(leaseID) (\(namespace)/\(pod)) but was tagged for \(before): tags rewritten", actor: brokerID
+            message: "\(eip.allocationID) serves lease \(leaseID) (\(namespace)/\(pod)) but was tagged for \(before): tags rewritten",
+            actor: brokerID
         )
         found("retagged", "\(eip.allocationID) retagged for lease \(leaseID)", ["lease": "\(leaseID)"])
     }
 
     private func checkAssociation(_ entry: BookedEIP, eip: CloudEIP) async throws {
-        guard entry.leasePhase == .inUse, entry.leaseGoal == .associated, let leaseID = entry.leaseID, let wanted = entry.networkInterfaceID else { return }
+        guard entry.leasePhase == .inUse, entry.leaseGoal == .associated, let leaseID = entry.leaseID, let wanted = entry.networkInterfaceID
+        else { return }
         guard eip.status != .inUse || eip.instanceID != wanted else { return }
         let found = eip.status == .inUse ? "bound to \(eip.instanceID ?? "another instance")" : eip.status.rawValue
         if try await store.restoreAssociation(leaseID: leaseID, networkInterfaceID: wanted, found: found, actor: brokerID) {
@@ -120,7 +125,9 @@ struct DriftKeeper: Service {
     private func settle(orphan eip: CloudEIP, provider: String, cloud: any CloudProvider) async throws -> Bool {
         let pool = eip.tags[EIPTags.pool].flatMap { $0.isEmpty || eip.status != .available ? nil : $0 }
         switch try await store.adoptOrphan(
-            OrphanEIP(allocationID: eip.allocationID, ipAddress: eip.ipAddress, region: eip.region, parameters: eip.parameters, bandwidthPackageID: eip.bandwidthPackageID),
+            OrphanEIP(
+                allocationID: eip.allocationID, ipAddress: eip.ipAddress, region: eip.region, parameters: eip.parameters,
+                bandwidthPackageID: eip.bandwidthPackageID),
             provider: provider, pool: pool, actor: brokerID
         ) {
         case .adopted:
@@ -142,7 +149,8 @@ struct DriftKeeper: Service {
         try await cloud.release(allocationID: eip.allocationID, region: eip.region)
         try await store.recordDriftFinding(
             "drift.orphan.released", allocationID: eip.allocationID, cluster: nil,
-            message: "\(eip.allocationID) \(eip.ipAddress) was in the cloud but not in the books, and no pool could take it: released", actor: brokerID
+            message: "\(eip.allocationID) \(eip.ipAddress) was in the cloud but not in the books, and no pool could take it: released",
+            actor: brokerID
         )
         found("orphan-released", "orphan \(eip.allocationID) released: no pool could take it", [:])
         return true

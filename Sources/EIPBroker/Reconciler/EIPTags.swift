@@ -12,7 +12,9 @@ enum EIPTags {
     }
 
     /// An EIP serving a lease.
-    static func leased(brokerID: String, pool: String?, leaseID: String, cluster: String, namespace: String, pod: String) -> [String: String] {
+    static func leased(brokerID: String, pool: String?, leaseID: String, cluster: String, namespace: String, pod: String) -> [String:
+        String]
+    {
         warm(brokerID: brokerID, pool: pool).merging([
             lease: leaseID, "eip-broker/cluster": cluster, "eip-broker/namespace": namespace, "eip-broker/pod": pod,
         ]) { $1 }

@@ -33,7 +33,7 @@ struct PoolKeeper: Service {
                     if try await store.lead(loop: "pool-keeper", owner: owner, until: .now.adding(milliseconds: leaseMs)) {
                         try await runOnce()
                         if ContinuousClock.now - lastPurge > .seconds(60) {
-                            let cutoff = Timestamp.now.adding(milliseconds: -idempotencyRetention.components.seconds * 1000)
+                            let cutoff = Timestamp.now.adding(.zero - idempotencyRetention)
                             try await store.purgeIdempotencyKeys(before: cutoff)
                             lastPurge = .now
                         }
@@ -82,10 +82,12 @@ struct PoolKeeper: Service {
             if let package = address.bandwidthPackageID {
                 try await cloud.joinBandwidthPackage(allocationID: eip.allocationID, bandwidthPackageID: package, region: address.region)
             }
-            try await store.recordWarmAllocated(addressID: address.id, allocationID: eip.allocationID, ipAddress: eip.ipAddress, actor: brokerID)
+            try await store.recordWarmAllocated(
+                addressID: address.id, allocationID: eip.allocationID, ipAddress: eip.ipAddress, actor: brokerID)
         } catch let error as CloudError where error.isRetryable {
             logger.info("warm allocation will be retried", metadata: ["pool": "\(address.pool ?? "")", "error": "\(error)"])
-            try? await store.retryWarmAddress(addressID: address.id, at: .now.adding(milliseconds: max(1000, error.retryAfterMilliseconds ?? 0)))
+            try? await store.retryWarmAddress(
+                addressID: address.id, at: .now.adding(milliseconds: max(1000, error.retryAfterMilliseconds ?? 0)))
         } catch let error as CloudError {
             // The cloud refused for good, so it made nothing: give the reservation back.
             logger.warning("warm allocation refused", metadata: ["pool": "\(address.pool ?? "")", "error": "\(error)"])
@@ -107,7 +109,9 @@ struct PoolKeeper: Service {
             }
             try await store.recordAddressReleased(addressID: address.id, actor: brokerID)
         } catch {
-            logger.warning("releasing an idle address failed; will retry", metadata: ["address": "\(address.allocationID ?? address.id)", "error": "\(error)"])
+            logger.warning(
+                "releasing an idle address failed; will retry",
+                metadata: ["address": "\(address.allocationID ?? address.id)", "error": "\(error)"])
         }
     }
 }

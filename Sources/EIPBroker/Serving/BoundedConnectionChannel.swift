@@ -18,7 +18,8 @@ struct BoundedConnectionChannel<Base: ServerChildChannel>: ServerChildChannel {
         self.registry.opened(channel)
         // NIO keeps each connection's receive buffer for its next read; API requests are small, so
         // reads of at most 8 KiB keep an open connection's share of memory small.
-        try? channel.syncOptions?.setOption(ChannelOptions.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 2048, maximum: 8192))
+        try? channel.syncOptions?.setOption(
+            ChannelOptions.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 2048, maximum: 8192))
         let registry = self.registry
         let deadline = channel.eventLoop.scheduleTask(in: TimeAmount(self.firstRequestTimeout)) {
             if registry.isWaitingForFirstRequest(channel) {

@@ -80,7 +80,9 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
         switch self.unwrapInboundIn(data) {
         case .head(let head):
             self.headPending = false
-            self.bodyIsLarge = head.headerFields[.contentLength].flatMap { Int($0) }.map { $0 > 64 * 1024 } ?? (head.headerFields[.transferEncoding] != nil)
+            self.bodyIsLarge =
+                head.headerFields[.contentLength].flatMap { Int($0) }.map { $0 > 64 * 1024 }
+                ?? (head.headerFields[.transferEncoding] != nil)
             self.requestsInFlight += 1
             self.readingBody = true
             self.registry.requestStarted(on: self.connection(context))
@@ -119,7 +121,8 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         switch self.unwrapOutboundIn(data) {
-        case .head(var head) where self.answersARequestStillBeingRead && self.bodyIsLarge && !self.isStream(context) && head.status.kind != .informational:
+        case .head(var head)
+        where self.answersARequestStillBeingRead && self.bodyIsLarge && !self.isStream(context) && head.status.kind != .informational:
             head.headerFields[.connection] = "close"
             self.closingAfterResponse = true
             context.write(self.wrapOutboundOut(.head(head)), promise: promise)
@@ -145,7 +148,9 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
         self.cancelDeadline()
         let logger = self.logger
         self.deadline = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) {
-            logger.debug("Closing a \(self.isStream(context) ? "stream" : "connection"): \(reason) not received within \(timeout.nanoseconds / 1_000_000) ms")
+            logger.debug(
+                "Closing a \(self.isStream(context) ? "stream" : "connection"): \(reason) not received within \(timeout.nanoseconds / 1_000_000) ms"
+            )
             context.close(promise: nil)
         }
     }

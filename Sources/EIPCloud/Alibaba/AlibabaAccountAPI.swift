@@ -61,7 +61,10 @@ public struct AlibabaAccountAPI: Sendable {
     /// Region ids are lowercase letters, digits and `-` (they become part of a host name).
     static func isValidRegion(_ region: String) -> Bool {
         !region.isEmpty && region.count <= 64
-            && region.utf8.allSatisfy { ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z")) || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) || $0 == UInt8(ascii: "-") }
+            && region.utf8.allSatisfy {
+                ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z")) || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9"))
+                    || $0 == UInt8(ascii: "-")
+            }
     }
 
     private static func credentialsRejected(_ error: AlibabaAPIError) -> Bool {

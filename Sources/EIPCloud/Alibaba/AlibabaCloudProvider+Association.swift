@@ -7,7 +7,9 @@ extension AlibabaCloudProvider {
     /// for `InUse`). Bound elsewhere is `.inUseElsewhere`, unless `force`, which unbinds it
     /// first (Terway's `allow_eip_rob`). An EIP mid-unbinding is waited for. When the call
     /// itself fails (a lost answer retried, say), the EIP is looked at again before giving up.
-    public func associate(allocationID: String, networkInterfaceID: String, privateIPAddress: String, region: String, force: Bool) async throws {
+    public func associate(allocationID: String, networkInterfaceID: String, privateIPAddress: String, region: String, force: Bool)
+        async throws
+    {
         try await mappingErrors {
             let region = self.region(region)
             // Each round settles one obstacle (an unbinding, a rob); a few are plenty unless
@@ -25,7 +27,8 @@ extension AlibabaCloudProvider {
                     guard force else {
                         throw CloudError(
                             .inUseElsewhere, code: "IncorrectEipStatus",
-                            message: "The EIP \(allocationID) is associated with \(eip.instanceID ?? "another instance") (\(eip.privateIPAddress ?? "-"))."
+                            message:
+                                "The EIP \(allocationID) is associated with \(eip.instanceID ?? "another instance") (\(eip.privateIPAddress ?? "-"))."
                         )
                     }
                     logger.notice(
@@ -40,7 +43,8 @@ extension AlibabaCloudProvider {
                 case .unassociating:
                     try await waitWhile(allocationID, region, is: .unassociating)
                 case .releasing, .none:
-                    throw CloudError(.busy, code: "IncorrectEipStatus", message: "The EIP \(allocationID) is \(eip.status); it cannot be associated.")
+                    throw CloudError(
+                        .busy, code: "IncorrectEipStatus", message: "The EIP \(allocationID) is \(eip.status); it cannot be associated.")
                 case .available:
                     let request = AlibabaVPCClient.AssociateEipAddressRequest(
                         allocationID: allocationID, instanceID: networkInterfaceID, instanceType: "NetworkInterface",
@@ -57,12 +61,16 @@ extension AlibabaCloudProvider {
                     try await waitForAssociation(allocationID, networkInterfaceID, privateIPAddress, region)
                     logger.info(
                         "associated EIP",
-                        metadata: ["allocationID": "\(allocationID)", "networkInterfaceID": "\(networkInterfaceID)", "privateIP": "\(privateIPAddress)"]
+                        metadata: [
+                            "allocationID": "\(allocationID)", "networkInterfaceID": "\(networkInterfaceID)",
+                            "privateIP": "\(privateIPAddress)",
+                        ]
                     )
                     return
                 }
             }
-            throw CloudError(.busy, code: "IncorrectEipStatus", message: "The EIP \(allocationID) kept changing while it was being associated.")
+            throw CloudError(
+                .busy, code: "IncorrectEipStatus", message: "The EIP \(allocationID) kept changing while it was being associated.")
         }
     }
 
@@ -89,7 +97,8 @@ extension AlibabaCloudProvider {
                     throw CloudError(.busy, code: "IncorrectEipStatus", message: "The EIP \(allocationID) is \(eip.status).")
                 }
             }
-            throw CloudError(.busy, code: "IncorrectEipStatus", message: "The EIP \(allocationID) kept changing while it was being unassociated.")
+            throw CloudError(
+                .busy, code: "IncorrectEipStatus", message: "The EIP \(allocationID) kept changing while it was being unassociated.")
         }
     }
 
@@ -103,7 +112,9 @@ extension AlibabaCloudProvider {
             try await vpc.unassociateEipAddress(request, region: region)
         } catch let error where !(error is CancellationError) {
             guard let now = try await lookUp(eip.allocationID, region: region) else { throw error }
-            guard now.status == CloudEIP.Status.available.rawValue || now.status == CloudEIP.Status.unassociating.rawValue else { throw error }
+            guard now.status == CloudEIP.Status.available.rawValue || now.status == CloudEIP.Status.unassociating.rawValue else {
+                throw error
+            }
         }
         try await waitWhile(eip.allocationID, region, is: .unassociating)
     }
@@ -117,7 +128,8 @@ extension AlibabaCloudProvider {
             case .inUse where ours: return .settled(())
             case .associating where ours: return .pending
             case .available:
-                throw CloudError(.unavailable, code: "OperationFailed", message: "The association of \(allocationID) with \(eni) did not take.")
+                throw CloudError(
+                    .unavailable, code: "OperationFailed", message: "The association of \(allocationID) with \(eni) did not take.")
             default:
                 throw CloudError(
                     .busy, code: "IncorrectEipStatus",

@@ -20,13 +20,13 @@ extension AlibabaCloudProvider {
         public var credentialRefresh: AlibabaCredentialRefreshPolicy
         /// How long and how often associate, unassociate and bandwidth package changes are
         /// polled until they settle.
-        public var settle: AlibabaSettlePolicy
+        public var settle: SettlePolicy
 
         public init(
             account: String, defaultRegion: String = "cn-hangzhou", credentials: AlibabaCredentialSource,
             endpoints: AlibabaEndpoints = AlibabaEndpoints(), rpc: AlibabaRPCClient.Configuration = .init(),
             rateLimits: AlibabaRateLimits = AlibabaRateLimits(), retryPolicy: AlibabaRetryPolicy = AlibabaRetryPolicy(),
-            credentialRefresh: AlibabaCredentialRefreshPolicy = .init(), settle: AlibabaSettlePolicy = .init()
+            credentialRefresh: AlibabaCredentialRefreshPolicy = .init(), settle: SettlePolicy = .init()
         ) {
             self.account = account
             self.defaultRegion = defaultRegion

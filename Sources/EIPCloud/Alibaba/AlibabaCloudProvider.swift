@@ -10,7 +10,7 @@ public import Logging
 ///   every tag of the request.
 /// - `associate` and `unassociate` look first, act only when needed ("already in the wanted
 ///   state" is success), then poll `DescribeEipAddresses` until the EIP settles
-///   (``AlibabaSettlePolicy``). With `force`, an EIP bound elsewhere is unbound first.
+///   (``SettlePolicy``). With `force`, an EIP bound elsewhere is unbound first.
 /// - `release` takes the EIP out of its bandwidth package first (Alibaba refuses to release it
 ///   otherwise), and an EIP that is gone counts as released.
 /// - Every call is paced per action (``AlibabaRateLimits``) and retried on transient failures
@@ -105,7 +105,7 @@ public struct AlibabaCloudProvider: CloudProvider {
     }
 
     private func tagSettling(_ allocationID: String, with tags: [String: String], region: String) async throws {
-        try await configuration.settle.wait(for: "tagging \(allocationID)") { () async throws -> AlibabaSettlePolicy.Verdict<Void> in
+        try await configuration.settle.wait(for: "tagging \(allocationID)") { () async throws -> SettlePolicy.Verdict<Void> in
             do {
                 try await vpc.tagResources(.init(resourceType: "EIP", resourceIDs: [allocationID], tags: tags), region: region)
                 return .settled(())
@@ -131,17 +131,25 @@ public struct AlibabaCloudProvider: CloudProvider {
         }
     }
 
-    public func networkInterface(privateIPAddress: String, networkInterfaceID: String?, region: String, vpcIDs: [String]) async throws -> String {
+    public func networkInterface(privateIPAddress: String, networkInterfaceID: String?, region: String, vpcIDs: [String]) async throws
+        -> String
+    {
         try await mappingErrors {
             guard Validation.isIPv4(privateIPAddress) else {
-                throw CloudError(.rejected, code: "InvalidParameter", message: "The private IP address '\(privateIPAddress)' is not a valid IPv4 address.")
+                throw CloudError(
+                    .rejected, code: "InvalidParameter",
+                    message: "The private IP address '\(privateIPAddress)' is not a valid IPv4 address.")
             }
             guard !vpcIDs.isEmpty else {
-                throw CloudError(.rejected, code: "MissingParameter.VpcId", message: "ENIs are looked up only within the cluster's VPCs, and none are set.")
+                throw CloudError(
+                    .rejected, code: "MissingParameter.VpcId",
+                    message: "ENIs are looked up only within the cluster's VPCs, and none are set.")
             }
             let region = self.region(region)
             if let networkInterfaceID {
-                guard let eni = try await ecs.networkInterface(id: networkInterfaceID, region: region), let vpc = eni.vpcID, vpcIDs.contains(vpc) else {
+                guard let eni = try await ecs.networkInterface(id: networkInterfaceID, region: region), let vpc = eni.vpcID,
+                    vpcIDs.contains(vpc)
+                else {
                     throw CloudError(
                         .notFound, code: "InvalidNetworkInterfaceId.NotFound",
                         message: "The network interface \(networkInterfaceID) is not in VPC \(vpcIDs.joined(separator: ", "))."
@@ -232,7 +240,8 @@ public struct AlibabaCloudProvider: CloudProvider {
     /// `nil` when it is gone.
     private func leave(_ eip: AlibabaEIPAddress, package: String, region: String) async throws -> AlibabaEIPAddress? {
         let allocationID = eip.allocationID
-        let request = AlibabaVPCClient.BandwidthPackageIPRequest(bandwidthPackageID: package, ipInstanceID: allocationID, clientToken: UUID().uuidString)
+        let request = AlibabaVPCClient.BandwidthPackageIPRequest(
+            bandwidthPackageID: package, ipInstanceID: allocationID, clientToken: UUID().uuidString)
         do {
             try await vpc.removeCommonBandwidthPackageIp(request, region: region)
         } catch let error as AlibabaAPIError {

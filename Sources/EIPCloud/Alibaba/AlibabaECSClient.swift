@@ -11,7 +11,8 @@ public struct AlibabaECSClient: Sendable {
         _ request: DescribeNetworkInterfacesRequest, region: String
     ) async throws -> DescribeNetworkInterfacesResponse {
         try await api.call(
-            .ecs, region: region, action: "DescribeNetworkInterfaces", parameters: request.parameters, as: DescribeNetworkInterfacesResponse.self
+            .ecs, region: region, action: "DescribeNetworkInterfaces", parameters: request.parameters,
+            as: DescribeNetworkInterfacesResponse.self
         )
     }
 

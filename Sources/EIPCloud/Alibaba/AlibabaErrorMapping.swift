@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import EIPCore
 
 /// Turns whatever an Alibaba call threw into the broker's ``CloudError``, keeping the cloud's
 /// code, message and request id.

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import EIPCore
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -31,7 +32,7 @@ struct AlibabaHTTPTransport: Sendable {
         if let body {
             request.body = .bytes(body)
         }
-        let deadline = NIODeadline.now() + .nanoseconds(timeout.nanoseconds)
+        let deadline = NIODeadline.now() + .nanoseconds(timeout.wholeNanoseconds)
         let response = try await httpClient.execute(request, deadline: deadline)
         let buffer = try await response.body.collect(upTo: maximumBytes)
         return Response(status: Int(response.status.code), headers: response.headers, body: Array(buffer: buffer))

@@ -37,7 +37,8 @@ public struct AlibabaRPCClient: Sendable {
         public var userAgent: String
 
         public init(
-            signatureVersion: AlibabaSignature.Version = .v3, parameterLocation: ParameterLocation = .query, timeout: Duration = .seconds(10),
+            signatureVersion: AlibabaSignature.Version = .v3, parameterLocation: ParameterLocation = .query,
+            timeout: Duration = .seconds(10),
             maximumResponseBytes: Int = 8 << 20, userAgent: String = "eip-broker"
         ) {
             self.signatureVersion = signatureVersion
@@ -180,7 +181,8 @@ public struct AlibabaRPCClient: Sendable {
         init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             requestID = try? container.decodeIfPresent(String.self, forKey: .requestID)
-            code = (try? container.decodeIfPresent(String.self, forKey: .code))
+            code =
+                (try? container.decodeIfPresent(String.self, forKey: .code))
                 ?? (try? container.decodeIfPresent(Int.self, forKey: .code)).map { String($0) }
             message = try? container.decodeIfPresent(String.self, forKey: .message)
             recommend = try? container.decodeIfPresent(String.self, forKey: .recommend)

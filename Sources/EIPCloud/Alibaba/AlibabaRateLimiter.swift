@@ -1,3 +1,5 @@
+import EIPCore
+
 /// Paces calls with a token bucket per (account, region, action), as ``AlibabaRateLimits``
 /// configures; callers wait for their turn, in order of arrival.
 ///
@@ -46,7 +48,7 @@ public actor AlibabaRateLimiter {
         let perSecond = rate.perMinute / 60
         let now = clock.now
         var bucket = buckets[key] ?? Bucket(tokens: Double(rate.burst), updated: now)
-        bucket.tokens = min(Double(rate.burst), bucket.tokens + (now - bucket.updated).seconds * perSecond)
+        bucket.tokens = min(Double(rate.burst), bucket.tokens + (now - bucket.updated).timeInterval * perSecond)
         bucket.updated = now
         // Take the token now (the balance may go negative: a queue of reservations).
         bucket.tokens -= 1
@@ -59,7 +61,8 @@ public actor AlibabaRateLimiter {
             buckets[key] = Bucket(tokens: bucket.tokens + 1, updated: now)
             throw CloudError(
                 .throttled, code: "Throttling.Local",
-                message: "\(action) is paced at \(rate.perMinute) calls per minute in \(region) and its queue is longer than \(limits.maximumWait)",
+                message:
+                    "\(action) is paced at \(rate.perMinute) calls per minute in \(region) and its queue is longer than \(limits.maximumWait)",
                 retryAfterMilliseconds: wait.wholeMilliseconds
             )
         }

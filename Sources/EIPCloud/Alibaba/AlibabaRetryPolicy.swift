@@ -1,3 +1,4 @@
+import EIPCore
 public import Logging
 
 /// When and how often a refused or failed Alibaba call is tried again.
@@ -73,7 +74,7 @@ public struct AlibabaRetryPolicy: Sendable, Hashable {
     public func delay(after attempt: Int, error: any Error, using generator: inout some RandomNumberGenerator) -> Duration {
         let exponent = min(max(attempt - 1, 0), 30)
         let ceiling = min(baseDelay * (1 << exponent), maximumDelay)
-        let jittered = Duration.nanoseconds(Int64.random(in: 0...max(ceiling.nanoseconds, 0), using: &generator))
+        let jittered = Duration.nanoseconds(Int64.random(in: 0...max(ceiling.wholeNanoseconds, 0), using: &generator))
         let hinted = (error as? AlibabaAPIError)?.retryAfter ?? .zero
         return max(jittered, hinted)
     }
@@ -100,8 +101,10 @@ public struct AlibabaRetryPolicy: Sendable, Hashable {
                     "retrying Alibaba call",
                     metadata: ["action": "\(action)", "attempt": "\(attempt)", "pause": "\(pause)", "error": "\(Self.summary(of: error))"]
                 )
-                let throttled = (error as? AlibabaAPIError).map { code in retryableCodePrefixes.contains { code.code.hasPrefix($0) } } ?? false
-                await CloudRetries.observer?(CloudRetry(action: action, error: Self.summary(of: error), throttled: throttled, attempt: attempt, pause: pause))
+                let throttled =
+                    (error as? AlibabaAPIError).map { code in retryableCodePrefixes.contains { code.code.hasPrefix($0) } } ?? false
+                await CloudRetries.observer?(
+                    CloudRetry(action: action, error: Self.summary(of: error), throttled: throttled, attempt: attempt, pause: pause))
                 try await Task.sleep(for: pause)
                 attempt += 1
             }

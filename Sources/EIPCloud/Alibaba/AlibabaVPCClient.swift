@@ -35,7 +35,8 @@ public struct AlibabaVPCClient: Sendable {
 
     /// One page of `DescribeEipAddresses`.
     public func describeEipAddresses(_ request: DescribeEipAddressesRequest, region: String) async throws -> DescribeEipAddressesResponse {
-        try await api.call(.vpc, region: region, action: "DescribeEipAddresses", parameters: request.parameters, as: DescribeEipAddressesResponse.self)
+        try await api.call(
+            .vpc, region: region, action: "DescribeEipAddresses", parameters: request.parameters, as: DescribeEipAddressesResponse.self)
     }
 
     /// Every page of `DescribeEipAddresses` (``DescribeEipAddressesRequest/pageSize`` per page,
@@ -58,14 +59,17 @@ public struct AlibabaVPCClient: Sendable {
     /// settles to `InUse`.
     @discardableResult
     public func associateEipAddress(_ request: AssociateEipAddressRequest, region: String) async throws -> AlibabaAcknowledgement {
-        try await api.call(.vpc, region: region, action: "AssociateEipAddress", parameters: request.parameters, eipOperation: true, as: AlibabaAcknowledgement.self)
+        try await api.call(
+            .vpc, region: region, action: "AssociateEipAddress", parameters: request.parameters, eipOperation: true,
+            as: AlibabaAcknowledgement.self)
     }
 
     /// `UnassociateEipAddress`. Asynchronous: `Unassociating` until `Available`.
     @discardableResult
     public func unassociateEipAddress(_ request: UnassociateEipAddressRequest, region: String) async throws -> AlibabaAcknowledgement {
         try await api.call(
-            .vpc, region: region, action: "UnassociateEipAddress", parameters: request.parameters, eipOperation: true, as: AlibabaAcknowledgement.self
+            .vpc, region: region, action: "UnassociateEipAddress", parameters: request.parameters, eipOperation: true,
+            as: AlibabaAcknowledgement.self
         )
     }
 
@@ -89,7 +93,8 @@ public struct AlibabaVPCClient: Sendable {
 
     /// `RemoveCommonBandwidthPackageIp`.
     @discardableResult
-    public func removeCommonBandwidthPackageIp(_ request: BandwidthPackageIPRequest, region: String) async throws -> AlibabaAcknowledgement {
+    public func removeCommonBandwidthPackageIp(_ request: BandwidthPackageIPRequest, region: String) async throws -> AlibabaAcknowledgement
+    {
         var parameters = request.parameters
         parameters["IpType"] = nil
         return try await api.call(
@@ -108,7 +113,8 @@ public struct AlibabaVPCClient: Sendable {
             let ids = Array(request.resourceIDs[start..<min(start + TagResourcesRequest.maximumResources, request.resourceIDs.count)])
             for chunk in tagChunks where !chunk.isEmpty {
                 let part = TagResourcesRequest(resourceType: request.resourceType, resourceIDs: ids, tags: chunk)
-                _ = try await api.call(.vpc, region: region, action: "TagResources", parameters: part.parameters, as: AlibabaAcknowledgement.self)
+                _ = try await api.call(
+                    .vpc, region: region, action: "TagResources", parameters: part.parameters, as: AlibabaAcknowledgement.self)
             }
         }
     }

@@ -36,7 +36,8 @@ extension SimulatedCloud {
     }
 
     func allocate(
-        _ sql: any SQLExecutor, _ request: CloudAllocationRequest, parameters: EIPParameters, token: String?, requestedAddress: String? = nil
+        _ sql: any SQLExecutor, _ request: CloudAllocationRequest, parameters: EIPParameters, token: String?,
+        requestedAddress: String? = nil
     ) async throws -> CloudEIP {
         let lock = "allocation-lock:\(account)"
         try await sql.query("INSERT INTO sim_counters (name, value) VALUES (\(lock), 0) ON CONFLICT (name) DO NOTHING")
@@ -70,7 +71,8 @@ extension SimulatedCloud {
         if let requestedAddress {
             guard try await sql.query("SELECT allocation_id FROM sim_eips WHERE ip_address = \(requestedAddress)").isEmpty else {
                 throw CloudError(
-                    .rejected, code: "InvalidIpAddress.AlreadyAllocated", message: "The IP address \(requestedAddress) is already allocated."
+                    .rejected, code: "InvalidIpAddress.AlreadyAllocated",
+                    message: "The IP address \(requestedAddress) is already allocated."
                 )
             }
             address = requestedAddress
@@ -101,10 +103,12 @@ extension SimulatedCloud {
         let counter = SimulatedIdentifiers.addressCounter
         try await sql.query("INSERT INTO sim_counters (name, value) VALUES (\(counter), 0) ON CONFLICT (name) DO NOTHING")
         while true {
-            let number = try await sql.query("UPDATE sim_counters SET value = value + 1 WHERE name = \(counter) RETURNING value")
+            let number =
+                try await sql.query("UPDATE sim_counters SET value = value + 1 WHERE name = \(counter) RETURNING value")
                 .first?.int64("value") ?? 0
             guard let address = SimulatedIdentifiers.address(number: number) else {
-                throw CloudError(.unavailable, code: "ResourceNotEnough.Eip", message: "The simulated address range 198.18.0.0/15 is used up.")
+                throw CloudError(
+                    .unavailable, code: "ResourceNotEnough.Eip", message: "The simulated address range 198.18.0.0/15 is used up.")
             }
             if try await sql.query("SELECT allocation_id FROM sim_eips WHERE ip_address = \(address)").isEmpty {
                 return address

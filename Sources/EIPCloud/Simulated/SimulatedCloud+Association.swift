@@ -8,11 +8,14 @@ extension SimulatedCloud {
     /// EIP already bound (or being bound) to the same ENI and IP is waited for. One bound
     /// elsewhere is refused with `.inUseElsewhere`, unless `force`, which unbinds it first. An EIP
     /// mid-change, or a private IP that already has another EIP, is `.busy`.
-    public func associate(allocationID: String, networkInterfaceID: String, privateIPAddress: String, region: String, force: Bool) async throws {
+    public func associate(allocationID: String, networkInterfaceID: String, privateIPAddress: String, region: String, force: Bool)
+        async throws
+    {
         try await perform(.associate) {
             try Self.checkPrivateIP(privateIPAddress)
             guard networkInterfaceID.hasPrefix("eni-") else {
-                throw CloudError(.notFound, code: "InvalidInstanceId.NotFound", message: "The instance \(networkInterfaceID) does not exist.")
+                throw CloudError(
+                    .notFound, code: "InvalidInstanceId.NotFound", message: "The instance \(networkInterfaceID) does not exist.")
             }
             // Robbing races other callers; after a few lost rounds, report the EIP as busy.
             for _ in 0..<3 {
@@ -26,13 +29,16 @@ extension SimulatedCloud {
                     guard force else {
                         throw CloudError(
                             .inUseElsewhere, code: "IncorrectEipStatus",
-                            message: "The EIP \(allocationID) is associated with \(record.instanceID ?? "another instance") (\(record.privateIPAddress ?? "-"))."
+                            message:
+                                "The EIP \(allocationID) is associated with \(record.instanceID ?? "another instance") (\(record.privateIPAddress ?? "-"))."
                         )
                     }
                     try await unbind(allocationID, region)
                 }
             }
-            throw CloudError(.busy, code: "IncorrectEipStatus", message: "The EIP \(allocationID) kept being associated elsewhere while it was taken over.")
+            throw CloudError(
+                .busy, code: "IncorrectEipStatus",
+                message: "The EIP \(allocationID) kept being associated elsewhere while it was taken over.")
         }
     }
 
@@ -143,25 +149,16 @@ extension SimulatedCloud {
     /// Polls `isSettled` with exponential backoff (10 ms doubling to 200 ms) until it says yes,
     /// or throws `.unavailable` after the configured settle timeout.
     private func waitUntilSettled(_ allocationID: String, wanted: CloudEIP.Status, _ isSettled: () async throws -> Bool) async throws {
-        let clock = ContinuousClock()
-        let deadline = clock.now.advanced(by: configuration.settleTimeout)
-        var pause = Duration.milliseconds(10)
-        while true {
-            if try await isSettled() { return }
-            guard clock.now < deadline else {
-                throw CloudError(
-                    .unavailable, code: "OperationTimeout",
-                    message: "The EIP \(allocationID) did not become \(wanted.rawValue) within \(configuration.settleTimeout)."
-                )
-            }
-            try await Task.sleep(for: min(pause, deadline - clock.now))
-            pause = min(pause * 2, .milliseconds(200))
+        let policy = SettlePolicy(initialDelay: .milliseconds(10), maximumDelay: .milliseconds(200), timeout: configuration.settleTimeout)
+        try await policy.wait(for: "The EIP \(allocationID) becoming \(wanted.rawValue)") {
+            try await isSettled() ? .settled(()) : .pending
         }
     }
 
     static func checkPrivateIP(_ address: String) throws {
         guard Validation.isIPv4(address) else {
-            throw CloudError(.rejected, code: "InvalidParameter", message: "The private IP address '\(address)' is not a valid IPv4 address.")
+            throw CloudError(
+                .rejected, code: "InvalidParameter", message: "The private IP address '\(address)' is not a valid IPv4 address.")
         }
     }
 }

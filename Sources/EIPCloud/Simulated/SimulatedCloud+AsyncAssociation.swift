@@ -9,11 +9,14 @@ extension SimulatedCloud {
     /// Already bound or being bound to the same ENI and IP: no change. Bound elsewhere:
     /// `IncorrectEipStatus` (`.inUseElsewhere`). Counted and faulted as ``Action/associate``.
     @discardableResult
-    public func beginAssociation(allocationID: String, networkInterfaceID: String, privateIPAddress: String, region: String) async throws -> CloudEIP.Status {
+    public func beginAssociation(allocationID: String, networkInterfaceID: String, privateIPAddress: String, region: String) async throws
+        -> CloudEIP.Status
+    {
         try await perform(.associate) {
             try Self.checkPrivateIP(privateIPAddress)
             guard networkInterfaceID.hasPrefix("eni-") else {
-                throw CloudError(.notFound, code: "InvalidInstanceId.NotFound", message: "The instance \(networkInterfaceID) does not exist.")
+                throw CloudError(
+                    .notFound, code: "InvalidInstanceId.NotFound", message: "The instance \(networkInterfaceID) does not exist.")
             }
             switch try await startAssociation(allocationID, networkInterfaceID, privateIPAddress, region) {
             case .settled:
@@ -23,7 +26,8 @@ extension SimulatedCloud {
             case .boundElsewhere(let record):
                 throw CloudError(
                     .inUseElsewhere, code: "IncorrectEipStatus",
-                    message: "The EIP \(allocationID) is associated with \(record.instanceID ?? "another instance") (\(record.privateIPAddress ?? "-"))."
+                    message:
+                        "The EIP \(allocationID) is associated with \(record.instanceID ?? "another instance") (\(record.privateIPAddress ?? "-"))."
                 )
             }
         }

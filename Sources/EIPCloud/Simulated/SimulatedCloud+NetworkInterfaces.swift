@@ -23,7 +23,9 @@ extension SimulatedCloud {
     /// the given ENI once it is checked to be one of them: every address of a VPC's blocks has
     /// an ENI, with an id derived from the account, the VPC and the address, recorded in
     /// `sim_enis` on first sight.
-    public func networkInterface(privateIPAddress: String, networkInterfaceID: String?, region: String, vpcIDs: [String]) async throws -> String {
+    public func networkInterface(privateIPAddress: String, networkInterfaceID: String?, region: String, vpcIDs: [String]) async throws
+        -> String
+    {
         try await perform(.networkInterface) {
             try Self.checkPrivateIP(privateIPAddress)
             let vpcs = vpcIDs.isEmpty ? Array(configuration.vpcs.prefix(1)) : configuration.vpcs.filter { vpcIDs.contains($0.id) }
@@ -34,7 +36,8 @@ extension SimulatedCloud {
             if let networkInterfaceID {
                 guard found.contains(where: { $0.networkInterfaceID == networkInterfaceID }) else {
                     // The ENI is in one of the VPCs but holds another address, or is not there at all.
-                    let known = try await knownNetworkInterface(networkInterfaceID).map { eni in vpcs.contains { $0.id == eni.vpcID } } ?? false
+                    let known =
+                        try await knownNetworkInterface(networkInterfaceID).map { eni in vpcs.contains { $0.id == eni.vpcID } } ?? false
                     throw CloudError(
                         .notFound, code: known ? "InvalidPrivateIpAddress.NotFound" : "InvalidNetworkInterfaceId.NotFound",
                         message: known
@@ -45,7 +48,9 @@ extension SimulatedCloud {
                 return networkInterfaceID
             }
             guard let first = found.first else {
-                throw CloudError(.notFound, code: "InvalidPrivateIpAddress.NotFound", message: "No network interface in VPC \(names) holds the private IP \(privateIPAddress).")
+                throw CloudError(
+                    .notFound, code: "InvalidPrivateIpAddress.NotFound",
+                    message: "No network interface in VPC \(names) holds the private IP \(privateIPAddress).")
             }
             return first.networkInterfaceID
         }
@@ -55,7 +60,9 @@ extension SimulatedCloud {
     /// account whose blocks hold it, or only in `vpcID`) and the known ENIs with these ids; when
     /// both lists are given, the ENIs in both; when neither is, every ENI seen so far. Sorted by
     /// id. Counted and faulted as ``Action/networkInterface``.
-    public func networkInterfaces(privateIPAddresses: [String], networkInterfaceIDs: [String], vpcID: String?, region: String) async throws -> [NetworkInterface] {
+    public func networkInterfaces(privateIPAddresses: [String], networkInterfaceIDs: [String], vpcID: String?, region: String) async throws
+        -> [NetworkInterface]
+    {
         try await perform(.networkInterface) {
             for address in privateIPAddresses { try Self.checkPrivateIP(address) }
             let vpcs = configuration.vpcs.filter { vpcID == nil || $0.id == vpcID }
@@ -66,7 +73,8 @@ extension SimulatedCloud {
             }
             var seen = Set<String>()
             let wanted = Set(networkInterfaceIDs)
-            let chosen = found
+            let chosen =
+                found
                 .filter { wanted.isEmpty || wanted.contains($0.networkInterfaceID) }
                 .filter { seen.insert($0.networkInterfaceID).inserted }
                 .sorted { $0.networkInterfaceID < $1.networkInterfaceID }
@@ -76,7 +84,8 @@ extension SimulatedCloud {
                 let rows = try await database.query(
                     "SELECT * FROM sim_eips WHERE account = \(account) AND instance_id = \(interface.networkInterfaceID) AND private_ip_address = \(interface.privateIPAddress)"
                 )
-                interface.associatedEIP = try rows.map { try SimulatedEIPRecord(row: $0).settled(at: now) }.first { $0.instanceID != nil }?.cloudEIP
+                interface.associatedEIP = try rows.map { try SimulatedEIPRecord(row: $0).settled(at: now) }.first { $0.instanceID != nil }?
+                    .cloudEIP
                 interfaces.append(interface)
             }
             return interfaces

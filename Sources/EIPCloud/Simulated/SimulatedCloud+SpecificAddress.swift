@@ -38,7 +38,8 @@ extension SimulatedCloud {
                     try await allocate(sql, request, parameters: parameters, token: token, requestedAddress: ipAddress)
                 }
             } catch SQLError.uniqueViolation {
-                throw CloudError(.rejected, code: "InvalidIpAddress.AlreadyAllocated", message: "The IP address \(ipAddress) is already allocated.")
+                throw CloudError(
+                    .rejected, code: "InvalidIpAddress.AlreadyAllocated", message: "The IP address \(ipAddress) is already allocated.")
             }
         }
     }

@@ -20,19 +20,22 @@ extension SimulatedCloud {
             for key in tags.keys {
                 let lower = key.lowercased()
                 guard !key.isEmpty, !lower.hasPrefix("aliyun"), !lower.hasPrefix("acs:") else {
-                    throw CloudError(.rejected, code: "InvalidTagKey", message: "The tag key '\(key)' is empty or reserved (aliyun*, acs:*).")
+                    throw CloudError(
+                        .rejected, code: "InvalidTagKey", message: "The tag key '\(key)' is empty or reserved (aliyun*, acs:*).")
                 }
             }
             try await database.transaction { sql in
                 for allocationID in allocationIDs {
                     guard let record = try await lockedRecord(sql, allocationID: allocationID, region: region) else {
-                        throw CloudError(.notFound, code: "InvalidResourceId.NotFound", message: "The resource \(allocationID) does not exist.")
+                        throw CloudError(
+                            .notFound, code: "InvalidResourceId.NotFound", message: "The resource \(allocationID) does not exist.")
                     }
                     let merged = record.tags.merging(tags) { $1 }
                     guard merged.count <= Self.maximumTagsPerResource else {
                         throw CloudError(
                             .rejected, code: "QuotaExceeded.TagNum",
-                            message: "The resource \(allocationID) would carry \(merged.count) tags, more than \(Self.maximumTagsPerResource)."
+                            message:
+                                "The resource \(allocationID) would carry \(merged.count) tags, more than \(Self.maximumTagsPerResource)."
                         )
                     }
                     try await sql.query(

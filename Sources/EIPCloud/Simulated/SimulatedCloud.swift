@@ -77,9 +77,12 @@ public struct SimulatedCloud: CloudProvider {
     /// A simulated account with the given latency and settle delay, and the other settings at
     /// their defaults.
     public init(
-        account: String = "sim", database: any SQLDatabase, latency: Duration, settleDelay: Duration, vpcs: [SimulatedVPC] = [.default], faults: Faults = Faults()
+        account: String = "sim", database: any SQLDatabase, latency: Duration, settleDelay: Duration, vpcs: [SimulatedVPC] = [.default],
+        faults: Faults = Faults()
     ) {
-        self.init(account: account, database: database, configuration: Configuration(settleDelay: settleDelay, latency: latency, vpcs: vpcs), faults: faults)
+        self.init(
+            account: account, database: database, configuration: Configuration(settleDelay: settleDelay, latency: latency, vpcs: vpcs),
+            faults: faults)
     }
 
     /// Runs one API call: counts it, adds the latency, throws an injected failure or runs `body`,
@@ -94,7 +97,8 @@ public struct SimulatedCloud: CloudProvider {
             let admission = try faults.admit(action, account: account)
             let result = try await body()
             if admission == .loseResponse {
-                throw CloudError(.unavailable, code: "ServiceUnavailable", message: "\(action.apiName): the response was lost after the change was made")
+                throw CloudError(
+                    .unavailable, code: "ServiceUnavailable", message: "\(action.apiName): the response was lost after the change was made")
             }
             return result
         } catch var error as CloudError {
@@ -103,7 +107,9 @@ public struct SimulatedCloud: CloudProvider {
         } catch let error as CancellationError {
             throw error
         } catch {
-            throw CloudError(.unavailable, code: "InternalError", message: "\(action.apiName) failed inside the simulated cloud: \(error)", requestID: requestID)
+            throw CloudError(
+                .unavailable, code: "InternalError", message: "\(action.apiName) failed inside the simulated cloud: \(error)",
+                requestID: requestID)
         }
     }
 
@@ -137,13 +143,5 @@ public struct SimulatedCloud: CloudProvider {
 
     static func incorrectStatus(_ record: SimulatedEIPRecord, _ what: String) -> CloudError {
         CloudError(.busy, code: "IncorrectEipStatus", message: "The EIP \(record.allocationID) is \(record.status.rawValue): \(what).")
-    }
-}
-
-extension Duration {
-    /// The duration in whole milliseconds, rounded down.
-    var wholeMilliseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
     }
 }

@@ -36,7 +36,8 @@ public struct SimulatedVPC: Sendable, Hashable {
     /// A block's base address and mask.
     private static func block(_ text: String) -> (base: UInt32, mask: UInt32)? {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count == 2, let base = ipv4(String(parts[0])), parts[1].allSatisfy(\.isASCII), let bits = UInt32(parts[1]), bits <= 32 else { return nil }
+        guard parts.count == 2, let base = ipv4(String(parts[0])), parts[1].allSatisfy(\.isASCII), let bits = UInt32(parts[1]), bits <= 32
+        else { return nil }
         return (base, bits == 0 ? 0 : ~UInt32(0) << (32 - bits))
     }
 

@@ -57,7 +57,8 @@ public enum DatabaseURL: Sendable, Hashable, CustomStringConvertible, CustomDebu
                 case .prefer: .prefer(tlsConfiguration)
                 case .require, .verifyCA, .verifyFull: .require(tlsConfiguration)
                 }
-            return PostgresClient.Configuration(host: host, port: port, username: username, password: password, database: database, tls: tls)
+            return PostgresClient.Configuration(
+                host: host, port: port, username: username, password: password, database: database, tls: tls)
         }
 
         /// The client-side TLS settings `sslmode` asks for.
@@ -174,7 +175,9 @@ public enum DatabaseURL: Sendable, Hashable, CustomStringConvertible, CustomDebu
             let userInfo = authority[..<at]
             hostPort = authority[authority.index(after: at)...]
             if let colon = userInfo.firstIndex(of: ":") {
-                guard let user = String(userInfo[..<colon]).percentDecoded() else { throw .invalidURL("the user name has a bad percent-escape") }
+                guard let user = String(userInfo[..<colon]).percentDecoded() else {
+                    throw .invalidURL("the user name has a bad percent-escape")
+                }
                 guard let secret = String(userInfo[userInfo.index(after: colon)...]).percentDecoded() else {
                     throw .invalidURL("the password has a bad percent-escape")
                 }
@@ -216,7 +219,9 @@ public enum DatabaseURL: Sendable, Hashable, CustomStringConvertible, CustomDebu
             port = value
         }
 
-        guard let decodedDatabase = String(pathText).percentDecoded() else { throw .invalidURL("the database name has a bad percent-escape") }
+        guard let decodedDatabase = String(pathText).percentDecoded() else {
+            throw .invalidURL("the database name has a bad percent-escape")
+        }
         guard !decodedDatabase.contains("/") else { throw .invalidURL("the database name '\(decodedDatabase)' contains '/'") }
         let database = decodedDatabase.isEmpty ? username : decodedDatabase
 
@@ -260,7 +265,9 @@ extension String {
                 bytes.append(byte)
                 continue
             }
-            guard let high = iterator.next(), let low = iterator.next(), let value = UInt8(String(decoding: [high, low], as: UTF8.self), radix: 16) else {
+            guard let high = iterator.next(), let low = iterator.next(),
+                let value = UInt8(String(decoding: [high, low], as: UTF8.self), radix: 16)
+            else {
                 return nil
             }
             bytes.append(value)
@@ -272,7 +279,8 @@ extension String {
     fileprivate func percentEncoded() -> String {
         var result = ""
         for byte in utf8 {
-            let unreserved = (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+            let unreserved =
+                (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
                 || "-._~".utf8.contains(byte)
             if unreserved {
                 result.unicodeScalars.append(Unicode.Scalar(byte))

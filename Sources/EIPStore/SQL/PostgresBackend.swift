@@ -38,7 +38,9 @@ public struct PostgresBackend: SQLDatabase {
         _ = try await transaction(within: timeout) { try await $0.query("SELECT 1 AS one") }
     }
 
-    private func transaction<Result: Sendable>(within timeout: Duration, _ body: @Sendable (any SQLExecutor) async throws -> Result) async throws -> Result {
+    private func transaction<Result: Sendable>(within timeout: Duration, _ body: @Sendable (any SQLExecutor) async throws -> Result)
+        async throws -> Result
+    {
         var attempt = 0
         while true {
             attempt += 1
@@ -51,7 +53,8 @@ public struct PostgresBackend: SQLDatabase {
                 // 40001 serialization_failure, 40P01 deadlock_detected: retry the whole transaction.
                 if state == "40001" || state == "40P01" {
                     // The store takes its locks in one order, so this should not happen: say so.
-                    logger.notice("transaction retried after losing a lock race", metadata: ["sqlState": "\(state ?? "")", "attempt": "\(attempt)"])
+                    logger.notice(
+                        "transaction retried after losing a lock race", metadata: ["sqlState": "\(state ?? "")", "attempt": "\(attempt)"])
                     guard attempt < 20 else { throw SQLError.unavailable("transactions kept losing lock races (\(state ?? ""))") }
                     try await Task.sleep(for: .milliseconds(Int.random(in: 1...(10 * attempt))))
                     continue
@@ -62,17 +65,21 @@ public struct PostgresBackend: SQLDatabase {
     }
 
     /// One attempt: BEGIN, the body, COMMIT on a connection of the pool (ROLLBACK if the body throws).
-    private func run<Result: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> Result, lending lent: LentConnection) async throws -> Result {
+    private func run<Result: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> Result, lending lent: LentConnection)
+        async throws -> Result
+    {
         do {
             return try await lease(body, lending: lent)
-        } catch where !lent.wasLent {
+        } catch  where !lent.wasLent {
             // The pool could not lend a connection (the server has been unreachable for a while,
             // or the client is shut down).
             throw SQLError.unavailable("no connection to PostgreSQL (\(String(describing: error).prefix(200)))")
         }
     }
 
-    private func lease<Result: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> Result, lending lent: LentConnection) async throws -> Result {
+    private func lease<Result: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> Result, lending lent: LentConnection)
+        async throws -> Result
+    {
         try await client.withConnection { connection in
             try lent.lend(connection)
             defer { lent.giveBack() }
@@ -92,7 +99,9 @@ public struct PostgresBackend: SQLDatabase {
     /// Runs `attempt`, failing it with ``SQLError/unavailable(_:)`` once it has waited `timeout`
     /// with no statement of this backend answered meanwhile (or six times `timeout` in all): a wait for a
     /// connection is cancelled, a connection in use is closed.
-    private func within<Result: Sendable>(_ timeout: Duration, _ attempt: @escaping @Sendable (LentConnection) async throws -> Result) async throws -> Result {
+    private func within<Result: Sendable>(_ timeout: Duration, _ attempt: @escaping @Sendable (LentConnection) async throws -> Result)
+        async throws -> Result
+    {
         let lent = LentConnection()
         return try await withThrowingTaskGroup(of: Result?.self) { group in
             group.addTask { try await attempt(lent) }

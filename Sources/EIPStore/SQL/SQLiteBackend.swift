@@ -51,7 +51,8 @@ public final class SQLiteBackend: SQLDatabase {
                     guard tries < Self.busyAttempts else {
                         throw SQLError.unavailable("the SQLite file stayed locked by another process (\(error.message))")
                     }
-                    logger.debug("the SQLite file is locked by another process; trying the transaction again", metadata: ["attempt": "\(tries)"])
+                    logger.debug(
+                        "the SQLite file is locked by another process; trying the transaction again", metadata: ["attempt": "\(tries)"])
                 }
             }
         }

@@ -61,10 +61,11 @@ final class BrokerProcess: @unchecked Sendable {
         _ = FileManager.default.createFile(atPath: stderr.path, contents: nil)
 
         let adminToken = "admin-" + UUID().uuidString
-        let serve = [
-            executable.path, "serve", "--port", "0", "--database-url", directory.appendingPathComponent("books.sqlite").path,
-            "--seed-demo", "false", "--admin-token", adminToken,
-        ] + arguments
+        let serve =
+            [
+                executable.path, "serve", "--port", "0", "--database-url", directory.appendingPathComponent("books.sqlite").path,
+                "--seed-demo", "false", "--admin-token", adminToken,
+            ] + arguments
         let process = Process()
         if let openFileLimit {
             process.executableURL = URL(fileURLWithPath: "/usr/bin/prlimit")
@@ -83,8 +84,9 @@ final class BrokerProcess: @unchecked Sendable {
         while ContinuousClock.now - started < .seconds(120) {
             let banner = (try? String(contentsOf: stdout, encoding: .utf8)) ?? ""
             if let line = banner.split(separator: "\n").first(where: { $0.hasPrefix("eip-broker listening on ") }),
-               let url = line.split(separator: " ").dropFirst(3).first,
-               let port = url.split(separator: ":").last.flatMap({ Int($0) }) {
+                let url = line.split(separator: " ").dropFirst(3).first,
+                let port = url.split(separator: ":").last.flatMap({ Int($0) })
+            {
                 return BrokerProcess(url: String(url), port: port, adminToken: adminToken, process: process, directory: directory)
             }
             guard process.isRunning else { break }
@@ -103,7 +105,8 @@ final class BrokerProcess: @unchecked Sendable {
     func residentBytes() throws -> Int {
         let status = try String(contentsOfFile: "/proc/\(self.pid)/status", encoding: .utf8)
         guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
-              let kilobytes = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) }) else {
+            let kilobytes = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) })
+        else {
             throw Failure(description: "no VmRSS in /proc/\(self.pid)/status")
         }
         return kilobytes * 1024
@@ -133,7 +136,10 @@ final class BrokerProcess: @unchecked Sendable {
             try await Task.sleep(for: .milliseconds(50))
         }
         guard self.process.terminationReason == .exit, self.process.terminationStatus == 0 else {
-            throw Failure(description: "eip-broker ended with \(self.process.terminationReason == .exit ? "status" : "signal") \(self.process.terminationStatus); its log:\n\(self.log.suffix(4000))")
+            throw Failure(
+                description:
+                    "eip-broker ended with \(self.process.terminationReason == .exit ? "status" : "signal") \(self.process.terminationStatus); its log:\n\(self.log.suffix(4000))"
+            )
         }
     }
 }

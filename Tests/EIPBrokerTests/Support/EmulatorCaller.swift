@@ -98,7 +98,8 @@ struct EmulatorCaller: Sendable {
             if let securityToken { headers["x-acs-security-token"] = securityToken }
             if style == .v3Form { headers["content-type"] = "application/x-www-form-urlencoded" }
             let authorization = AlibabaSignature.authorizationV3(
-                method: "POST", path: "/", query: query, headers: headers, body: body, accessKeyID: accessKeyID, accessKeySecret: accessKeySecret
+                method: "POST", path: "/", query: query, headers: headers, body: body, accessKeyID: accessKeyID,
+                accessKeySecret: accessKeySecret
             )
             var request = HTTPClientRequest(url: url + "/" + (query.isEmpty ? "" : "?" + Self.form(query)))
             request.method = .POST
@@ -110,7 +111,9 @@ struct EmulatorCaller: Sendable {
     }
 
     /// An unsigned request (metadata service, STS `AssumeRoleWithOIDC`, `/_emulator/*`).
-    func plain(_ method: HTTPMethod, _ path: String, headers: [(String, String)] = [], form: [String: String]? = nil, body: String? = nil) async throws -> TestResponse {
+    func plain(_ method: HTTPMethod, _ path: String, headers: [(String, String)] = [], form: [String: String]? = nil, body: String? = nil)
+        async throws -> TestResponse
+    {
         var request = HTTPClientRequest(url: url + path)
         request.method = method
         for (name, value) in headers { request.headers.add(name: name, value: value) }

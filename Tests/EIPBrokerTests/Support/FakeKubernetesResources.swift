@@ -63,13 +63,15 @@ struct FakeStatusError: Error, Sendable {
     }
 
     static func notFound(_ resource: FakeResource, _ name: String) -> FakeStatusError {
-        FakeStatusError(code: 404, reason: "NotFound", message: "\(resource.qualifiedName) \"\(name)\" not found", name: name, resource: resource)
+        FakeStatusError(
+            code: 404, reason: "NotFound", message: "\(resource.qualifiedName) \"\(name)\" not found", name: name, resource: resource)
     }
 
     static func conflict(_ resource: FakeResource, _ name: String) -> FakeStatusError {
         FakeStatusError(
             code: 409, reason: "Conflict",
-            message: "Operation cannot be fulfilled on \(resource.qualifiedName) \"\(name)\": the object has been modified; please apply your changes to the latest version and try again",
+            message:
+                "Operation cannot be fulfilled on \(resource.qualifiedName) \"\(name)\": the object has been modified; please apply your changes to the latest version and try again",
             name: name, resource: resource
         )
     }

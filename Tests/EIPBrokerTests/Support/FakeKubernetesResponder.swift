@@ -54,7 +54,9 @@ struct FakeKubernetesResponder: HTTPResponder {
         let contentType = request.headers[.contentType]
         let requiredToken = fake.withStore { store -> String? in
             store.requests.append(
-                .init(method: request.method.rawValue, path: request.uri.path, query: query, authorization: authorization, contentType: contentType)
+                .init(
+                    method: request.method.rawValue, path: request.uri.path, query: query, authorization: authorization,
+                    contentType: contentType)
             )
             return store.requiredToken
         }
@@ -99,7 +101,8 @@ struct FakeKubernetesResponder: HTTPResponder {
                 let deleted = try fake.withStore { try $0.delete(route.resource, namespace: route.namespace, name: name, options: json) }
                 return Self.json(deleted)
             default:
-                throw FakeStatusError(code: 405, reason: "MethodNotAllowed", message: "the server does not allow this method on the requested resource")
+                throw FakeStatusError(
+                    code: 405, reason: "MethodNotAllowed", message: "the server does not allow this method on the requested resource")
             }
         } catch let error as FakeStatusError {
             return Self.failure(error)
@@ -189,7 +192,8 @@ struct FakeKubernetesResponder: HTTPResponder {
     }
 
     static func json(_ value: FakeJSON, status: HTTPResponse.Status = .ok) -> Response {
-        Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: value.text)))
+        Response(
+            status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: value.text)))
     }
 
     static func failure(_ error: FakeStatusError) -> Response {

@@ -134,7 +134,8 @@ struct FakeKubernetesStore: Sendable {
             name = prefix + String(UUID().uuidString.lowercased().prefix(5))
         }
         guard !name.isEmpty else {
-            throw FakeStatusError(code: 422, reason: "Invalid", message: "\(resource.kind) is invalid: metadata.name: Required value", resource: resource)
+            throw FakeStatusError(
+                code: 422, reason: "Invalid", message: "\(resource.kind) is invalid: metadata.name: Required value", resource: resource)
         }
         if let namespace {
             if let given = object.value(at: "metadata.namespace")?.string, !given.isEmpty, given != namespace {
@@ -163,18 +164,22 @@ struct FakeKubernetesStore: Sendable {
         return commit(resource, "ADDED", key: key, object: object, previous: nil)
     }
 
-    mutating func update(_ resource: FakeResource, namespace: String?, name: String, body: FakeJSON, subresource: String?) throws -> FakeJSON {
+    mutating func update(_ resource: FakeResource, namespace: String?, name: String, body: FakeJSON, subresource: String?) throws
+        -> FakeJSON
+    {
         let key = Self.key(namespace, name)
         guard let old = objects[resource.plural]?[key] else { throw FakeStatusError.notFound(resource, name) }
         if let given = body.value(at: "metadata.name")?.string, given != name {
-            throw FakeStatusError(code: 400, reason: "BadRequest", message: "the name of the object (\(given)) does not match the name on the URL (\(name))")
+            throw FakeStatusError(
+                code: 400, reason: "BadRequest", message: "the name of the object (\(given)) does not match the name on the URL (\(name))")
         }
         if let version = body.value(at: "metadata.resourceVersion")?.string, !version.isEmpty {
             guard version == old.value(at: "metadata.resourceVersion")?.string else { throw FakeStatusError.conflict(resource, name) }
         } else if resource.requiresResourceVersionOnUpdate {
             throw FakeStatusError(
                 code: 422, reason: "Invalid",
-                message: "\(resource.kind).\(resource.group) \"\(name)\" is invalid: metadata.resourceVersion: Invalid value: 0x0: must be specified for an update",
+                message:
+                    "\(resource.kind).\(resource.group) \"\(name)\" is invalid: metadata.resourceVersion: Invalid value: 0x0: must be specified for an update",
                 name: name, resource: resource
             )
         }
@@ -227,7 +232,8 @@ struct FakeKubernetesStore: Sendable {
         let key = Self.key(namespace, name)
         guard let old = objects[resource.plural]?[key] else { throw FakeStatusError.notFound(resource, name) }
         if let uid = options?.value(at: "preconditions.uid")?.string, uid != old.value(at: "metadata.uid")?.string {
-            throw FakeStatusError(code: 409, reason: "Conflict", message: "Precondition failed: UID in precondition: \(uid)", name: name, resource: resource)
+            throw FakeStatusError(
+                code: 409, reason: "Conflict", message: "Precondition failed: UID in precondition: \(uid)", name: name, resource: resource)
         }
         if let version = options?.value(at: "preconditions.resourceVersion")?.string,
             version != old.value(at: "metadata.resourceVersion")?.string

@@ -32,17 +32,24 @@ final class PrivatePostgres: Sendable {
         }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("eipbroker-pg-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let server = PrivatePostgres(directory: directory, port: try freePort(), binaries: URL(fileURLWithPath: "/usr/lib/postgresql/\(version)/bin"))
-        if getuid() == 0 { try await server.shell("chown postgres:postgres '\(directory.path)' && chmod 700 '\(directory.path)'", asPostgres: false) }
-        try await server.shell("'\(server.binaries.path)/initdb' -D '\(directory.path)/data' --auth=trust --username=postgres --encoding=UTF8 --locale=C --no-sync")
+        let server = PrivatePostgres(
+            directory: directory, port: try freePort(), binaries: URL(fileURLWithPath: "/usr/lib/postgresql/\(version)/bin"))
+        if getuid() == 0 {
+            try await server.shell("chown postgres:postgres '\(directory.path)' && chmod 700 '\(directory.path)'", asPostgres: false)
+        }
+        try await server.shell(
+            "'\(server.binaries.path)/initdb' -D '\(directory.path)/data' --auth=trust --username=postgres --encoding=UTF8 --locale=C --no-sync"
+        )
         try await server.startServer()
         return server
     }
 
     /// Starts the server (again) and waits until it accepts connections.
     func startServer() async throws {
-        let options = "-c listen_addresses=127.0.0.1 -p \(port) -k \(directory.path) -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-        try await shell("'\(binaries.path)/pg_ctl' -D '\(directory.path)/data' -l '\(directory.path)/server.log' -w -t 60 -o '\(options)' start")
+        let options =
+            "-c listen_addresses=127.0.0.1 -p \(port) -k \(directory.path) -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        try await shell(
+            "'\(binaries.path)/pg_ctl' -D '\(directory.path)/data' -l '\(directory.path)/server.log' -w -t 60 -o '\(options)' start")
     }
 
     /// Stops the server as an operator's restart does (`-m fast`: sessions are ended, in-flight
@@ -73,7 +80,9 @@ final class PrivatePostgres: Sendable {
         let run = asPostgres && getuid() == 0 ? "runuser -u postgres -- sh -c \(Self.quoted(command))" : command
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", "(\(run)) </dev/null >'\(output.path)' 2>&1; echo $? >'\(status.path).tmp'; mv '\(status.path).tmp' '\(status.path)'"]
+        process.arguments = [
+            "-c", "(\(run)) </dev/null >'\(output.path)' 2>&1; echo $? >'\(status.path).tmp'; mv '\(status.path).tmp' '\(status.path)'",
+        ]
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
@@ -106,7 +115,9 @@ final class PrivatePostgres: Sendable {
         address.sin_port = 0
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) == 0 && getsockname(socket, $0, &length) == 0 }
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(socket, $0, length) == 0 && getsockname(socket, $0, &length) == 0
+            }
         }
         guard bound else { throw Failure(description: "could not bind a loopback port") }
         return Int(UInt16(bigEndian: address.sin_port))

@@ -26,7 +26,9 @@ final class TestBroker: Sendable {
     private let group: ServiceGroup
     private let task: Task<Void, any Error>
 
-    private init(url: String, port: Int, adminToken: String, logs: CapturedLogs, client: HTTPClient, group: ServiceGroup, task: Task<Void, any Error>) {
+    private init(
+        url: String, port: Int, adminToken: String, logs: CapturedLogs, client: HTTPClient, group: ServiceGroup, task: Task<Void, any Error>
+    ) {
         self.url = url
         self.port = port
         self.adminToken = adminToken
@@ -104,7 +106,9 @@ final class TestBroker: Sendable {
     }
 
     /// One HTTP/1.1 call; `json` is sent as the body with `Content-Type: application/json`.
-    func call(_ method: HTTPMethod, _ path: String, token: String? = nil, json: String? = nil, headers: [(String, String)] = []) async throws -> TestResponse {
+    func call(_ method: HTTPMethod, _ path: String, token: String? = nil, json: String? = nil, headers: [(String, String)] = [])
+        async throws -> TestResponse
+    {
         var request = HTTPClientRequest(url: url + path)
         request.method = method
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }

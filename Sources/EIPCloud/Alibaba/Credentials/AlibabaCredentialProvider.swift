@@ -1,4 +1,5 @@
 public import AsyncHTTPClient
+import EIPCore
 import Foundation
 public import Logging
 
@@ -55,7 +56,8 @@ public actor AlibabaCredentialProvider {
         case .ecsRAMRole(let roleName, let endpoint, let useIMDSToken):
             fetcher = .metadata(
                 AlibabaECSMetadataFetcher(
-                    transport: transport, endpoint: endpoint, roleName: roleName.flatMap { $0.isEmpty ? nil : $0 }, useIMDSToken: useIMDSToken,
+                    transport: transport, endpoint: endpoint, roleName: roleName.flatMap { $0.isEmpty ? nil : $0 },
+                    useIMDSToken: useIMDSToken,
                     timeout: refreshPolicy.requestTimeout
                 )
             )
@@ -126,7 +128,7 @@ public actor AlibabaCredentialProvider {
                     // ask again after a pause rather than on every call.
                     cached = Cached(credentials: credentials, fetchedAt: held.fetchedAt)
                     let stillDue = refreshPolicy.isDue(credentials, fetchedAt: held.fetchedAt, now: now)
-                    nextAttempt = stillDue ? now.addingTimeInterval(refreshPolicy.retryAfterFailure.seconds) : nil
+                    nextAttempt = stillDue ? now.addingTimeInterval(refreshPolicy.retryAfterFailure.timeInterval) : nil
                     return credentials
                 }
                 cached = Cached(credentials: credentials, fetchedAt: now)
@@ -140,7 +142,7 @@ public actor AlibabaCredentialProvider {
                 )
                 return credentials
             } catch {
-                nextAttempt = Date().addingTimeInterval(refreshPolicy.retryAfterFailure.seconds)
+                nextAttempt = Date().addingTimeInterval(refreshPolicy.retryAfterFailure.timeInterval)
                 throw error
             }
         }

@@ -1,3 +1,4 @@
+import EIPCore
 public import Foundation
 
 /// When ``AlibabaCredentialProvider`` fetches temporary credentials again.
@@ -36,27 +37,12 @@ public struct AlibabaCredentialRefreshPolicy: Sendable, Hashable {
         guard let expiration = credentials.expiration else { return false }
         let remaining = expiration.timeIntervalSince(now)
         let lifetime = max(expiration.timeIntervalSince(fetchedAt), 0)
-        return remaining < max(ahead.seconds, lifetime * aheadFraction)
+        return remaining < max(ahead.timeInterval, lifetime * aheadFraction)
     }
 
     /// Whether the credentials may still be used at `now`.
     public func isUsable(_ credentials: AlibabaCredentials, now: Date) -> Bool {
         guard let expiration = credentials.expiration else { return true }
-        return expiration.timeIntervalSince(now) > minimumRemaining.seconds
-    }
-}
-
-extension Duration {
-    /// The duration in seconds, as a floating-point number.
-    var seconds: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) * 1e-18
-    }
-
-    /// The duration as NIO's `TimeAmount` would take it, in whole nanoseconds.
-    var nanoseconds: Int64 {
-        let (seconds, attoseconds) = components
-        let (product, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
-        return overflow ? .max : product &+ attoseconds / 1_000_000_000
+        return expiration.timeIntervalSince(now) > minimumRemaining.timeInterval
     }
 }

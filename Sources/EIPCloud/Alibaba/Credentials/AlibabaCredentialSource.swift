@@ -30,7 +30,8 @@ public enum AlibabaCredentialSource: Sendable, Hashable, CustomStringConvertible
     ///   - useIMDSToken: fetch a session token first (`PUT /latest/api/token`) and send it with
     ///     every metadata request (hardened mode); a failure to get one is an error, there is no
     ///     fallback to unauthenticated requests.
-    case ecsRAMRole(roleName: String? = nil, metadataEndpoint: URL = AlibabaCredentialSource.defaultMetadataEndpoint, useIMDSToken: Bool = true)
+    case ecsRAMRole(
+        roleName: String? = nil, metadataEndpoint: URL = AlibabaCredentialSource.defaultMetadataEndpoint, useIMDSToken: Bool = true)
 
     /// RRSA on ACK: assumes `roleARN` with the pod's OIDC token (`AssumeRoleWithOIDC`), and
     /// again before the credentials expire, re-reading the token file each time (kubelet

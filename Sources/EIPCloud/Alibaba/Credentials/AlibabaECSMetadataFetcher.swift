@@ -30,17 +30,20 @@ struct AlibabaECSMetadataFetcher: Sendable {
         )
         let token = response.text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !token.isEmpty else {
-            throw AlibabaCredentialError(.invalidResponse, "the metadata service at \(endpoint.absoluteString) returned an empty session token")
+            throw AlibabaCredentialError(
+                .invalidResponse, "the metadata service at \(endpoint.absoluteString) returned an empty session token")
         }
         return token
     }
 
     private func discoverRoleName(token: String?) async throws -> String {
         let body = try await get("latest/meta-data/ram/security-credentials/", token: token)
-        let role = String(decoding: body, as: UTF8.self).split(whereSeparator: \.isNewline).first
+        let role =
+            String(decoding: body, as: UTF8.self).split(whereSeparator: \.isNewline).first
             .map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
         guard !role.isEmpty else {
-            throw AlibabaCredentialError(.refused, "no RAM role is attached to this instance (metadata service at \(endpoint.absoluteString))")
+            throw AlibabaCredentialError(
+                .refused, "no RAM role is attached to this instance (metadata service at \(endpoint.absoluteString))")
         }
         return role
     }
@@ -72,9 +75,11 @@ struct AlibabaECSMetadataFetcher: Sendable {
     private func url(_ path: String) -> URL {
         var base = endpoint.absoluteString
         while base.hasSuffix("/") { base.removeLast() }
-        return URL(string: base + "/" + path.split(separator: "/", omittingEmptySubsequences: false).map {
-            AlibabaSignature.percentEncode(String($0))
-        }.joined(separator: "/"))!
+        return URL(
+            string: base + "/"
+                + path.split(separator: "/", omittingEmptySubsequences: false).map {
+                    AlibabaSignature.percentEncode(String($0))
+                }.joined(separator: "/"))!
     }
 
     private struct Answer: Decodable {
@@ -97,7 +102,8 @@ struct AlibabaECSMetadataFetcher: Sendable {
         guard let id = answer.AccessKeyId, !id.isEmpty, let secret = answer.AccessKeySecret, !secret.isEmpty,
             let token = answer.SecurityToken, !token.isEmpty
         else {
-            throw AlibabaCredentialError(.invalidResponse, "the metadata service's credentials lack AccessKeyId, AccessKeySecret or SecurityToken")
+            throw AlibabaCredentialError(
+                .invalidResponse, "the metadata service's credentials lack AccessKeyId, AccessKeySecret or SecurityToken")
         }
         guard let text = answer.Expiration, let expiration = AlibabaTimestamp.parse(text) else {
             throw AlibabaCredentialError(.invalidResponse, "the metadata service's credentials have no valid Expiration")

@@ -1,3 +1,4 @@
+import EIPCore
 import Foundation
 import NIOHTTP1
 
@@ -24,7 +25,7 @@ struct AlibabaOIDCFetcher: Sendable {
             "OIDCProviderArn": providerARN,
             "OIDCToken": token,
             "RoleSessionName": sessionName,
-            "DurationSeconds": String(Int(duration.seconds)),
+            "DurationSeconds": String(Int(duration.timeInterval)),
             "Timestamp": AlibabaTimestamp.format(Date()),
             "SignatureNonce": UUID().uuidString,
         ]

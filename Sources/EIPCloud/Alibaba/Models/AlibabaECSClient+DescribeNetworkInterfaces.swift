@@ -47,7 +47,9 @@ extension AlibabaECSClient {
         public var totalCount: Int?
         public var requestID: String?
 
-        public init(networkInterfaces: [AlibabaNetworkInterface], nextToken: String? = nil, totalCount: Int? = nil, requestID: String? = nil) {
+        public init(
+            networkInterfaces: [AlibabaNetworkInterface], nextToken: String? = nil, totalCount: Int? = nil, requestID: String? = nil
+        ) {
             self.networkInterfaces = networkInterfaces
             self.nextToken = nextToken
             self.totalCount = totalCount

@@ -66,7 +66,9 @@ public struct AlibabaEIPAddress: Decodable, Sendable, Hashable {
         init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             key = container.lenientString(.key) ?? container.lenientString(.tagKey)
-            value = (try? container.decodeIfPresent(String.self, forKey: .value)) ?? (try? container.decodeIfPresent(String.self, forKey: .tagValue))
+            value =
+                (try? container.decodeIfPresent(String.self, forKey: .value))
+                ?? (try? container.decodeIfPresent(String.self, forKey: .tagValue))
         }
     }
 
@@ -109,7 +111,8 @@ public struct AlibabaEIPAddress: Decodable, Sendable, Hashable {
     /// - Throws: `CloudError(.unavailable)` for a status the broker does not know.
     public func cloudEIP(region: String) throws -> CloudEIP {
         guard let status = CloudEIP.Status(rawValue: status) else {
-            throw CloudError(.unavailable, code: "SDK.UnknownStatus", message: "The EIP \(allocationID) has the unknown status '\(self.status)'.")
+            throw CloudError(
+                .unavailable, code: "SDK.UnknownStatus", message: "The EIP \(allocationID) has the unknown status '\(self.status)'.")
         }
         return CloudEIP(
             allocationID: allocationID, ipAddress: ipAddress, region: regionID ?? region, status: status,

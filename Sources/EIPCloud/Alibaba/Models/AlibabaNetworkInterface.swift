@@ -20,7 +20,8 @@ public struct AlibabaNetworkInterface: Decodable, Sendable, Hashable {
             address = container.lenientString(AlibabaCodingKey("PrivateIpAddress")) ?? ""
             isPrimary = container.lenientBool(AlibabaCodingKey("Primary")) ?? false
             if container.contains(AlibabaCodingKey("AssociatedPublicIp")),
-                let associated = try? container.nestedContainer(keyedBy: AlibabaCodingKey.self, forKey: AlibabaCodingKey("AssociatedPublicIp"))
+                let associated = try? container.nestedContainer(
+                    keyedBy: AlibabaCodingKey.self, forKey: AlibabaCodingKey("AssociatedPublicIp"))
             {
                 associatedPublicIP = associated.lenientString(AlibabaCodingKey("PublicIpAddress"))
                 associatedAllocationID = associated.lenientString(AlibabaCodingKey("AllocationId"))

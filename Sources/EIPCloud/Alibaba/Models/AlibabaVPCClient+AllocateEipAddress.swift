@@ -52,8 +52,10 @@ extension AlibabaVPCClient {
         public init(_ parameters: EIPParameters, clientToken: String?) {
             self.init(
                 bandwidth: parameters.bandwidth, internetChargeType: parameters.internetChargeType,
-                instanceChargeType: parameters.instanceChargeType, isp: parameters.isp, publicIpAddressPoolID: parameters.publicIpAddressPoolId,
-                resourceGroupID: parameters.resourceGroupId, name: parameters.name, description: parameters.description, clientToken: clientToken
+                instanceChargeType: parameters.instanceChargeType, isp: parameters.isp,
+                publicIpAddressPoolID: parameters.publicIpAddressPoolId,
+                resourceGroupID: parameters.resourceGroupId, name: parameters.name, description: parameters.description,
+                clientToken: clientToken
             )
         }
 
@@ -88,7 +90,9 @@ extension AlibabaVPCClient {
         public var orderID: String?
         public var requestID: String?
 
-        public init(allocationID: String, ipAddress: String, resourceGroupID: String? = nil, orderID: String? = nil, requestID: String? = nil) {
+        public init(
+            allocationID: String, ipAddress: String, resourceGroupID: String? = nil, orderID: String? = nil, requestID: String? = nil
+        ) {
             self.allocationID = allocationID
             self.ipAddress = ipAddress
             self.resourceGroupID = resourceGroupID

@@ -43,7 +43,8 @@ extension AlibabaVPCClient {
         public var clientToken: String?
 
         public init(
-            allocationID: String, instanceID: String? = nil, instanceType: String? = nil, privateIPAddress: String? = nil, force: Bool? = nil,
+            allocationID: String, instanceID: String? = nil, instanceType: String? = nil, privateIPAddress: String? = nil,
+            force: Bool? = nil,
             clientToken: String? = nil
         ) {
             self.allocationID = allocationID
