@@ -41,9 +41,7 @@ public func buildApplication(
 ) async throws -> some ApplicationProtocol {
     let location = try DatabaseURL(configuration.databaseURL)
     let database = try await location.open(timeout: configuration.databaseTimeout, logger: logger)
-    var services: [any Service] = []
-    if let postgres = database as? PostgresBackend { services.append(postgres.client) }
-    if let sqlite = database as? SQLiteBackend { services.append(DatabaseCloser(database: sqlite)) }
+    var services: [any Service] = [database]
 
     let store = BrokerStore(database: database)
     let accounts = CloudAccounts(configuration: configuration.accounts, database: database, logger: logger)
@@ -167,14 +165,6 @@ public func buildApplication(
 }
 
 /// Closes the SQLite file when the broker stops.
-private struct DatabaseCloser: Service {
-    let database: SQLiteBackend
-    func run() async throws {
-        try? await gracefulShutdown()
-        try await database.shutdown()
-    }
-}
-
 /// Runs a service once start-up (migrations) is done.
 private struct AfterStartup<Wrapped: Service>: Service {
     let latch: StartupLatch

@@ -23,9 +23,6 @@ public func buildEmulator(
 ) async throws -> (application: some ApplicationProtocol, emulator: CloudEmulator) {
     let location = try configuration.databaseURL.map { try DatabaseURL($0) } ?? .sqlite(path: nil)
     let database = try await location.open(logger: logger)
-    var services: [any Service] = []
-    if let postgres = database as? PostgresBackend { services.append(postgres.client) }
-    if let sqlite = database as? SQLiteBackend { services.append(SQLiteCloser(database: sqlite)) }
 
     let emulator = CloudEmulator(configuration: configuration, database: database)
     let router = Router(context: BasicRequestContext.self)
@@ -45,7 +42,7 @@ public func buildEmulator(
         router: router,
         configuration: ApplicationConfiguration(
             address: .hostname(configuration.host, port: configuration.port), serverName: "eip-cloud-emulator"),
-        services: services,
+        services: [database],
         onServerRunning: { channel in
             emulator.setListening(port: channel.localAddress?.port ?? configuration.port)
             logger.info("listening", metadata: ["url": "\(emulator.url ?? "-")", "region": "\(configuration.region)"])
@@ -57,14 +54,4 @@ public func buildEmulator(
         try await Migrations.apply(to: database)
     }
     return (app, emulator)
-}
-
-/// Closes the SQLite database when the emulator stops.
-private struct SQLiteCloser: Service {
-    let database: SQLiteBackend
-
-    func run() async throws {
-        try? await gracefulShutdown()
-        try await database.shutdown()
-    }
 }

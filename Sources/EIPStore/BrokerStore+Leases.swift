@@ -394,9 +394,9 @@ extension BrokerStore {
             let eni = networkInterfaceID ?? (lease.privateIPAddress == privateIPAddress ? lease.networkInterfaceID : nil)
             try await sql.query(
                 """
-                UPDATE leases SET goal = 'associated', private_ip_address = \(privateIPAddress), network_interface_id = \(eni),
+                UPDATE leases SET goal = \(LeaseGoal.associated.rawValue), private_ip_address = \(privateIPAddress), network_interface_id = \(eni),
                     retained = 0, release_at = NULL,
-                    phase = CASE WHEN phase = 'InUse' THEN 'Disassociating' ELSE phase END
+                    phase = CASE WHEN phase = \(LeasePhase.inUse.rawValue) THEN \(LeasePhase.disassociating.rawValue) ELSE phase END
                 WHERE id = \(lease.id)
                 """
             )
@@ -414,7 +414,7 @@ extension BrokerStore {
                 throw BrokerError(.conflict, "lease \(lease.id) is \(lease.goal == .released ? "being released" : lease.phase.rawValue)")
             }
             guard lease.goal == .associated else { return false }
-            try await sql.query("UPDATE leases SET goal = 'allocated' WHERE id = \(lease.id)")
+            try await sql.query("UPDATE leases SET goal = \(LeaseGoal.allocated.rawValue) WHERE id = \(lease.id)")
             try await sql.recordEvent(
                 actor: actor.description, action: "lease.disassociate", subjectType: "lease", subjectID: lease.id, cluster: lease.cluster,
                 message: "unbind", at: now)
@@ -439,7 +439,8 @@ extension BrokerStore {
         if lease.goal == .released || lease.phase.isTerminal { return false }
         let giveUp = force || lease.allocationType == .static || lease.releaseStrategy == .follow
         if giveUp {
-            try await sql.query("UPDATE leases SET goal = 'released', retained = 0, release_at = NULL WHERE id = \(lease.id)")
+            try await sql.query(
+                "UPDATE leases SET goal = \(LeaseGoal.released.rawValue), retained = 0, release_at = NULL WHERE id = \(lease.id)")
             try await sql.recordEvent(
                 actor: actor.description, action: "lease.release", subjectType: "lease", subjectID: lease.id, cluster: lease.cluster,
                 message: "\(reason): address \(lease.ipAddress ?? "(none)") to be released", at: now)
@@ -447,7 +448,8 @@ extension BrokerStore {
         }
         if lease.retained { return false }
         let releaseAt = lease.releaseStrategy.ttlMilliseconds.map { now.adding(milliseconds: $0).milliseconds }
-        try await sql.query("UPDATE leases SET goal = 'allocated', retained = 1, release_at = \(releaseAt) WHERE id = \(lease.id)")
+        try await sql.query(
+            "UPDATE leases SET goal = \(LeaseGoal.allocated.rawValue), retained = 1, release_at = \(releaseAt) WHERE id = \(lease.id)")
         try await sql.recordEvent(
             actor: actor.description, action: "lease.retain", subjectType: "lease", subjectID: lease.id, cluster: lease.cluster,
             message: "\(reason): address \(lease.ipAddress ?? "(pending)") kept "

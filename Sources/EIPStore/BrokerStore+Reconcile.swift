@@ -87,7 +87,7 @@ extension BrokerStore {
             )
             try await sql.query(
                 """
-                UPDATE leases SET phase = 'Allocated', allocation_id = \(allocationID), ip_address = \(ipAddress), last_error = NULL,
+                UPDATE leases SET phase = \(LeasePhase.allocated.rawValue), allocation_id = \(allocationID), ip_address = \(ipAddress), last_error = NULL,
                     version = version + 1, updated_at = \(now.milliseconds) WHERE id = \(leaseID)
                 """
             )
@@ -108,7 +108,7 @@ extension BrokerStore {
             )
             try await sql.query(
                 """
-                UPDATE leases SET phase = 'Allocated', goal = 'released', allocation_id = \(allocationID), ip_address = \(ipAddress), last_error = \(error),
+                UPDATE leases SET phase = \(LeasePhase.allocated.rawValue), goal = \(LeaseGoal.released.rawValue), allocation_id = \(allocationID), ip_address = \(ipAddress), last_error = \(error),
                     version = version + 1, updated_at = \(now.milliseconds) WHERE id = \(leaseID)
                 """
             )
@@ -125,7 +125,7 @@ extension BrokerStore {
         try await withClaimedLease(leaseID, owner: owner) { lease, now, sql in
             try await sql.query(
                 """
-                UPDATE leases SET phase = 'InUse', network_interface_id = \(networkInterfaceID), private_ip_address = \(privateIPAddress),
+                UPDATE leases SET phase = \(LeasePhase.inUse.rawValue), network_interface_id = \(networkInterfaceID), private_ip_address = \(privateIPAddress),
                     last_error = NULL, version = version + 1, updated_at = \(now.milliseconds) WHERE id = \(leaseID)
                 """
             )
@@ -140,7 +140,7 @@ extension BrokerStore {
         try await withClaimedLease(leaseID, owner: owner) { lease, now, sql in
             try await sql.query(
                 """
-                UPDATE leases SET phase = 'Allocated', network_interface_id = CASE WHEN goal = 'associated' THEN network_interface_id ELSE NULL END,
+                UPDATE leases SET phase = \(LeasePhase.allocated.rawValue), network_interface_id = CASE WHEN goal = \(LeaseGoal.associated.rawValue) THEN network_interface_id ELSE NULL END,
                     last_error = NULL, version = version + 1, updated_at = \(now.milliseconds) WHERE id = \(leaseID)
                 """
             )
@@ -194,7 +194,8 @@ extension BrokerStore {
                 }
             }
             try await sql.query(
-                "UPDATE leases SET phase = 'Releasing', version = version + 1, updated_at = \(now.milliseconds) WHERE id = \(leaseID)")
+                "UPDATE leases SET phase = \(LeasePhase.releasing.rawValue), version = version + 1, updated_at = \(now.milliseconds) WHERE id = \(leaseID)"
+            )
             try await sql.query("UPDATE addresses SET state = 'releasing', updated_at = \(now.milliseconds) WHERE id = \(address.id)")
             var releasing = address
             releasing.state = .releasing
@@ -234,8 +235,8 @@ extension BrokerStore {
         try await withClaimedLease(leaseID, owner: owner) { lease, now, sql in
             try await sql.query(
                 """
-                UPDATE leases SET goal = CASE WHEN goal = 'released' THEN goal ELSE 'allocated' END,
-                    phase = CASE WHEN phase IN ('Associating', 'Disassociating') THEN 'Allocated' ELSE phase END,
+                UPDATE leases SET goal = CASE WHEN goal = \(LeaseGoal.released.rawValue) THEN goal ELSE \(LeaseGoal.allocated.rawValue) END,
+                    phase = CASE WHEN phase IN (\(LeasePhase.associating.rawValue), \(LeasePhase.disassociating.rawValue)) THEN \(LeasePhase.allocated.rawValue) ELSE phase END,
                     last_error = \(error), claim_owner = NULL, claim_until = NULL, next_attempt_at = \(now.adding(milliseconds: 60_000).milliseconds),
                     version = version + 1, updated_at = \(now.milliseconds)
                 WHERE id = \(leaseID)

@@ -77,8 +77,11 @@ import Testing
                 "ConnectionLimitTests: 1,000 unfinished 1 MiB uploads: RSS \(before >> 20) MiB before, peak +\(grown >> 20) MiB, "
                     + "\(after >> 20) MiB after"
             )
-            #expect(grown < 50 << 20, "RSS grew by \(grown >> 20) MiB")
-            #expect(after - before < 50 << 20, "RSS stayed \((after - before) >> 20) MiB above its start")
+            // Buffered, the bodies would take about 1,000 MiB. Not buffered, what remains is a read
+            // buffer of up to 64 KiB per connection that the allocator may keep (70-80 MiB seen):
+            // the bound tells the two apart without depending on the machine.
+            #expect(grown < 256 << 20, "RSS grew by \(grown >> 20) MiB: are bodies being buffered?")
+            #expect(after - before < 256 << 20, "RSS stayed \((after - before) >> 20) MiB above its start")
         }
     }
 

@@ -1,3 +1,4 @@
+import EIPAPI
 import EIPCore
 import Foundation
 import HTTPTypes
@@ -18,8 +19,8 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch let error as HTTPError where error.status == .notFound {
             let allowed = self.routes.methods(at: request.uri.path)
-            guard !allowed.isEmpty else { return ProblemDocument.response(for: Self.brokerError(for: error)) }
-            var response = ProblemDocument.response(
+            guard !allowed.isEmpty else { return Components.Schemas.Problem.response(for: Self.brokerError(for: error)) }
+            var response = Components.Schemas.Problem.response(
                 for: BrokerError(
                     .methodNotAllowed, "\(request.method) is not served at this path; it serves \(allowed.joined(separator: ", "))")
             )
@@ -35,7 +36,7 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
                     ?? String(reflecting: error)
                 context.logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(cause)"])
             }
-            return ProblemDocument.response(for: problem)
+            return Components.Schemas.Problem.response(for: problem)
         }
     }
 

@@ -130,6 +130,11 @@ public struct PostgresBackend: SQLDatabase {
 
     public func shutdown() async throws {}
 
+    /// Runs the connection pool until graceful shutdown.
+    public func run() async throws {
+        await client.run()
+    }
+
     static func translate(_ error: PSQLError) -> any Error {
         let constraint = error.serverInfo?[.constraintName] ?? "unknown"
         let state = error.serverInfo?[.sqlState]

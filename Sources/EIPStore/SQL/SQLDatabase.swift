@@ -1,9 +1,12 @@
 public import EIPCore
+public import ServiceLifecycle
 
 /// A relational database the store and the simulated cloud run on: PostgreSQL or SQLite.
 ///
 /// Every statement runs inside a transaction; a transaction whose body throws is rolled back.
-public protocol SQLDatabase: Sendable {
+/// Each backend is a `Service` that keeps its connections for as long as it runs: add it to the
+/// application's services ahead of everything that uses it.
+public protocol SQLDatabase: Service {
     var dialect: SQLDialect { get }
 
     /// Runs `body` in one transaction and commits it; rolls back if `body` throws. Transactions
@@ -14,7 +17,7 @@ public protocol SQLDatabase: Sendable {
     /// - Throws: ``SQLError/unavailable(_:)`` when it does not.
     func ping(within timeout: Duration) async throws
 
-    /// Closes the connections.
+    /// Closes the connections (for a backend used without running it as a service).
     func shutdown() async throws
 }
 

@@ -1,5 +1,6 @@
 public import Logging
 import SQLiteNIO
+import ServiceLifecycle
 
 /// ``SQLDatabase`` on one SQLite file (or memory), for the embedded single-replica mode.
 ///
@@ -82,6 +83,12 @@ public final class SQLiteBackend: SQLDatabase {
     public func shutdown() async throws {
         try await connection.close()
         try await thread.shutdownGracefully()
+    }
+
+    /// Keeps the file open until graceful shutdown, then closes it.
+    public func run() async throws {
+        try? await gracefulShutdown()
+        try await shutdown()
     }
 
     deinit {

@@ -1,28 +1,20 @@
+import EIPAPI
 import EIPCore
 import Foundation
 import HTTPTypes
 import Hummingbird
 
-/// An RFC 9457 problem document, the body of every error answer.
-struct ProblemDocument: Codable, Sendable {
-    struct FieldError: Codable, Sendable {
-        var field: String
-        var rule: String
-    }
-
-    var type: String?
-    var title: String
-    var status: Int
-    var detail: String?
-    var code: String
-    var errors: [FieldError]?
-
+/// The RFC 9457 problem document of `api/openapi.yaml` (`Problem`), the body of every error
+/// answer, made from the broker's error.
+extension Components.Schemas.Problem {
     init(_ error: BrokerError) {
-        status = error.code.httpStatus
-        title = Self.title(of: status)
-        detail = error.message
-        code = error.code.rawValue
-        errors = error.fieldViolations.isEmpty ? nil : error.fieldViolations.map { FieldError(field: $0.field, rule: $0.rule) }
+        let status = error.code.httpStatus
+        self.init(
+            title: Self.title(of: status), status: status, detail: error.message,
+            code: CodePayload(rawValue: error.code.rawValue) ?? ._internal,
+            errors: error.fieldViolations.isEmpty
+                ? nil : error.fieldViolations.map { Components.Schemas.FieldError(field: $0.field, rule: $0.rule) }
+        )
     }
 
     /// The standard reason phrase of the statuses the broker answers with.
@@ -46,7 +38,7 @@ struct ProblemDocument: Codable, Sendable {
     static func response(for error: BrokerError) -> Response {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        let body = (try? encoder.encode(ProblemDocument(error))) ?? Data()
+        let body = (try? encoder.encode(Self(error))) ?? Data()
         var headers: HTTPFields = [.contentType: "application/problem+json"]
         if let retryAfter = error.retryAfter { headers[.retryAfter] = String(retryAfter) }
         return Response(status: .init(code: error.code.httpStatus), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
