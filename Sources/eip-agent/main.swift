@@ -87,32 +87,26 @@ struct EIPAgentCommand: AsyncParsableCommand {
         let kubernetesConfiguration = try kubeconfig.map { try KubernetesConfiguration.kubeconfig(atPath: $0) } ?? .automatic()
         let kubernetes = try KubernetesClient(configuration: kubernetesConfiguration, logger: logger)
         let scope: AgentScope = nodeName.map { .node($0) } ?? .cluster
-        let controller = PodController(
-            client: kubernetes, broker: BrokerClient(serverURL: url, tokens: tokens),
-            configuration: PodControllerConfiguration(
+        let election =
+            leaderElect
+            ? LeaderElectionConfiguration(
+                leaseName: leaderElectionName, namespace: setting(leaderElectionNamespace, "POD_NAMESPACE") ?? "default",
+                identity: setting(leaderElectionIdentity, "POD_NAME") ?? ProcessInfo.processInfo.hostName
+            ) : nil
+        let configuration = AgentConfiguration(
+            brokerURL: url, tokens: tokens,
+            controller: PodControllerConfiguration(
                 cluster: setting(cluster, "EIPAGENT_CLUSTER"), defaultPool: setting(defaultPool, "EIPAGENT_DEFAULT_POOL"),
                 scope: scope, concurrency: concurrency, resyncInterval: .seconds(resyncInterval),
                 heartbeatInterval: .seconds(heartbeatInterval)
             ),
-            logger: logger
+            leaderElection: election
         )
-        var elector: LeaderElector?
-        if leaderElect {
-            let identity = setting(leaderElectionIdentity, "POD_NAME") ?? ProcessInfo.processInfo.hostName
-            elector = LeaderElector(
-                client: kubernetes,
-                configuration: LeaderElectionConfiguration(
-                    leaseName: leaderElectionName, namespace: setting(leaderElectionNamespace, "POD_NAMESPACE") ?? "default",
-                    identity: identity
-                ),
-                logger: logger
-            )
-        }
         logger.info(
             "eip-agent starting",
             metadata: ["broker": "\(url)", "token": "\(tokens)", "scope": "\(scope)", "kubernetes": "\(kubernetesConfiguration)"]
         )
-        let agent = AgentService(controller: controller, elector: elector, logger: logger)
+        let agent = buildAgent(configuration: configuration, kubernetes: kubernetes, logger: logger)
         let group = ServiceGroup(
             configuration: .init(services: [kubernetes, agent], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()

@@ -257,20 +257,20 @@ struct AgentHarness {
 
     /// Starts a controller (in cluster scope unless told otherwise), logging to `logs`, under `election` when given.
     func startAgent(logs: CapturedLogs, scope: AgentScope = .cluster, election: LeaderElectionConfiguration? = nil) -> RunningAgent {
-        let logger = logs.logger(label: "eip-agent", level: .debug)
-        let controller = PodController(
-            client: client,
-            broker: BrokerClient(serverURL: URL(string: broker.url)!, tokens: .value(token), httpClient: broker.client),
-            configuration: PodControllerConfiguration(
+        let configuration = AgentConfiguration(
+            brokerURL: URL(string: broker.url)!, tokens: .value(token),
+            controller: PodControllerConfiguration(
                 defaultPool: "default", scope: scope, concurrency: 4, resyncInterval: .seconds(2),
                 heartbeatInterval: .seconds(2), retryBackoff: RetryBackoff(initial: .milliseconds(100), maximum: .seconds(1)),
                 brokerWait: 10
             ),
-            logger: logger
+            leaderElection: election
         )
-        let elector = election.map { LeaderElector(client: client, configuration: $0, logger: logger) }
-        let service = AgentService(controller: controller, elector: elector, logger: logger)
-        return RunningAgent(elector: elector, task: Task { try await service.run() })
+        let service = buildAgent(
+            configuration: configuration, kubernetes: client, httpClient: broker.client,
+            logger: logs.logger(label: "eip-agent", level: .debug)
+        )
+        return RunningAgent(elector: service.elector, task: Task { try await service.run() })
     }
 
     /// Creates a running pod in `default` with the EIP readiness gate and the pod IP `ip`.
