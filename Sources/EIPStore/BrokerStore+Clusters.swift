@@ -46,7 +46,7 @@ extension BrokerStore {
     }
 
     public func cluster(named name: String) async throws -> Cluster? {
-        try await database.query("SELECT * FROM clusters WHERE name = \(name)").first.map(Self.cluster(from:))
+        try await database.transaction { try await Self.cluster(named: name, in: $0) }
     }
 
     static func cluster(named name: String, in sql: any SQLExecutor) async throws -> Cluster? {
