@@ -138,16 +138,7 @@ struct LeaseReconciler: Service {
     static func describe(_ error: any Error) -> String {
         switch error {
         case let error as CloudError:
-            let code: BrokerError.Code =
-                switch error.kind {
-                case .throttled: .cloudThrottled
-                case .unavailable, .busy: .cloudUnavailable
-                case .notFound: .notFound
-                case .inUseElsewhere: .addressInUse
-                case .quotaExceeded: .poolExhausted
-                default: .invalidArgument
-                }
-            return "\(code): \(error)"
+            return "\(error.brokerCode): \(error)"
         case let error as BrokerError:
             return error.description
         default:
