@@ -41,9 +41,8 @@ let package = Package(
     targets: [
         .target(name: "EIPCore", swiftSettings: swiftSettings),
         .target(
-            name: "EIPStore",
+            name: "EIPSQL",
             dependencies: [
-                "EIPCore",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -52,10 +51,17 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "EIPStore",
+            dependencies: [
+                "EIPCore",
+                "EIPSQL",
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "EIPCloud",
             dependencies: [
                 "EIPCore",
-                "EIPStore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -65,11 +71,21 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "EIPCloudSimulated",
+            dependencies: [
+                "EIPCore",
+                "EIPCloud",
+                "EIPSQL",
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "EIPCloudEmulator",
             dependencies: [
                 "EIPCore",
-                "EIPStore",
                 "EIPCloud",
+                "EIPCloudSimulated",
+                "EIPSQL",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -125,8 +141,10 @@ let package = Package(
             name: "EIPBroker",
             dependencies: [
                 "EIPCore",
+                "EIPSQL",
                 "EIPStore",
                 "EIPCloud",
+                "EIPCloudSimulated",
                 "EIPAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -159,22 +177,91 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "EIPCoreTests", dependencies: ["EIPCore"], swiftSettings: swiftSettings),
+        // What the layers' tests share: private PostgreSQL servers, test databases, a broker on a
+        // socket, the fake Kubernetes API server, curl. Test-only; no product ships it.
+        .target(
+            name: "EIPTestSupport",
+            dependencies: [
+                "EIPAgent",
+                "EIPBroker",
+                "EIPCloud",
+                "EIPCloudEmulator",
+                "EIPCloudSimulated",
+                "EIPCore",
+                "EIPSQL",
+                "EIPStore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdHTTP2", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "X509", package: "swift-certificates"),
+            ],
+            path: "Tests/Support",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "EIPStoreTests",
+            dependencies: ["EIPStore", "EIPSQL", "EIPCore", "EIPTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "EIPCloudTests",
+            dependencies: [
+                "EIPCloud",
+                "EIPCloudSimulated",
+                "EIPCloudEmulator",
+                "EIPSQL",
+                "EIPCore",
+                "EIPTestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "EIPAgentTests",
+            dependencies: [
+                "EIPAgent",
+                "EIPCloud",
+                "EIPCloudSimulated",
+                "EIPCore",
+                "EIPTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "EIPBrokerTests",
             dependencies: [
                 "EIPBroker",
                 "EIPCore",
+                "EIPSQL",
                 "EIPStore",
                 "EIPCloud",
+                "EIPCloudSimulated",
                 "EIPCloudEmulator",
-                "EIPAgent",
+                "EIPTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "X509", package: "swift-certificates"),
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdHTTP2", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

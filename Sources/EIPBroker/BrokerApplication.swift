@@ -1,6 +1,7 @@
 import EIPAPI
 import EIPCloud
 import EIPCore
+import EIPSQL
 import EIPStore
 import Foundation
 public import Hummingbird
@@ -154,6 +155,7 @@ public func buildApplication(
     )
     app.beforeServerStarts {
         try await store.migrate()
+        try await accounts.prepare()
         try await store.placeUnlocatedClusters(
             provider: accounts.defaultAccount, region: accounts.defaultRegion(of: accounts.defaultAccount))
         let token = try await Bootstrap.adminToken(configured: configuration.adminToken, store: store)
@@ -164,7 +166,6 @@ public func buildApplication(
     return app
 }
 
-/// Closes the SQLite file when the broker stops.
 /// Runs a service once start-up (migrations) is done.
 private struct AfterStartup<Wrapped: Service>: Service {
     let latch: StartupLatch

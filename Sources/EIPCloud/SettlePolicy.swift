@@ -15,14 +15,15 @@ public struct SettlePolicy: Sendable, Hashable {
     }
 
     /// What one look at the resource found.
-    enum Verdict<Value: Sendable>: Sendable {
+    public enum Verdict<Value: Sendable>: Sendable {
         case settled(Value)
         case pending
     }
 
     /// Calls `look` until it reports `.settled` (returning its value) or throws, pausing with
     /// bounded exponential backoff between looks.
-    func wait<Value: Sendable>(for what: @autoclosure () -> String, _ look: () async throws -> Verdict<Value>) async throws -> Value {
+    public func wait<Value: Sendable>(for what: @autoclosure () -> String, _ look: () async throws -> Verdict<Value>) async throws -> Value
+    {
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
         var pause = initialDelay

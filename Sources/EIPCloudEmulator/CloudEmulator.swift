@@ -1,5 +1,6 @@
-public import EIPCloud
-public import EIPStore
+import EIPCloud
+public import EIPCloudSimulated
+public import EIPSQL
 import Synchronization
 
 /// A running emulator's in-process handle: the simulated cloud behind it, the faults to inject

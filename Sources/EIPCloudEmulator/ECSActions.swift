@@ -1,4 +1,5 @@
 import EIPCloud
+import EIPCloudSimulated
 import EIPCore
 import HTTPTypes
 

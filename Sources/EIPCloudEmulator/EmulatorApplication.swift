@@ -1,4 +1,5 @@
-import EIPStore
+import EIPCloudSimulated
+import EIPSQL
 public import Hummingbird
 public import Logging
 import ServiceLifecycle
@@ -51,7 +52,7 @@ public func buildEmulator(
         logger: logger
     )
     app.beforeServerStarts {
-        try await Migrations.apply(to: database)
+        try await SchemaMigrations.simulatedCloud.apply(to: database)
     }
     return (app, emulator)
 }

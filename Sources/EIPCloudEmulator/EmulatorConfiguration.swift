@@ -1,4 +1,4 @@
-public import EIPCloud
+public import EIPCloudSimulated
 
 /// How a ``CloudEmulator`` runs: where it listens, the one account it serves, its database,
 /// and the faults it starts with.

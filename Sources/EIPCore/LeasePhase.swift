@@ -17,7 +17,7 @@ public enum LeasePhase: String, Sendable, CaseIterable, Codable {
 }
 
 /// What the caller last asked of a lease; the reconciler drives the phase toward it.
-public enum LeaseGoal: String, Sendable, Codable {
+public enum LeaseGoal: String, Sendable, Codable, CaseIterable {
     /// Hold an address, not bound to a pod (after allocate, disassociate, or a retained release).
     case allocated
     /// Hold an address bound to the pod's private IP.

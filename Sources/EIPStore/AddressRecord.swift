@@ -1,4 +1,5 @@
 public import EIPCore
+import EIPSQL
 
 /// One EIP in the broker's books, from the reservation of its slot to its release.
 public struct AddressRecord: Sendable, Hashable {
@@ -31,9 +32,9 @@ public struct AddressRecord: Sendable, Hashable {
         region = try row.requiredString("region")
         pool = row.string("pool")
         isStatic = row.bool("static")
-        parameters = JSONColumn.decode(EIPParameters.self, row.string("parameters")) ?? EIPParameters()
+        parameters = try row.requiredJSON(EIPParameters.self, "parameters")
         bandwidthPackageID = row.string("bandwidth_package_id")
-        state = State(rawValue: try row.requiredString("state")) ?? .lost
+        state = try row.required(State.self, "state")
         leaseID = row.string("lease_id")
         cloudAttempted = row.bool("cloud_attempted")
     }

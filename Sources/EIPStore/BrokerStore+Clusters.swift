@@ -1,4 +1,5 @@
 public import EIPCore
+import EIPSQL
 
 /// Who a stored token stands for: the principal, and for a cluster token the cluster's id.
 public struct TokenOwner: Sendable, Hashable {
@@ -159,7 +160,7 @@ extension BrokerStore {
             id: try row.requiredString("id"), name: try row.requiredString("name"),
             location: ClusterLocation(
                 provider: row.string("provider") ?? "", region: row.string("region") ?? "",
-                vpcIDs: JSONColumn.decode([String].self, row.string("vpc_ids")) ?? []
+                vpcIDs: try row.requiredJSON([String].self, "vpc_ids")
             ),
             allowRob: row.bool("allow_rob"), quota: row.int("quota") ?? 0, activeLeases: row.int("active_leases") ?? 0,
             lastHeartbeat: row.int64("last_heartbeat").map(Timestamp.init(milliseconds:)),

@@ -1,4 +1,5 @@
 import EIPCore
+import EIPSQL
 
 /// A counter of the books that disagrees with the rows it counts.
 public struct CounterDrift: Sendable, Hashable, CustomStringConvertible {

@@ -1,4 +1,5 @@
 public import EIPCore
+import EIPSQL
 
 /// An EIP the cloud has, tagged as the broker's, that the books do not hold.
 public struct OrphanEIP: Sendable, Hashable {

@@ -1,4 +1,5 @@
 public import EIPCore
+import EIPSQL
 
 extension BrokerStore {
     /// The audit log, oldest first, after the page token's position; optionally for one subject

@@ -1,4 +1,5 @@
 public import EIPCore
+import EIPSQL
 
 /// What the books say about an `Idempotency-Key`.
 public enum IdempotencyRecord: Sendable, Equatable {

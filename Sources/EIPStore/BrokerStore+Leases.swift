@@ -1,4 +1,5 @@
 public import EIPCore
+import EIPSQL
 import Foundation
 
 /// Filters of the lease list.
@@ -76,33 +77,24 @@ extension BrokerStore {
         }
     }
 
-    /// Decides what an allocate does with the pod's existing lease: return it, hand it to the new
-    /// pod of the same name, or release it (returns `nil`: make a new one).
+    /// Carries out what an allocate does with the pod's existing lease (``Lease/reuse(for:)``):
+    /// returns it, hands it to the new pod of the same name, or releases it (returns `nil`: make
+    /// a new one).
     private static func reuse(_ existing: Lease, for request: AllocationRequest, now: Timestamp, actor: Principal, in sql: any SQLExecutor)
         async throws -> Lease?
     {
-        let sameSource: Bool
-        switch request.source {
-        case .pool(let name, _, _): sameSource = existing.allocationType == .auto && existing.pool == name
-        case .static(let id, _): sameSource = existing.allocationType == .static && existing.allocationID == id
-        }
-        if existing.podUID == request.podUID {
-            guard sameSource else {
-                throw BrokerError(
-                    .conflict,
-                    "pod \(request.namespace)/\(request.pod) already holds lease \(existing.id) from \(existing.pool.map { "pool '\($0)'" } ?? "static EIP \(existing.allocationID ?? "")"): release it first"
-                )
-            }
+        switch try existing.reuse(for: request) {
+        case .same:
             return existing
-        }
-        if existing.releaseStrategy != .follow, existing.allocationType == .auto, sameSource {
+        case .handOver:
             // StatefulSet stickiness: the new pod of the same name takes the retained address.
-            try await sql.query(
+            let rows = try await sql.query(
                 """
                 UPDATE leases SET pod_uid = \(request.podUID), retained = 0, release_at = NULL, release_strategy = \(request.releaseStrategy.kind),
                     release_after_ms = \(request.releaseStrategy.ttlMilliseconds), pod_last_seen = \(now.milliseconds),
                     version = version + 1, updated_at = \(now.milliseconds)
                 WHERE id = \(existing.id)
+                RETURNING *
                 """
             )
             try await sql.recordEvent(
@@ -110,15 +102,15 @@ extension BrokerStore {
                 message:
                     "retained address \(existing.ipAddress ?? "(pending)") handed to pod \(request.namespace)/\(request.pod) uid \(request.podUID)"
             )
-            return try await lease(id: existing.id, in: sql)
+            guard let row = rows.first else { throw BrokerError.notFound("lease", existing.id) }
+            return try Self.lease(from: row)
+        case .replace:
+            // The old pod is gone (new UID): apply its strategy as if it had been released.
+            try await applyRelease(
+                to: existing, force: true, now: now, actor: actor,
+                reason: "pod \(request.namespace)/\(request.pod) was replaced (uid \(request.podUID))", in: sql)
+            return nil
         }
-        // The old pod is gone (new UID): apply its strategy as if it had been released.
-        try await applyRelease(
-            to: existing, force: true, now: now, actor: actor,
-            reason: "pod \(request.namespace)/\(request.pod) was replaced (uid \(request.podUID))", in: sql)
-        // A goal change must mark the lease as work, or the reconciler never releases it.
-        try await touch(leaseID: existing.id, now: now, in: sql)
-        return nil
     }
 
     private static func createLease(
@@ -357,21 +349,28 @@ extension BrokerStore {
         Lease(
             id: try row.requiredString("id"), cluster: try row.requiredString("cluster"), namespace: try row.requiredString("namespace"),
             pod: try row.requiredString("pod"), podUID: try row.requiredString("pod_uid"), pool: row.string("pool"),
-            allocationType: AllocationType(rawValue: try row.requiredString("allocation_type")) ?? .auto,
-            releaseStrategy: ReleaseStrategy(
-                kind: try row.requiredString("release_strategy"), ttlMilliseconds: row.int64("release_after_ms")) ?? .follow,
-            parameters: JSONColumn.decode(EIPParameters.self, row.string("parameters")) ?? EIPParameters(),
+            allocationType: try row.required(AllocationType.self, "allocation_type"),
+            releaseStrategy: try releaseStrategy(from: row),
+            parameters: try row.requiredJSON(EIPParameters.self, "parameters"),
             bandwidthPackageID: row.string("bandwidth_package_id"), allocationID: row.string("allocation_id"),
             ipAddress: row.string("ip_address"),
             networkInterfaceID: row.string("network_interface_id"), privateIPAddress: row.string("private_ip_address"),
-            phase: LeasePhase(rawValue: try row.requiredString("phase")) ?? .failed,
-            goal: LeaseGoal(rawValue: try row.requiredString("goal")) ?? .released,
+            phase: try row.required(LeasePhase.self, "phase"), goal: try row.required(LeaseGoal.self, "goal"),
             allowRob: row.bool("allow_rob"), retained: row.bool("retained"),
             podLastSeen: row.int64("pod_last_seen").map(Timestamp.init(milliseconds:)),
             releaseAt: row.int64("release_at").map(Timestamp.init(milliseconds:)), lastError: row.string("last_error"),
-            version: row.int("version") ?? 1, createdAt: Timestamp(milliseconds: try row.requiredInt64("created_at")),
+            version: Int(try row.requiredInt64("version")), createdAt: Timestamp(milliseconds: try row.requiredInt64("created_at")),
             updatedAt: Timestamp(milliseconds: try row.requiredInt64("updated_at"))
         )
+    }
+
+    /// The stored strategy: its kind, with the TTL a `TTL` lease must have.
+    private static func releaseStrategy(from row: SQLRow) throws -> ReleaseStrategy {
+        let kind = try row.requiredString("release_strategy")
+        guard let strategy = ReleaseStrategy(kind: kind, ttlMilliseconds: row.int64("release_after_ms")) else {
+            throw SQLError.invalidValue(column: "release_strategy", value: kind)
+        }
+        return strategy
     }
 
     // MARK: Changing the goal
@@ -426,36 +425,42 @@ extension BrokerStore {
     /// TTL, `Never` keeps it until a release with `force`. A static lease is only unbound.
     public func release(leaseID: String, force: Bool, scope: String?, actor: Principal) async throws -> Lease {
         try await changeGoal(leaseID: leaseID, scope: scope) { lease, now, sql in
+            // applyRelease makes the lease due itself.
             try await Self.applyRelease(
                 to: lease, force: force, now: now, actor: actor, reason: force ? "forced release" : "release", in: sql)
+            return false
         }
     }
 
-    /// Applies the release strategy; returns whether anything changed.
+    /// Carries out what releasing the lease does (``Lease/release(force:now:)``), makes the lease
+    /// due and records the event. - Returns: what the release did.
     @discardableResult
     static func applyRelease(to lease: Lease, force: Bool, now: Timestamp, actor: Principal, reason: String, in sql: any SQLExecutor)
-        async throws -> Bool
+        async throws -> LeaseRelease
     {
-        if lease.goal == .released || lease.phase.isTerminal { return false }
-        let giveUp = force || lease.allocationType == .static || lease.releaseStrategy == .follow
-        if giveUp {
+        let outcome = lease.release(force: force, now: now)
+        switch outcome {
+        case .unchanged:
+            return outcome
+        case .giveUp:
             try await sql.query(
                 "UPDATE leases SET goal = \(LeaseGoal.released.rawValue), retained = 0, release_at = NULL WHERE id = \(lease.id)")
             try await sql.recordEvent(
                 actor: actor.description, action: "lease.release", subjectType: "lease", subjectID: lease.id, cluster: lease.cluster,
                 message: "\(reason): address \(lease.ipAddress ?? "(none)") to be released", at: now)
-            return true
+        case .retain(let releaseAt):
+            try await sql.query(
+                "UPDATE leases SET goal = \(LeaseGoal.allocated.rawValue), retained = 1, release_at = \(releaseAt?.milliseconds) WHERE id = \(lease.id)"
+            )
+            try await sql.recordEvent(
+                actor: actor.description, action: "lease.retain", subjectType: "lease", subjectID: lease.id, cluster: lease.cluster,
+                message: "\(reason): address \(lease.ipAddress ?? "(pending)") kept "
+                    + (lease.releaseStrategy.releaseAfter.map { "for \($0)" } ?? "until a forced release"), at: now
+            )
         }
-        if lease.retained { return false }
-        let releaseAt = lease.releaseStrategy.ttlMilliseconds.map { now.adding(milliseconds: $0).milliseconds }
-        try await sql.query(
-            "UPDATE leases SET goal = \(LeaseGoal.allocated.rawValue), retained = 1, release_at = \(releaseAt) WHERE id = \(lease.id)")
-        try await sql.recordEvent(
-            actor: actor.description, action: "lease.retain", subjectType: "lease", subjectID: lease.id, cluster: lease.cluster,
-            message: "\(reason): address \(lease.ipAddress ?? "(pending)") kept "
-                + (lease.releaseStrategy.releaseAfter.map { "for \($0)" } ?? "until a forced release"), at: now
-        )
-        return true
+        // A goal change must mark the lease as work, or the reconciler never acts on it.
+        try await touch(leaseID: lease.id, now: now, in: sql)
+        return outcome
     }
 
     /// Locks a lease, lets `change` set its goal, and refreshes the bookkeeping columns.
@@ -478,10 +483,9 @@ extension BrokerStore {
 
     /// After a goal change: recompute `needs_work`, make the lease due now, bump the version.
     static func touch(leaseID: String, now: Timestamp, in sql: any SQLExecutor) async throws {
-        let lease = try await lease(id: leaseID, in: sql)
         try await sql.query(
             """
-            UPDATE leases SET needs_work = \(lease.needsWork), next_attempt_at = \(now.milliseconds), attempts = 0, last_error = NULL,
+            UPDATE leases SET needs_work = \(needsWork), next_attempt_at = \(now.milliseconds), attempts = 0, last_error = NULL,
                 version = version + 1, updated_at = \(now.milliseconds)
             WHERE id = \(leaseID)
             """
@@ -516,14 +520,13 @@ extension BrokerStore {
                 }
                 let lastSeen = max(lease.podLastSeen ?? lease.createdAt, lease.updatedAt)
                 guard now.milliseconds - lastSeen.milliseconds >= graceMS else { continue }
-                try await Self.applyRelease(
+                switch try await Self.applyRelease(
                     to: lease, force: false, now: now, actor: actor, reason: "pod \(lease.namespace)/\(lease.pod) is gone (heartbeat)",
                     in: sql)
-                try await Self.touch(leaseID: lease.id, now: now, in: sql)
-                if lease.releaseStrategy == .follow || lease.allocationType == .static {
-                    outcome.released.append(lease.id)
-                } else {
-                    outcome.retained.append(lease.id)
+                {
+                case .giveUp: outcome.released.append(lease.id)
+                case .retain: outcome.retained.append(lease.id)
+                case .unchanged: break
                 }
             }
             try await sql.query("UPDATE clusters SET last_heartbeat = \(now.milliseconds), silent_since = NULL WHERE name = \(cluster)")

@@ -1,4 +1,5 @@
 public import EIPCore
+import EIPSQL
 
 /// The fields of a pool an operator sets; counts are the store's.
 public struct PoolSettings: Sendable, Hashable {
@@ -169,10 +170,11 @@ extension BrokerStore {
     static func pool(from row: SQLRow) throws -> Pool {
         Pool(
             name: try row.requiredString("name"), provider: try row.requiredString("provider"), region: try row.requiredString("region"),
-            defaults: JSONColumn.decode(EIPParameters.self, row.string("defaults")) ?? EIPParameters(),
-            bandwidthPackages: JSONColumn.decode([String].self, row.string("bandwidth_packages")) ?? [],
-            warm: WarmRange(min: row.int("warm_min") ?? 0, max: row.int("warm_max") ?? 0), maxSize: row.int("max_size") ?? 0,
-            clusters: JSONColumn.decode([String].self, row.string("clusters")), size: row.int("size") ?? 0,
+            defaults: try row.requiredJSON(EIPParameters.self, "defaults"),
+            bandwidthPackages: try row.requiredJSON([String].self, "bandwidth_packages"),
+            warm: WarmRange(min: Int(try row.requiredInt64("warm_min")), max: Int(try row.requiredInt64("warm_max"))),
+            maxSize: Int(try row.requiredInt64("max_size")),
+            clusters: try row.json([String].self, "clusters"), size: Int(try row.requiredInt64("size")),
             idle: row.int("idle_count") ?? 0, leased: row.int("leased_count") ?? 0,
             createdAt: Timestamp(milliseconds: try row.requiredInt64("created_at")),
             updatedAt: Timestamp(milliseconds: try row.requiredInt64("updated_at"))
@@ -223,7 +225,7 @@ extension BrokerStore {
                 throw BrokerError(.conflict, "bandwidth package '\(id)' still holds \(members) of the broker's addresses")
             }
             for pool in try await sql.query("SELECT name, bandwidth_packages FROM pools") {
-                if JSONColumn.decode([String].self, pool.string("bandwidth_packages"))?.contains(id) == true {
+                if try pool.requiredJSON([String].self, "bandwidth_packages").contains(id) {
                     throw BrokerError(.conflict, "pool '\(pool.string("name") ?? "")' still names bandwidth package '\(id)'")
                 }
             }

@@ -1,4 +1,5 @@
 public import EIPCore
+import EIPSQL
 
 /// A lease claimed by one reconciler for a while, with the address it holds or waits for.
 public struct LeaseWork: Sendable {
@@ -61,9 +62,19 @@ extension BrokerStore {
 
     /// Recomputes `needs_work` from the current phase and goal.
     static func refreshWork(leaseID: String, in sql: any SQLExecutor) async throws {
-        let lease = try await lease(id: leaseID, in: sql)
-        try await sql.query("UPDATE leases SET needs_work = \(lease.needsWork) WHERE id = \(leaseID)")
+        try await sql.query("UPDATE leases SET needs_work = \(needsWork) WHERE id = \(leaseID)")
     }
+
+    /// `needs_work` of a lease row, computed by the database from its `goal` and `phase` with
+    /// ``LeaseGoal/isSettled(in:)``'s table, so a write need not read the row back: 0 for the
+    /// settled pairs, 1 for every other.
+    static let needsWork: SQL = {
+        let settled = LeaseGoal.allCases.flatMap { goal in
+            LeasePhase.allCases.filter(goal.isSettled(in:)).map { (goal, $0) }
+        }
+        let pairs = settled.map { goal, phase -> SQL in "(goal = \(goal.rawValue) AND phase = \(phase.rawValue))" }
+        return "(CASE WHEN " + pairs.dropFirst().reduce(pairs[0]) { $0 + " OR " + $1 } + " THEN 0 ELSE 1 END)"
+    }()
 
     /// Sets a transitional phase (`Associating`, `Disassociating`, `Releasing`) before a cloud call.
     public func setPhase(_ phase: LeasePhase, leaseID: String, owner: String) async throws {
@@ -336,7 +347,6 @@ extension BrokerStore {
                 try await Self.applyRelease(
                     to: lease, force: true, now: now, actor: actor, reason: "TTL \(lease.releaseStrategy.releaseAfter ?? "") expired",
                     in: sql)
-                try await Self.touch(leaseID: lease.id, now: now, in: sql)
                 expired.append(lease.id)
             }
             return expired

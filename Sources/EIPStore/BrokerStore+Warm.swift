@@ -1,4 +1,5 @@
 public import EIPCore
+import EIPSQL
 
 extension BrokerStore {
     /// Reserves one new idle address for every pool below its warm minimum (counting addresses

@@ -1,4 +1,5 @@
 import EIPCore
+public import EIPSQL
 import Foundation
 
 /// The broker's books: clusters, tokens, pools, bandwidth packages, addresses, leases and the
@@ -31,7 +32,7 @@ public struct BrokerStore: Sendable {
 
     /// Creates the tables, or brings them up to date.
     public func migrate() async throws {
-        try await Migrations.apply(to: database)
+        try await SchemaMigrations.books.apply(to: database)
     }
 
     func transaction<Result: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> Result) async throws -> Result {
@@ -92,17 +93,12 @@ enum PageToken {
     }
 }
 
-/// JSON text columns.
+/// Values written to JSON text columns; ``SQLRow/requiredJSON(_:_:)`` reads them back.
 enum JSONColumn {
     static func encode(_ value: some Encodable) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         return String(decoding: (try? encoder.encode(value)) ?? Data("null".utf8), as: UTF8.self)
-    }
-
-    static func decode<T: Decodable>(_ type: T.Type, _ text: String?) -> T? {
-        guard let text else { return nil }
-        return try? JSONDecoder().decode(type, from: Data(text.utf8))
     }
 }
 

@@ -1,8 +1,11 @@
 import EIPBroker
 import EIPCloud
+import EIPCloudSimulated
 import EIPCore
 import Foundation
 import Testing
+
+@testable import EIPTestSupport
 
 /// The YAML accounts file: simulated and Alibaba accounts, `${NAME}` expansion, and errors that
 /// name the bad key.

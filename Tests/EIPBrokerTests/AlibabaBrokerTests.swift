@@ -1,10 +1,13 @@
 import EIPBroker
 import EIPCloud
 import EIPCloudEmulator
+import EIPCloudSimulated
 import EIPCore
 import Foundation
 import NIOHTTP1
 import Testing
+
+@testable import EIPTestSupport
 
 /// The broker with an Alibaba Cloud account pointed at the emulator: the same walkthrough as on
 /// the simulated cloud, through signed OpenAPI calls over HTTP.

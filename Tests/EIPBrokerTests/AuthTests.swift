@@ -3,6 +3,8 @@ import Logging
 import NIOHTTP1
 import Testing
 
+@testable import EIPTestSupport
+
 /// Who may call what: bearer tokens, the reach of a cluster token, the open operations
 /// endpoints, and tokens kept out of logs, events and every answer but the one that mints them.
 @Suite struct AuthTests {

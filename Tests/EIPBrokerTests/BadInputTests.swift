@@ -2,6 +2,8 @@ import Foundation
 import NIOHTTP1
 import Testing
 
+@testable import EIPTestSupport
+
 /// Malformed requests against a real broker: each is refused with a 4xx problem document that
 /// names the offending field, and none of them changes the books.
 @Suite struct BadInputTests {

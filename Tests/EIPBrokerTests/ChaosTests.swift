@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 
+@testable import EIPTestSupport
+
 /// A short run of `scripts/chaos` (the full-size run is for people): two replicas of this test
 /// run's `eip-broker` on a PostgreSQL of their own, the Alibaba provider against this run's
 /// `eip-cloud-emulator` with throttling, failures and dropped answers, a few hundred lease

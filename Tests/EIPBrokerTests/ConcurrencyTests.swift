@@ -1,10 +1,13 @@
 import AsyncHTTPClient
 import EIPBroker
 import EIPCloud
+import EIPCloudSimulated
 import Foundation
 import NIOCore
 import NIOHTTP1
 import Testing
+
+@testable import EIPTestSupport
 
 /// The limits hold under contention: many agents allocating at once, through two broker replicas
 /// on one PostgreSQL database (and one replica on SQLite), never push a cluster over its quota,

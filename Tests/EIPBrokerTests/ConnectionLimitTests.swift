@@ -5,6 +5,7 @@ import Synchronization
 import Testing
 
 @testable import EIPBroker
+@testable import EIPTestSupport
 
 /// Hostile clients against a separate broker process whose open-file limit is 1,024: idle
 /// connections, slowloris headers and unfinished unauthenticated uploads cost bounded descriptors

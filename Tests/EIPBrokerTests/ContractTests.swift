@@ -2,6 +2,8 @@ import Foundation
 import NIOHTTP1
 import Testing
 
+@testable import EIPTestSupport
+
 /// `api/openapi.yaml` says what the server does: schemathesis (`--checks all`) generates requests
 /// from the document and checks every answer against it, as an admin and as a cluster token, on
 /// both backends. The broker may refuse only what the document rules out (400), or a request that

@@ -1,10 +1,13 @@
 import EIPBroker
+import EIPSQL
 import EIPStore
 import Foundation
 import NIOHTTP1
 import SQLiteNIO
 import Synchronization
 import Testing
+
+@testable import EIPTestSupport
 
 /// The database going away and coming back under load: while PostgreSQL is stopped every call
 /// answers within a bounded time, with `503 Unavailable` (problem+json, `Retry-After`) rather

@@ -1,9 +1,12 @@
 import EIPBroker
 import EIPCloud
+import EIPCloudSimulated
 import EIPCore
 import Foundation
 import NIOHTTP1
 import Testing
+
+@testable import EIPTestSupport
 
 /// The drift pass compares the cloud's broker-tagged EIPs with the books and repairs what
 /// drifted behind the broker's back, on both backends, against the simulated cloud (which the

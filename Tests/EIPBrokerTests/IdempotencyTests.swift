@@ -1,4 +1,5 @@
 import EIPCore
+import EIPSQL
 import EIPStore
 import Foundation
 import NIOCore
@@ -6,6 +7,7 @@ import NIOHTTP1
 import Testing
 
 @testable import EIPBroker
+@testable import EIPTestSupport
 
 /// Retries are safe: allocation is idempotent on the pod's natural key, and an `Idempotency-Key`
 /// replays the first answer byte for byte, or refuses a different request under the same key.

@@ -13,6 +13,7 @@ import ServiceLifecycle
 import Testing
 
 @testable import EIPBroker
+@testable import EIPTestSupport
 
 /// The protocols the server speaks on a real socket: HTTP/1.1 and h2c on one cleartext listener
 /// (`.http1AndH2C()`), and h2 or HTTP/1.1 by ALPN over TLS (`.http2Upgrade(tlsConfiguration:)`).

@@ -3,6 +3,7 @@ import NIOHTTP1
 import Testing
 
 @testable import EIPBroker
+@testable import EIPTestSupport
 
 /// Per-token and per-source rate limits over a real socket: one cluster looping on the API is
 /// answered `429 RateLimited` with `Retry-After`, while another cluster's bucket is untouched.

@@ -1,8 +1,11 @@
 import EIPCloud
 import EIPCloudEmulator
+import EIPCloudSimulated
 import EIPCore
 import NIOHTTP1
 import Testing
+
+@testable import EIPTestSupport
 
 /// Releases that finish whatever happened to the EIP meanwhile: released behind the broker's
 /// back, or released by an earlier try whose answer (or whose bookkeeping) was lost. The lease

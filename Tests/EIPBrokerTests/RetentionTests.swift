@@ -1,9 +1,12 @@
 import EIPBroker
 import EIPCloud
+import EIPCloudSimulated
 import EIPCore
 import Foundation
 import NIOHTTP1
 import Testing
+
+@testable import EIPTestSupport
 
 /// Release strategies over the real socket: StatefulSet stickiness (a TTL or `Never` lease keeps
 /// its address for the next pod of the same name), TTL expiry, forced release, `Follow` leases of

@@ -1,7 +1,10 @@
 import EIPCloud
+import EIPCloudSimulated
 import EIPCore
 import Foundation
 import Testing
+
+@testable import EIPTestSupport
 
 /// Static EIPs (`k8s.aliyun.com/pod-eip-instanceid`) over the real socket: an EIP that exists in
 /// the cloud account outside any pool is bound to a pod, held by one lease at a time, and only
@@ -10,21 +13,12 @@ import Testing
 struct StaticEIPTests {
     static let region = "cn-hangzhou"
 
-    /// Makes an EIP in the broker's account `sim` directly, as a customer would in the console.
-    static func customerEIP(in cloud: SimulatedCloud) async throws -> CloudEIP {
-        try await cloud.allocate(
-            CloudAllocationRequest(
-                region: region, parameters: EIPParameters(bandwidth: 20, isp: "BGP_PRO"), clientToken: UUID().uuidString,
-                tags: ["owner": "customer"])
-        )
-    }
-
     @Test(arguments: Backend.allCases)
     func staticEIPIsBoundHeldOnceAndNeverReleased(_ backend: Backend) async throws {
         try await LeaseTestKit.withBrokerAndCloud(backend) { broker, cloud in
             let kit = LeaseTestKit(broker)
             let token = try await kit.cluster("media", quota: 10)
-            let eip = try await Self.customerEIP(in: cloud)
+            let eip = try await LeaseTestKit.customerEIP(in: cloud)
 
             let allocation = try await kit.allocate(
                 token: token, ["namespace": "media", "pod": "rtsp-gateway", "podUid": "uid-rtsp-a", "eipInstanceId": eip.allocationID])

@@ -1,10 +1,14 @@
 import EIPBroker
 import EIPCloud
+import EIPCloudSimulated
 import EIPCore
+import EIPSQL
 import EIPStore
 import Foundation
 import NIOHTTP1
 import Testing
+
+@testable import EIPTestSupport
 
 /// Two clusters sharing one broker, one account and one pool, each treated as a hostile tenant
 /// of the other: ENIs are found only in a cluster's own VPCs, answers and events name nothing of

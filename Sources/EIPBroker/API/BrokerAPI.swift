@@ -1,5 +1,6 @@
 import EIPAPI
 import EIPCore
+import EIPSQL
 import EIPStore
 import Foundation
 import OpenAPIRuntime

@@ -1,6 +1,7 @@
 import EIPCloud
+import EIPCloudSimulated
 import EIPCore
-import EIPStore
+import EIPSQL
 import Logging
 
 /// The cloud accounts of the configuration, by name, ready to call.
@@ -8,6 +9,8 @@ struct CloudAccounts: Sendable {
     private let providers: [String: any CloudProvider]
     private let regions: [String: String]
     private let simulated: Set<String>
+    /// Where the simulated accounts keep their state: the broker's own database.
+    private let database: any SQLDatabase
     /// The account a cluster or pool is placed in when it names none: the first configured.
     let defaultAccount: String
 
@@ -29,7 +32,15 @@ struct CloudAccounts: Sendable {
         self.providers = providers
         self.regions = regions
         self.simulated = simulated
+        self.database = database
         self.defaultAccount = configuration.first?.name ?? "sim"
+    }
+
+    /// Makes the simulated accounts' tables, when there are any: run once at start, before
+    /// the first call.
+    func prepare() async throws {
+        guard !simulated.isEmpty else { return }
+        try await SchemaMigrations.simulatedCloud.apply(to: database)
     }
 
     /// The provider of an account; throws when the account is not configured.

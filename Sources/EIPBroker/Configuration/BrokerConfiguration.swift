@@ -1,4 +1,5 @@
 public import EIPCloud
+public import EIPCloudSimulated
 import EIPCore
 import EIPStore
 import Foundation

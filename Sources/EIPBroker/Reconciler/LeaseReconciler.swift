@@ -147,19 +147,12 @@ struct LeaseReconciler: Service {
     }
 
     private func advance(_ work: LeaseWork) async throws {
-        let lease = work.lease
-        switch (lease.phase, lease.goal) {
-        case (.pending, _):
-            try await allocate(work)
-        case (.allocated, .associated), (.associating, .associated):
-            try await associate(lease, address: work.address)
-        case (.inUse, .allocated), (.inUse, .released), (.disassociating, _), (.associating, .allocated), (.associating, .released):
-            try await disassociate(lease, address: work.address)
-        case (.allocated, .released), (.releasing, .released):
-            try await release(lease)
-        default:
-            // Settled, or a phase no goal leads from: nothing to do.
-            break
+        switch work.lease.nextStep {
+        case .allocate: try await allocate(work)
+        case .associate: try await associate(work.lease, address: work.address)
+        case .disassociate: try await disassociate(work.lease, address: work.address)
+        case .release: try await release(work.lease)
+        case nil: break // settled, or a phase no goal leads from
         }
     }
 

@@ -1,0 +1,61 @@
+import EIPCloud
+import EIPCore
+import EIPSQL
+
+extension SimulatedCloud {
+    /// Puts the EIP in a shared bandwidth package. Succeeds when it is already in it; refuses
+    /// (`.rejected`) when it is in another package, and (`.busy`) while it is changing.
+    public func joinBandwidthPackage(allocationID: String, bandwidthPackageID: String, region: String) async throws {
+        try await perform(.joinBandwidthPackage) {
+            try Self.checkPackageID(bandwidthPackageID)
+            try await database.transaction { sql in
+                guard let record = try await lockedRecord(sql, allocationID: allocationID, region: region) else {
+                    throw Self.notFound(allocationID)
+                }
+                if record.bandwidthPackageID == bandwidthPackageID { return }
+                if let other = record.bandwidthPackageID {
+                    throw CloudError(
+                        .rejected, code: "OperationFailed.EipAlreadyInCbwp",
+                        message: "The EIP \(allocationID) is already in the shared bandwidth package \(other)."
+                    )
+                }
+                try Self.checkSteady(record)
+                try await setPackage(sql, allocationID, bandwidthPackageID)
+            }
+        }
+    }
+
+    /// Takes the EIP out of a shared bandwidth package. Succeeds when it is not in it.
+    public func leaveBandwidthPackage(allocationID: String, bandwidthPackageID: String, region: String) async throws {
+        try await perform(.leaveBandwidthPackage) {
+            try Self.checkPackageID(bandwidthPackageID)
+            try await database.transaction { sql in
+                // An EIP that is gone is in no package.
+                guard let record = try await lockedRecord(sql, allocationID: allocationID, region: region),
+                    record.bandwidthPackageID == bandwidthPackageID
+                else { return }
+                try Self.checkSteady(record)
+                try await setPackage(sql, allocationID, nil)
+            }
+        }
+    }
+
+    private func setPackage(_ sql: any SQLExecutor, _ allocationID: String, _ bandwidthPackageID: String?) async throws {
+        try await sql.query(
+            "UPDATE sim_eips SET bandwidth_package_id = \(bandwidthPackageID) WHERE account = \(account) AND allocation_id = \(allocationID)"
+        )
+    }
+
+    /// Packages take EIPs that are `Available` or `InUse`, not ones mid-change.
+    private static func checkSteady(_ record: SimulatedEIPRecord) throws {
+        guard record.status == .available || record.status == .inUse else {
+            throw incorrectStatus(record, "it has to be Available or InUse to join or leave a bandwidth package")
+        }
+    }
+
+    private static func checkPackageID(_ id: String) throws {
+        guard !id.isEmpty else {
+            throw CloudError(.rejected, code: "MissingParameter", message: "The bandwidth package id is empty.")
+        }
+    }
+}

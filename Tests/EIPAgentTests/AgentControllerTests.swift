@@ -1,0 +1,322 @@
+import EIPAgent
+import EIPCloud
+import EIPCloudSimulated
+import EIPCore
+import Foundation
+import Logging
+import Testing
+
+@testable import EIPTestSupport
+
+/// The agent in-process against a real broker (SQLite, simulated cloud) and the fake API server:
+/// pods with the seed's annotations get their EIPs, PodEIPs and readiness conditions; bad
+/// annotations and contested static EIPs become Warning Events; deleted pods are released.
+@Suite("Agent controller")
+struct AgentControllerTests {
+    @Test
+    func podWithEIPGetsAnnotationConditionAndPodEIPMatchingItsLeaseAndIsReleasedOnDeletion() async throws {
+        try await AgentHarness.with { agent in
+            try agent.createPod("web-0", ip: "192.168.0.10", annotations: [PodAnnotation.podWithEIP: "true"])
+            try await waitUntil("web-0 has its EIP, condition and PodEIP") {
+                guard let pod = try agent.pod("web-0"), let eip = try agent.podEIP("web-0") else { return false }
+                return pod.metadata.annotations[PodAnnotation.allocatedAddress] != nil
+                    && pod.condition(PodAnnotation.readinessGate)?.status == "True" && eip.status.status == "InUse"
+            }
+            let pod = try #require(try agent.pod("web-0"))
+            let condition = try #require(pod.condition(PodAnnotation.readinessGate))
+            #expect(condition.reason == PodAnnotation.readinessGateReason)
+            let eip = try #require(try agent.podEIP("web-0"))
+            #expect(eip.metadata.finalizers.contains(PodEIP.finalizer))
+            let leaseID = try #require(eip.metadata.annotations[AgentHarness.leaseAnnotation])
+            let lease = try await agent.kit.lease(leaseID, token: agent.token)
+            #expect(lease["phase"] == "InUse")
+            #expect(lease["pod"] == "web-0")
+            #expect(lease["podUid"] == pod.metadata.uid)
+            #expect(pod.metadata.annotations[PodAnnotation.allocatedAddress] == lease["ipAddress"])
+            #expect(eip.spec.allocationID == lease["allocationId"])
+            #expect(eip.spec.allocationType.type.rawValue == lease["allocationType"])
+            #expect(eip.spec.allocationType.releaseStrategy.kind == lease["releaseStrategy"])
+            #expect(eip.status.eipAddress == lease["ipAddress"])
+            #expect(eip.status.privateIPAddress == "192.168.0.10")
+            #expect(eip.status.privateIPAddress == lease["privateIpAddress"])
+            #expect(eip.status.networkInterfaceID == lease["networkInterfaceId"])
+            #expect(eip.status.isp == lease["isp"])
+            #expect(eip.status.internetChargeType == lease["internetChargeType"])
+
+            try agent.fake.deletePod("default", "web-0")
+            try await waitUntil("web-0's PodEIP is gone") { try agent.podEIP("web-0") == nil }
+            #expect(try await agent.kit.lease(leaseID, token: agent.token)["phase"] == "Released")
+            #expect(!agent.fake.logs.text.contains(agent.token))
+            try await waitUntil("the cluster agent has sent a heartbeat") {
+                try await agent.kit.cluster("agent-test", token: agent.token)["lastHeartbeat"] != nil
+            }
+        }
+    }
+
+    @Test
+    func badAnnotationGivesAWarningEventAndOtherPodsStillGetEIPs() async throws {
+        try await AgentHarness.with { agent in
+            try agent.createPod("bad", ip: "192.168.0.11", annotations: [PodAnnotation.podWithEIP: "true", PodAnnotation.bandwidth: "0"])
+            try agent.createPod("good", ip: "192.168.0.12", annotations: [PodAnnotation.podWithEIP: "true"])
+            try await waitUntil("the bad pod has a Warning event") { try !agent.warnings(for: "bad").isEmpty }
+            let warning = try #require(try agent.warnings(for: "bad").first)
+            #expect(warning.reason == "InvalidAnnotation")
+            #expect(warning.message?.contains(PodAnnotation.bandwidth) == true, "\(warning.message ?? "")")
+            try await waitUntil("the good pod has its EIP") {
+                try agent.pod("good")?.metadata.annotations[PodAnnotation.allocatedAddress] != nil
+            }
+            #expect(try agent.podEIP("bad") == nil)
+            #expect(try agent.pod("bad")?.metadata.annotations[PodAnnotation.allocatedAddress] == nil)
+        }
+    }
+
+    @Test
+    func staticEIPIsPinnedAndASecondPodNamingItGetsAddressInUse() async throws {
+        try await AgentHarness.with { agent in
+            let eip = try await LeaseTestKit.customerEIP(in: agent.cloud)
+            try agent.createPod("rtsp-a", ip: "192.168.0.21", annotations: [PodAnnotation.eipInstanceID: eip.allocationID])
+            try await waitUntil("rtsp-a has the static EIP") {
+                try agent.pod("rtsp-a")?.metadata.annotations[PodAnnotation.allocatedAddress] == eip.ipAddress
+            }
+            #expect(try agent.podEIP("rtsp-a")?.spec.allocationID == eip.allocationID)
+            #expect(try agent.podEIP("rtsp-a")?.spec.allocationType.type == .static)
+
+            try agent.createPod("rtsp-b", ip: "192.168.0.22", annotations: [PodAnnotation.eipInstanceID: eip.allocationID])
+            try await waitUntil("rtsp-b has an AddressInUse Warning event") {
+                try agent.warnings(for: "rtsp-b").contains { $0.reason == "AddressInUse" }
+            }
+            #expect(try agent.pod("rtsp-b")?.metadata.annotations[PodAnnotation.allocatedAddress] == nil)
+            #expect(try agent.pod("rtsp-a")?.metadata.annotations[PodAnnotation.allocatedAddress] == eip.ipAddress)
+        }
+    }
+
+    @Test
+    func statefulSetPodWithATTLKeepsItsAddressWhenRecreated() async throws {
+        try await AgentHarness.with { agent in
+            let annotations = [PodAnnotation.podWithEIP: "true", PodAnnotation.releaseStrategy: "10m"]
+            try agent.createPod("relay-0", ip: "192.168.0.31", annotations: annotations)
+            try await waitUntil("relay-0 has its EIP") {
+                try agent.pod("relay-0")?.metadata.annotations[PodAnnotation.allocatedAddress] != nil
+            }
+            let address = try #require(try agent.pod("relay-0")?.metadata.annotations[PodAnnotation.allocatedAddress])
+            #expect(try agent.podEIP("relay-0")?.spec.allocationType.releaseAfter == "10m")
+
+            try agent.fake.deletePod("default", "relay-0")
+            try await waitUntil("relay-0's PodEIP shows the retained lease") {
+                try agent.podEIP("relay-0")?.status.status == "Allocated"
+            }
+            #expect(try agent.podEIP("relay-0")?.metadata.finalizers.contains(PodEIP.finalizer) == true)
+
+            try agent.createPod("relay-0", ip: "192.168.0.32", annotations: annotations)
+            try await waitUntil("the new relay-0 has its EIP back") {
+                try agent.pod("relay-0")?.metadata.annotations[PodAnnotation.allocatedAddress] != nil
+                    && agent.podEIP("relay-0")?.status.privateIPAddress == "192.168.0.32"
+            }
+            #expect(try agent.pod("relay-0")?.metadata.annotations[PodAnnotation.allocatedAddress] == address)
+        }
+    }
+
+    @Test
+    func aFollowPodRecreatedUnderTheSameNameGetsANewLease() async throws {
+        try await AgentHarness.with { agent in
+            try agent.createPod("web-1", ip: "192.168.0.35", annotations: [PodAnnotation.podWithEIP: "true"])
+            try await waitUntil("web-1 has its EIP") { try agent.podEIP("web-1")?.status.status == "InUse" }
+            let firstLease = try #require(try agent.podEIP("web-1")?.metadata.annotations[AgentHarness.leaseAnnotation])
+
+            try agent.fake.deletePod("default", "web-1")
+            try await waitUntil("web-1's PodEIP is gone") { try agent.podEIP("web-1") == nil }
+            try agent.createPod("web-1", ip: "192.168.0.36", annotations: [PodAnnotation.podWithEIP: "true"])
+            try await waitUntil("the new web-1 has its EIP") { try agent.podEIP("web-1")?.status.privateIPAddress == "192.168.0.36" }
+            let secondLease = try #require(try agent.podEIP("web-1")?.metadata.annotations[AgentHarness.leaseAnnotation])
+            #expect(secondLease != firstLease)
+            #expect(try await agent.kit.lease(firstLease, token: agent.token)["phase"] == "Released")
+        }
+    }
+
+    @Test
+    func brokerTokenFileIsReadAgainWhenItChanges() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("eip-agent-token-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try "first-token\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let tokens = BrokerTokenSource.file(path)
+        #expect(try tokens.token() == "first-token")
+        try "second-token-longer".write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(try tokens.token() == "second-token-longer")
+        #expect(!"\(tokens)".contains("token-longer"))
+    }
+
+    @Test
+    func aNodeAgentServesOnlyItsNodesPodsAndSendsNoHeartbeat() async throws {
+        try await AgentHarness.with(startAgent: false) { agent in
+            let nodeAgent = agent.startAgent(logs: CapturedLogs(), scope: .node("node-1"))
+            try agent.createPod("on-node-1", ip: "192.168.0.61", annotations: [PodAnnotation.podWithEIP: "true"])
+            try agent.fake.createPod(
+                Pod(
+                    metadata: ObjectMeta(name: "on-node-2", namespace: "default", annotations: [PodAnnotation.podWithEIP: "true"]),
+                    spec: PodSpec(nodeName: "node-2"), status: PodStatus(phase: "Running", podIP: "192.168.0.62")
+                )
+            )
+            try await waitUntil("on-node-1 has its EIP") { try agent.podEIP("on-node-1")?.status.status == "InUse" }
+            #expect(try agent.podEIP("on-node-1")?.metadata.labels[AgentScope.nodeLabel] == "node-1")
+            await nodeAgent.stop()
+            #expect(try agent.podEIP("on-node-2") == nil)
+            #expect(try agent.address("on-node-2") == nil)
+            #expect(try await agent.kit.cluster("agent-test", token: agent.token)["lastHeartbeat"] == nil)
+        }
+    }
+
+    @Test
+    func podsDeletedWhileTheAgentIsDownAreReleasedWhenItReturnsAndLivePodsAreKept() async throws {
+        try await AgentHarness.with(startAgent: false) { agent in
+            let first = agent.startAgent(logs: CapturedLogs())
+            try agent.createPod("gone", ip: "192.168.0.41", annotations: [PodAnnotation.podWithEIP: "true"])
+            try agent.createPod("alive", ip: "192.168.0.42", annotations: [PodAnnotation.podWithEIP: "true"])
+            try await waitUntil("both pods have their EIPs") { try agent.address("gone") != nil && agent.address("alive") != nil }
+            let goneLease = try #require(try agent.podEIP("gone")?.metadata.annotations[AgentHarness.leaseAnnotation])
+            let aliveLease = try #require(try agent.podEIP("alive")?.metadata.annotations[AgentHarness.leaseAnnotation])
+            let aliveAddress = try agent.address("alive")
+            await first.stop()
+
+            try agent.fake.deletePod("default", "gone")
+            let second = agent.startAgent(logs: CapturedLogs())
+            try await waitUntil("the deleted pod's PodEIP is gone") { try agent.podEIP("gone") == nil }
+            await second.stop()
+            #expect(try await agent.kit.lease(goneLease, token: agent.token)["phase"] == "Released")
+            let alive = try await agent.kit.lease(aliveLease, token: agent.token)
+            #expect(alive["phase"] == "InUse")
+            #expect(alive["ipAddress"] == aliveAddress)
+            #expect(try agent.podEIP("alive")?.metadata.annotations[AgentHarness.leaseAnnotation] == aliveLease)
+        }
+    }
+
+    @Test
+    func withLeaderElectionOnlyTheLeaderActsAndStoppingItHandsOver() async throws {
+        try await AgentHarness.with(startAgent: false) { agent in
+            func election(_ identity: String) -> LeaderElectionConfiguration {
+                LeaderElectionConfiguration(
+                    // Terms long enough that a loaded machine never misses a renewal: the hand-over
+                    // below comes from agent-a releasing the Lease when it stops, not from expiry.
+                    leaseName: "eip-agent", namespace: "default", identity: identity, leaseDuration: .seconds(20),
+                    renewDeadline: .seconds(15), retryPeriod: .milliseconds(200)
+                )
+            }
+            let logsA = CapturedLogs()
+            let logsB = CapturedLogs()
+            let a = agent.startAgent(logs: logsA, election: election("agent-a"))
+            try await waitUntil("agent-a leads") { a.elector?.isLeader == true }
+            let b = agent.startAgent(logs: logsB, election: election("agent-b"))
+            try await waitUntil("agent-b sees agent-a lead") { b.elector?.observedHolder == "agent-a" }
+
+            try agent.createPod("led-1", ip: "192.168.0.51", annotations: [PodAnnotation.podWithEIP: "true"])
+            try await waitUntil("led-1 has its EIP") { try agent.address("led-1") != nil }
+            try await waitUntil("agent-a logs led-1 done") { logsA.text.contains("pod has its EIP") }
+            #expect(b.elector?.isLeader == false)
+            #expect(!logsB.text.contains("pod has its EIP"))
+
+            await a.stop()
+            try await waitUntil("agent-b leads") { b.elector?.isLeader == true }
+            try agent.createPod("led-2", ip: "192.168.0.52", annotations: [PodAnnotation.podWithEIP: "true"])
+            try await waitUntil("led-2 has its EIP") { try agent.address("led-2") != nil }
+            try await waitUntil("agent-b logs led-2 done") { logsB.text.contains("pod has its EIP") }
+            await b.stop()
+            #expect(!logsA.text.contains(agent.token) && !logsB.text.contains(agent.token))
+        }
+    }
+}
+
+/// A broker (SQLite, simulated cloud) with a cluster, its token and a pool `default`, the fake
+/// API server, and (unless told otherwise) a ``PodController`` in cluster scope between them.
+struct AgentHarness {
+    static let leaseAnnotation = "eip-broker.io/lease-id"
+
+    let broker: TestBroker
+    let cloud: SimulatedCloud
+    let kit: LeaseTestKit
+    let token: String
+    let fake: FakeKubernetes
+    let client: KubernetesClient
+
+    static func with(startAgent: Bool = true, _ body: (AgentHarness) async throws -> Void) async throws {
+        try await LeaseTestKit.withBrokerAndCloud(.sqlite) { broker, cloud in
+            let kit = LeaseTestKit(broker)
+            let token = try await kit.cluster("agent-test", quota: 20)
+            try await kit.pool(["name": "default", "maxSize": 10])
+            try await FakeKubernetes.with { fake in
+                try await fake.withClient { client in
+                    let harness = AgentHarness(broker: broker, cloud: cloud, kit: kit, token: token, fake: fake, client: client)
+                    guard startAgent else { return try await body(harness) }
+                    let agent = harness.startAgent(logs: fake.logs)
+                    do {
+                        try await body(harness)
+                    } catch {
+                        await agent.stop()
+                        throw error
+                    }
+                    await agent.stop()
+                }
+            }
+        }
+    }
+
+    /// Starts a controller (in cluster scope unless told otherwise), logging to `logs`, under `election` when given.
+    func startAgent(logs: CapturedLogs, scope: AgentScope = .cluster, election: LeaderElectionConfiguration? = nil) -> RunningAgent {
+        let configuration = AgentConfiguration(
+            brokerURL: URL(string: broker.url)!, tokens: .value(token),
+            controller: PodControllerConfiguration(
+                defaultPool: "default", scope: scope, concurrency: 4, resyncInterval: .seconds(2),
+                heartbeatInterval: .seconds(2), retryBackoff: RetryBackoff(initial: .milliseconds(100), maximum: .seconds(1)),
+                brokerWait: 10
+            ),
+            leaderElection: election
+        )
+        let service = buildAgent(
+            configuration: configuration, kubernetes: client, httpClient: broker.client,
+            logger: logs.logger(label: "eip-agent", level: .debug)
+        )
+        return RunningAgent(elector: service.elector, task: Task { try await service.run() })
+    }
+
+    /// Creates a running pod in `default` with the EIP readiness gate and the pod IP `ip`.
+    func createPod(_ name: String, ip: String, annotations: [String: String]) throws {
+        try fake.createPod(
+            Pod(
+                metadata: ObjectMeta(name: name, namespace: "default", annotations: annotations),
+                spec: PodSpec(nodeName: "node-1", readinessGates: [PodReadinessGate(conditionType: PodAnnotation.readinessGate)]),
+                status: PodStatus(phase: "Running", podIP: ip, podIPs: [PodIP(ip: ip)])
+            )
+        )
+    }
+
+    func pod(_ name: String) throws -> Pod? {
+        try fake.object(Pod.self, .pods, "default", name)
+    }
+
+    func podEIP(_ name: String) throws -> PodEIPObject? {
+        try fake.object(PodEIPObject.self, .podEIPs, "default", name)
+    }
+
+    /// The address annotated on pod `name`, if any.
+    func address(_ name: String) throws -> String? {
+        try pod(name)?.metadata.annotations[PodAnnotation.allocatedAddress]
+    }
+
+    /// The Warning events about pod `name`.
+    func warnings(for name: String) throws -> [KubernetesEvent] {
+        let page = try fake.withStore {
+            try $0.list(.events, namespace: "default", labels: nil, fields: nil, limit: nil, continueToken: nil)
+        }
+        return try page.items.map { try $0.decode(KubernetesEvent.self) }
+            .filter { $0.involvedObject.name == name && $0.type == .warning }
+    }
+}
+
+/// A controller running in a task, stopped by cancelling it.
+struct RunningAgent {
+    let elector: LeaderElector?
+    let task: Task<Void, any Error>
+
+    func stop() async {
+        task.cancel()
+        _ = await task.result
+    }
+}
