@@ -78,24 +78,28 @@ public func buildApplication(
     )
 
     let router = Router(context: BrokerRequestContext.self)
-    // Outermost first: metrics and request logs see the final answer, after errors became problems.
+    // Outermost first: the request id is on every answer and log line; metrics and request logs
+    // see the final answer, after errors became problems.
+    router.add(middleware: RequestIDMiddleware())
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: LogRequestsMiddleware(.debug))
     let routes = RouteMethods()
     router.add(middleware: ProblemMiddleware(routes: routes))
-    router.add(
-        middleware: AuthMiddleware(
-            store: store, tokenLimiter: RequestRateLimiter(rate: configuration.tokenRate),
-            sourceLimiter: RequestRateLimiter(rate: configuration.unauthenticatedRate)
-        ))
-    router.add(middleware: BodyLimitMiddleware(maximumSize: configuration.maximumBodySize))
-    router.add(middleware: IdempotencyMiddleware(store: store))
+    // The API proper: a token first (before any body is read), then the body, bounded.
+    let v1 = router.group("v1")
+        .add(
+            middleware: AuthMiddleware(
+                store: store, tokenLimiter: RequestRateLimiter(rate: configuration.tokenRate),
+                sourceLimiter: RequestRateLimiter(rate: configuration.unauthenticatedRate)
+            )
+        )
+        .add(middleware: BodyLimitMiddleware(maximumSize: configuration.maximumBodySize))
     let api = BrokerAPI(
         store: store, accounts: accounts, signal: signal,
         waiter: LeaseWaiter(store: store, signal: signal, pollInterval: configuration.pollInterval),
         configuration: configuration, metrics: metrics
     )
-    try api.registerHandlers(on: router)
+    try api.registerHandlers(on: APIRoutes(router: router, v1: v1), middlewares: [IdempotencyMiddleware(store: store)])
     routes.record(router.routes)
 
     let softLimit = FileDescriptorLimit.raiseSoftLimit()

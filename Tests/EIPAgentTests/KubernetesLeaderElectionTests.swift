@@ -1,12 +1,18 @@
 import EIPAgent
+import EIPCore
 import Foundation
 import Synchronization
 import Testing
 
 @testable import EIPTestSupport
 
-/// Leader election on a Lease of the fake API server, with short lease durations.
+/// Leader election on a Lease of the fake API server, in virtual time: every elector runs on a
+/// ``ManualClock`` the test moves on only once the electors are parked in their sleeps, so terms
+/// and deadlines run out when the test says and never because the machine was slow.
 @Suite struct KubernetesLeaderElectionTests {
+    /// One retry period and its jitter (100 ms, up to 20 % more).
+    static let step: Duration = .milliseconds(120)
+
     /// Who is running the leader's work, and who ever did.
     final class Leadership: Sendable {
         private struct State {
@@ -42,6 +48,20 @@ import Testing
         )
     }
 
+    /// Moves `clock` on by one retry period each time `sleepers` electors sleep, until `done`;
+    /// fails after `steps` periods.
+    private func advance(
+        _ clock: ManualClock, once sleepers: Int, upTo steps: Int = 100, until what: String,
+        sourceLocation: SourceLocation = #_sourceLocation,
+        _ done: () throws -> Bool
+    ) async throws {
+        for _ in 0..<steps {
+            if try done() { return }
+            try await clock.advance(by: Self.step, once: sleepers, sourceLocation: sourceLocation)
+        }
+        try #require(try done(), "\(what) after \(steps) retry periods", sourceLocation: sourceLocation)
+    }
+
     private func lease(_ fake: FakeKubernetes) throws -> CoordinationLease? {
         try fake.object(CoordinationLease.self, .leases, "eip-agent", "eip-agent")
     }
@@ -55,11 +75,14 @@ import Testing
             try await fake.withClient { clientA in
                 try await fake.withClient { clientB in
                     let leadership = Leadership()
+                    let clock = ManualClock()
                     let electors = [
                         "a": LeaderElector(
-                            client: clientA, configuration: configuration("a", releaseOnCancel: false), logger: fake.logs.logger()),
+                            client: clientA, configuration: configuration("a", releaseOnCancel: false), clock: ElapsedClock(clock),
+                            logger: fake.logs.logger()),
                         "b": LeaderElector(
-                            client: clientB, configuration: configuration("b", releaseOnCancel: false), logger: fake.logs.logger()),
+                            client: clientB, configuration: configuration("b", releaseOnCancel: false), clock: ElapsedClock(clock),
+                            logger: fake.logs.logger()),
                     ]
                     var tasks: [String: Task<Void, any Error>] = [:]
                     for (identity, elector) in electors {
@@ -71,8 +94,11 @@ import Testing
                     let first = try #require(leadership.starts.first)
                     let second = first == "a" ? "b" : "a"
                     // Several renewals later, still only the first leads.
-                    let writes = leaseWrites(fake)
-                    try await waitUntil("the leader renewed five times") { leaseWrites(fake) >= writes + 5 }
+                    for _ in 0..<5 {
+                        let writes = leaseWrites(fake)
+                        try await clock.advance(by: Self.step, once: 2)
+                        try await waitUntil("the leader renewed") { leaseWrites(fake) > writes }
+                    }
                     #expect(leadership.starts == [first])
                     #expect(electors[first]?.isLeader == true)
                     #expect(electors[second]?.isLeader == false)
@@ -83,7 +109,10 @@ import Testing
                     tasks[first]?.cancel()
                     _ = await tasks[first]?.result
                     #expect(try lease(fake)?.spec.holderIdentity == first)
-                    try await waitUntil("the other leads") { leadership.starts.count == 2 }
+                    let before = clock.now
+                    try await advance(clock, once: 1, until: "the other leads") { leadership.starts.count == 2 }
+                    // Not before the lease ran out: two seconds since the other last saw it change.
+                    #expect(before.duration(to: clock.now) >= .seconds(2) - Self.step)
                     #expect(leadership.starts == [first, second])
                     #expect(leadership.mostAtOnce == 1)
                     let taken = try #require(try lease(fake))
@@ -103,13 +132,14 @@ import Testing
         try await FakeKubernetes.with { fake in
             try await fake.withClient { client in
                 let leadership = Leadership()
+                let clock = ManualClock()
                 // A long lease: the handover can only come from the release.
                 let a = LeaderElector(
                     client: client, configuration: configuration("a", releaseOnCancel: true, leaseDuration: .seconds(600)),
-                    logger: fake.logs.logger())
+                    clock: ElapsedClock(clock), logger: fake.logs.logger())
                 let b = LeaderElector(
                     client: client, configuration: configuration("b", releaseOnCancel: true, leaseDuration: .seconds(600)),
-                    logger: fake.logs.logger())
+                    clock: ElapsedClock(clock), logger: fake.logs.logger())
                 let taskA = Task { try await a.run { await leadership.work("a") } }
                 try await waitUntil("a leads") { leadership.starts == ["a"] }
                 let taskB = Task { try await b.run { await leadership.work("b") } }
@@ -118,7 +148,7 @@ import Testing
 
                 taskA.cancel()
                 try await taskA.value
-                try await waitUntil("b leads") { leadership.starts == ["a", "b"] }
+                try await advance(clock, once: 1, upTo: 5, until: "b leads") { leadership.starts == ["a", "b"] }
                 #expect(leadership.mostAtOnce == 1)
                 taskB.cancel()
                 try await taskB.value
@@ -131,8 +161,10 @@ import Testing
         try await FakeKubernetes.with { fake in
             try await fake.withClient { client in
                 let leadership = Leadership()
+                let clock = ManualClock()
                 let elector = LeaderElector(
-                    client: client, configuration: configuration("a", releaseOnCancel: true), logger: fake.logs.logger())
+                    client: client, configuration: configuration("a", releaseOnCancel: true), clock: ElapsedClock(clock),
+                    logger: fake.logs.logger())
                 let task = Task { try await elector.run { await leadership.work("a") } }
                 defer { task.cancel() }
                 try await waitUntil("a leads") { leadership.active == ["a"] }
@@ -144,10 +176,12 @@ import Testing
                     lease.set("spec.renewTime", .string(KubernetesTime.string(Date(), fractionalDigits: 6)))
                     store.commit(.leases, "MODIFIED", key: "eip-agent/eip-agent", object: lease, previous: nil)
                 }
-                try await waitUntil("a stopped leading") { leadership.active.isEmpty && !elector.isLeader }
+                try await advance(clock, once: 1, upTo: 5, until: "a stopped leading") { !elector.isLeader }
+                try await waitUntil("a's work stopped") { leadership.active.isEmpty }
 
                 // The intruder never renews: a takes the lease back when it runs out, and works again.
-                try await waitUntil("a leads again") { leadership.starts == ["a", "a"] && leadership.active == ["a"] }
+                try await advance(clock, once: 1, until: "a leads again") { leadership.starts == ["a", "a"] }
+                try await waitUntil("a works again") { leadership.active == ["a"] }
                 #expect(try lease(fake)?.spec.holderIdentity == "a")
                 task.cancel()
                 try await task.value

@@ -42,19 +42,7 @@ final class TestBroker: Sendable {
     static func start(
         databaseURL: String, logLevel: Logger.Level = .debug, configure: (inout BrokerConfiguration) -> Void = { _ in }
     ) async throws -> TestBroker {
-        var configuration = BrokerConfiguration()
-        configuration.port = 0
-        configuration.databaseURL = databaseURL
-        configuration.adminToken = "admin-" + UUID().uuidString
-        configuration.heartbeatGrace = .zero
-        configuration.poolKeeperInterval = .milliseconds(50)
-        configuration.pollInterval = .milliseconds(50)
-        // Tests fire bursts from one token on purpose; the rate-limit tests turn the limits on.
-        configuration.tokenRate = RequestRate(perSecond: 0, burst: 0)
-        configuration.unauthenticatedRate = RequestRate(perSecond: 0, burst: 0)
-        // A loaded machine can stall the database for seconds; the outage tests set their own.
-        configuration.databaseTimeout = .seconds(120)
-        configure(&configuration)
+        let configuration = Self.configuration(databaseURL: databaseURL, configure: configure)
         let logs = CapturedLogs()
         let logger = logs.logger(level: logLevel)
         let ready = AsyncStream<BrokerReadyInfo>.makeStream()
@@ -69,6 +57,25 @@ final class TestBroker: Sendable {
             url: info.url, port: info.port, adminToken: configuration.adminToken!, logs: logs,
             client: HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration), group: group, task: task
         )
+    }
+
+    /// The test-friendly settings of a broker on `databaseURL` (a random admin token, quick loops,
+    /// no rate limits), changed by `configure`.
+    static func configuration(databaseURL: String, configure: (inout BrokerConfiguration) -> Void = { _ in }) -> BrokerConfiguration {
+        var configuration = BrokerConfiguration()
+        configuration.port = 0
+        configuration.databaseURL = databaseURL
+        configuration.adminToken = "admin-" + UUID().uuidString
+        configuration.heartbeatGrace = .zero
+        configuration.poolKeeperInterval = .milliseconds(50)
+        configuration.pollInterval = .milliseconds(50)
+        // Tests fire bursts from one token on purpose; the rate-limit tests turn the limits on.
+        configuration.tokenRate = RequestRate(perSecond: 0, burst: 0)
+        configuration.unauthenticatedRate = RequestRate(perSecond: 0, burst: 0)
+        // A loaded machine can stall the database for seconds; the outage tests set their own.
+        configuration.databaseTimeout = .seconds(120)
+        configure(&configuration)
+        return configuration
     }
 
     /// The client's idle connections close before the broker closes silent ones (a connection

@@ -1,4 +1,4 @@
-import EIPCore
+public import EIPCore
 import Foundation
 public import Logging
 import Synchronization
@@ -15,6 +15,10 @@ import Synchronization
 ///   another holder, it has lost leadership: the work is cancelled and it becomes a candidate
 ///   again.
 ///
+/// Terms, pauses and deadlines are measured on the injected ``ElapsedClock`` (the continuous
+/// clock unless told otherwise); the Lease's `renewTime` and `acquireTime` are wall time, for
+/// people reading it.
+///
 /// ```swift
 /// let elector = LeaderElector(client: client, configuration: LeaderElectionConfiguration(
 ///     leaseName: "eip-agent", namespace: "eip-agent", identity: podName), logger: logger)
@@ -26,17 +30,22 @@ public final class LeaderElector: Sendable {
     public let configuration: LeaderElectionConfiguration
     private let client: KubernetesClient
     private let logger: Logger
-    private let state = Mutex(State())
+    private let clock: ElapsedClock
+    private let state: Mutex<State>
 
     private struct State {
         var isLeader = false
         var observed: CoordinationLease?
-        var observedAt: ContinuousClock.Instant = .now
+        var observedAt: Duration
     }
 
-    public init(client: KubernetesClient, configuration: LeaderElectionConfiguration, logger: Logger) {
+    /// - Parameters:
+    ///   - clock: what terms and pauses are measured on (default: the continuous clock).
+    public init(client: KubernetesClient, configuration: LeaderElectionConfiguration, clock: ElapsedClock = .continuous, logger: Logger) {
         self.client = client
         self.configuration = configuration
+        self.clock = clock
+        self.state = Mutex(State(observedAt: clock.now()))
         var logger = logger
         logger[metadataKey: "lease"] = "\(configuration.namespace)/\(configuration.leaseName)"
         logger[metadataKey: "identity"] = "\(configuration.identity)"
@@ -122,7 +131,7 @@ public final class LeaderElector: Sendable {
             case .failed(let error):
                 logger.debug("could not acquire the lease", metadata: ["error": "\(error)"])
             }
-            guard (try? await Task.sleep(for: configuration.retryPeriod * Double.random(in: 1...1.2))) != nil else { return false }
+            guard (try? await clock.sleep(configuration.retryPeriod * Double.random(in: 1...1.2))) != nil else { return false }
         }
         return false
     }
@@ -130,26 +139,25 @@ public final class LeaderElector: Sendable {
     /// Renews every retry period; returns ``Outcome/lost`` when another holder shows up or no
     /// renewal succeeded for the renew deadline, ``Outcome/cancelled`` when cancelled.
     private func renewUntilLost() async -> Outcome {
-        let clock = ContinuousClock()
-        var lastRenewal = clock.now
+        var lastRenewal = clock.now()
         while true {
-            guard (try? await Task.sleep(for: configuration.retryPeriod)) != nil else { return .cancelled }
-            let remaining = configuration.renewDeadline - lastRenewal.duration(to: clock.now)
+            guard (try? await clock.sleep(configuration.retryPeriod)) != nil else { return .cancelled }
+            let remaining = configuration.renewDeadline - (clock.now() - lastRenewal)
             let result: AttemptResult
             if remaining <= .zero {
                 result = .failed(LeaderElectionTimeout())
             } else {
-                result = await withDeadline(remaining) { await self.attempt() } ?? .failed(LeaderElectionTimeout())
+                result = await withDeadline(remaining, on: clock) { await self.attempt() } ?? .failed(LeaderElectionTimeout())
             }
             if Task.isCancelled { return .cancelled }
             switch result {
             case .held:
-                lastRenewal = clock.now
+                lastRenewal = clock.now()
             case .heldByOther(let holder):
                 logger.warning("another candidate holds the lease", metadata: ["holder": "\(holder)"])
                 return .lost
             case .failed(let error):
-                if lastRenewal.duration(to: clock.now) >= configuration.renewDeadline {
+                if clock.now() - lastRenewal >= configuration.renewDeadline {
                     logger.warning("could not renew the lease before the renew deadline", metadata: ["error": "\(error)"])
                     return .lost
                 }
@@ -212,13 +220,14 @@ public final class LeaderElector: Sendable {
     /// by this candidate's clock.
     @discardableResult
     private func observe(_ lease: CoordinationLease) -> Bool {
-        state.withLock { state in
+        let now = clock.now()
+        return state.withLock { state in
             if state.observed?.metadata.resourceVersion != lease.metadata.resourceVersion {
                 state.observed = lease
-                state.observedAt = .now
+                state.observedAt = now
             }
             let duration = Duration.seconds(lease.spec.leaseDurationSeconds ?? 0)
-            return state.observedAt.duration(to: .now) >= duration
+            return now - state.observedAt >= duration
         }
     }
 

@@ -4,13 +4,13 @@ import EIPStore
 
 extension BrokerAPI {
     func listBandwidthPackages(_ input: Operations.ListBandwidthPackages.Input) async throws -> Operations.ListBandwidthPackages.Output {
-        _ = try RequestScope.admin()
+        _ = try BrokerRequestContext.admin()
         let packages = try await Page.all { try await store.bandwidthPackages(pageSize: 1000, pageToken: $0) }
         return .ok(.init(body: .json(.init(items: packages.map(Components.Schemas.BandwidthPackage.init)))))
     }
 
     func getBandwidthPackage(_ input: Operations.GetBandwidthPackage.Input) async throws -> Operations.GetBandwidthPackage.Output {
-        _ = try RequestScope.admin()
+        _ = try BrokerRequestContext.admin()
         guard let package = try await store.bandwidthPackage(id: input.path.id) else {
             throw BrokerError.notFound("bandwidth package", input.path.id)
         }
@@ -18,7 +18,7 @@ extension BrokerAPI {
     }
 
     func createBandwidthPackage(_ input: Operations.CreateBandwidthPackage.Input) async throws -> Operations.CreateBandwidthPackage.Output {
-        let caller = try RequestScope.admin()
+        let caller = try BrokerRequestContext.admin()
         guard case .json(let body) = input.body else { throw BrokerError.invalid("body", "must be JSON") }
         var violations: [BrokerError.FieldViolation] = []
         if !Validation.isCloudID(body.id, prefix: "cbwp-") {
@@ -39,7 +39,7 @@ extension BrokerAPI {
     }
 
     func deleteBandwidthPackage(_ input: Operations.DeleteBandwidthPackage.Input) async throws -> Operations.DeleteBandwidthPackage.Output {
-        let caller = try RequestScope.admin()
+        let caller = try BrokerRequestContext.admin()
         try await store.deleteBandwidthPackage(id: input.path.id, actor: caller)
         return .noContent(.init())
     }

@@ -4,13 +4,13 @@ import EIPStore
 
 extension BrokerAPI {
     func listClusters(_ input: Operations.ListClusters.Input) async throws -> Operations.ListClusters.Output {
-        _ = try RequestScope.admin()
+        _ = try BrokerRequestContext.admin()
         let clusters = try await Page.all { try await store.clusters(pageSize: 1000, pageToken: $0) }
         return .ok(.init(body: .json(.init(items: clusters.map(Components.Schemas.Cluster.init)))))
     }
 
     func getCluster(_ input: Operations.GetCluster.Input) async throws -> Operations.GetCluster.Output {
-        let caller = try RequestScope.caller()
+        let caller = try BrokerRequestContext.caller()
         let name = input.path.name
         guard caller.clusterScope == nil || caller.clusterScope == name, let cluster = try await store.cluster(named: name) else {
             throw BrokerError.notFound("cluster", name)
@@ -19,7 +19,7 @@ extension BrokerAPI {
     }
 
     func createCluster(_ input: Operations.CreateCluster.Input) async throws -> Operations.CreateCluster.Output {
-        let caller = try RequestScope.admin()
+        let caller = try BrokerRequestContext.admin()
         guard case .json(let body) = input.body else { throw BrokerError.invalid("body", "must be JSON") }
         var violations: [BrokerError.FieldViolation] = []
         if !Validation.isDNSLabel(body.name) {
@@ -52,7 +52,7 @@ extension BrokerAPI {
     }
 
     func updateCluster(_ input: Operations.UpdateCluster.Input) async throws -> Operations.UpdateCluster.Output {
-        let caller = try RequestScope.admin()
+        let caller = try BrokerRequestContext.admin()
         guard case .json(let body) = input.body else { throw BrokerError.invalid("body", "must be JSON") }
         var violations: [BrokerError.FieldViolation] = []
         if let quota = body.quota, !(0...1_000_000).contains(quota) {
@@ -74,13 +74,13 @@ extension BrokerAPI {
     }
 
     func deleteCluster(_ input: Operations.DeleteCluster.Input) async throws -> Operations.DeleteCluster.Output {
-        let caller = try RequestScope.admin()
+        let caller = try BrokerRequestContext.admin()
         try await store.deleteCluster(name: input.path.name, actor: caller)
         return .noContent(.init())
     }
 
     func createClusterToken(_ input: Operations.CreateClusterToken.Input) async throws -> Operations.CreateClusterToken.Output {
-        let caller = try RequestScope.admin()
+        let caller = try BrokerRequestContext.admin()
         let token = TokenHasher.newToken()
         try await store.addToken(id: BrokerStore.newTokenID(), hash: TokenHasher.hash(token), cluster: input.path.name, actor: caller)
         return .created(.init(body: .json(.init(cluster: input.path.name, token: token, createdAt: Timestamp.now.date))))
@@ -98,12 +98,12 @@ extension BrokerAPI {
     }
 
     func listEvents(_ input: Operations.ListEvents.Input) async throws -> Operations.ListEvents.Output {
-        let caller = try RequestScope.caller()
+        let caller = try BrokerRequestContext.caller()
         if let subject = input.query.subjectId, subject.unicodeScalars.count > 253 {
             throw BrokerError.invalid("subjectId", "must be at most 253 characters (got \(subject.unicodeScalars.count))")
         }
         let page = try await store.events(
-            subjectID: input.query.subjectId, clusterID: caller.clusterScope == nil ? nil : RequestScope.clusterID,
+            subjectID: input.query.subjectId, clusterID: caller.clusterScope == nil ? nil : BrokerRequestContext.clusterID,
             pageSize: try QueryRules.pageSize(input.query.pageSize), pageToken: input.query.pageToken
         )
         return .ok(.init(body: .json(.init(items: page.items.map(Components.Schemas.Event.init), nextPageToken: page.nextPageToken))))

@@ -5,7 +5,7 @@ import EIPStore
 
 extension BrokerAPI {
     func createLease(_ input: Operations.CreateLease.Input) async throws -> Operations.CreateLease.Output {
-        let caller = try RequestScope.caller()
+        let caller = try BrokerRequestContext.caller()
         guard case .json(let body) = input.body else { throw BrokerError.invalid("body", "must be JSON") }
         let wait = try QueryRules.wait(input.query.wait, maximum: configuration.maximumWait)
         let cluster = try Self.cluster(of: caller, requested: body.cluster)
@@ -30,7 +30,7 @@ extension BrokerAPI {
     }
 
     func listLeases(_ input: Operations.ListLeases.Input) async throws -> Operations.ListLeases.Output {
-        let caller = try RequestScope.caller()
+        let caller = try BrokerRequestContext.caller()
         let query = input.query
         if let scope = caller.clusterScope, let asked = query.cluster, asked != scope {
             throw BrokerError(
@@ -57,7 +57,7 @@ extension BrokerAPI {
     }
 
     func associateLease(_ input: Operations.AssociateLease.Input) async throws -> Operations.AssociateLease.Output {
-        let caller = try RequestScope.caller()
+        let caller = try BrokerRequestContext.caller()
         guard case .json(let body) = input.body else { throw BrokerError.invalid("body", "must be JSON") }
         let wait = try QueryRules.wait(input.query.wait, maximum: configuration.maximumWait)
         var violations: [BrokerError.FieldViolation] = []
@@ -81,14 +81,14 @@ extension BrokerAPI {
     }
 
     func disassociateLease(_ input: Operations.DisassociateLease.Input) async throws -> Operations.DisassociateLease.Output {
-        let caller = try RequestScope.caller()
+        let caller = try BrokerRequestContext.caller()
         let wait = try QueryRules.wait(input.query.wait, maximum: configuration.maximumWait)
         let lease = try await store.disassociate(leaseID: input.path.id, scope: caller.clusterScope, actor: caller)
         return .ok(.init(body: .json(.init(try await settled(lease, wait: wait)))))
     }
 
     func releaseLease(_ input: Operations.ReleaseLease.Input) async throws -> Operations.ReleaseLease.Output {
-        let caller = try RequestScope.caller()
+        let caller = try BrokerRequestContext.caller()
         let wait = try QueryRules.wait(input.query.wait, maximum: configuration.maximumWait)
         var force = false
         if case .json(let body) = input.body { force = body.force ?? false }
@@ -97,7 +97,7 @@ extension BrokerAPI {
     }
 
     func postHeartbeat(_ input: Operations.PostHeartbeat.Input) async throws -> Operations.PostHeartbeat.Output {
-        let caller = try RequestScope.caller()
+        let caller = try BrokerRequestContext.caller()
         guard case .json(let body) = input.body else { throw BrokerError.invalid("body", "must be JSON") }
         let cluster = try Self.cluster(of: caller, requested: body.cluster)
         var violations: [BrokerError.FieldViolation] = []
@@ -141,7 +141,7 @@ extension BrokerAPI {
 
     /// A lease the caller may see; another cluster's lease is reported as missing.
     func visibleLease(_ id: String) async throws -> Lease {
-        let caller = try RequestScope.caller()
+        let caller = try BrokerRequestContext.caller()
         guard let lease = try await store.lease(id: id), caller.clusterScope == nil || caller.clusterScope == lease.cluster else {
             throw BrokerError.notFound("lease", id)
         }

@@ -4,13 +4,13 @@ import EIPStore
 
 extension BrokerAPI {
     func listPools(_ input: Operations.ListPools.Input) async throws -> Operations.ListPools.Output {
-        let caller = try RequestScope.caller()
+        let caller = try BrokerRequestContext.caller()
         let pools = try await Page.all { try await store.pools(visibleTo: caller, pageSize: 1000, pageToken: $0) }
         return .ok(.init(body: .json(.init(items: pools.map(Components.Schemas.Pool.init)))))
     }
 
     func getPool(_ input: Operations.GetPool.Input) async throws -> Operations.GetPool.Output {
-        let caller = try RequestScope.caller()
+        let caller = try BrokerRequestContext.caller()
         guard let pool = try await store.pool(named: input.path.name), caller.clusterScope.map(pool.admits(cluster:)) ?? true else {
             throw BrokerError.notFound("pool", input.path.name)
         }
@@ -18,7 +18,7 @@ extension BrokerAPI {
     }
 
     func createPool(_ input: Operations.CreatePool.Input) async throws -> Operations.CreatePool.Output {
-        let caller = try RequestScope.admin()
+        let caller = try BrokerRequestContext.admin()
         guard case .json(let body) = input.body else { throw BrokerError.invalid("body", "must be JSON") }
         var violations: [BrokerError.FieldViolation] = []
         if !Validation.isDNSLabel(body.name) {
@@ -46,7 +46,7 @@ extension BrokerAPI {
     }
 
     func updatePool(_ input: Operations.UpdatePool.Input) async throws -> Operations.UpdatePool.Output {
-        let caller = try RequestScope.admin()
+        let caller = try BrokerRequestContext.admin()
         guard case .json(let patch) = input.body else { throw BrokerError.invalid("body", "must be JSON") }
         let pool = try await store.updatePool(name: input.path.name, actor: caller) { settings in
             /// An empty string clears a default.
@@ -72,7 +72,7 @@ extension BrokerAPI {
     }
 
     func deletePool(_ input: Operations.DeletePool.Input) async throws -> Operations.DeletePool.Output {
-        let caller = try RequestScope.admin()
+        let caller = try BrokerRequestContext.admin()
         try await store.deletePool(name: input.path.name, actor: caller)
         return .noContent(.init())
     }

@@ -9,7 +9,7 @@ import Prometheus
 /// The broker's implementation of the generated `APIProtocol`: validates each call, turns it
 /// into one store transaction, wakes the reconciler, and waits when asked.
 ///
-/// The caller's identity comes from ``RequestScope``; errors are ``BrokerError``s, mapped to
+/// The caller's identity comes from ``BrokerRequestContext/current``; errors are ``BrokerError``s, mapped to
 /// problem documents by ``ProblemMiddleware``.
 struct BrokerAPI: APIProtocol {
     let store: BrokerStore

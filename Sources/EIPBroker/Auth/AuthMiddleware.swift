@@ -3,8 +3,9 @@ import EIPStore
 import HTTPTypes
 import Hummingbird
 
-/// Checks the bearer token of every `/v1` request, from the headers alone (before any body is
-/// read), charges the caller's rate limit, and runs the rest of the chain as its principal.
+/// Checks the bearer token of every `/v1` request (the routes of the `/v1` group), from the
+/// headers alone (before any body is read), charges the caller's rate limit, and runs the rest
+/// of the chain with the caller in the context, published as ``BrokerRequestContext/current``.
 /// Tokens are looked up by hash; the token itself is never logged.
 ///
 /// A request with a valid token is limited by its token's owner (a cluster's id, or the admin);
@@ -17,9 +18,9 @@ struct AuthMiddleware: RouterMiddleware {
     let knownTokens = KnownTokens()
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard request.uri.path.hasPrefix("/v1/") else { return try await next(request, context) }
-        let owner = try await authenticate(request, context: context)
-        return try await RequestScope.$owner.withValue(owner) {
+        var context = context
+        context.caller = try await authenticate(request, context: context)
+        return try await BrokerRequestContext.$current.withValue(context) {
             try await next(request, context)
         }
     }
