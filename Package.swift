@@ -233,6 +233,7 @@ let package = Package(
             name: "EIPAgentTests",
             dependencies: [
                 "EIPAgent",
+                "EIPAPI",
                 "EIPCloud",
                 "EIPCloudSimulated",
                 "EIPCore",

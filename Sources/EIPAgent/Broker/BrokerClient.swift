@@ -14,7 +14,7 @@ package typealias BrokerLease = Components.Schemas.Lease
 ///
 /// ```swift
 /// let broker = BrokerClient(serverURL: URL(string: "https://broker:8443")!, tokens: .file("/var/run/eip-broker/token"))
-/// let lease = try await broker.allocate(request.allocateFields(namespace: "default", pod: "web-0", podUID: uid), wait: 10)
+/// let lease = try await broker.allocate(request.allocateRequest(namespace: "default", pod: "web-0", podUID: uid), wait: 10)
 /// ```
 public struct BrokerClient: Sendable {
     private let client: Client
@@ -31,8 +31,7 @@ public struct BrokerClient: Sendable {
     }
 
     /// `POST /v1/leases?wait=`: the pod's lease, new (201) or the one it already holds (200).
-    package func allocate(_ fields: PodEIPAllocateFields, wait: Int) async throws -> BrokerLease {
-        let body = try JSONDecoder().decode(Components.Schemas.AllocateRequest.self, from: JSONEncoder().encode(fields))
+    package func allocate(_ body: Components.Schemas.AllocateRequest, wait: Int) async throws -> BrokerLease {
         switch try await client.createLease(query: .init(wait: wait), body: .json(body)) {
         case .created(let created): return try created.body.json
         case .ok(let ok): return try ok.body.json

@@ -46,8 +46,8 @@ final class PodEIPReconciler: Sendable {
 
         var lease: BrokerLease
         do {
-            let fields = request.allocateFields(namespace: key.namespace, pod: key.name, podUID: uid, allowRob: configuration.allowRob)
-            lease = try await broker.allocate(fields, wait: configuration.brokerWait)
+            let body = request.allocateRequest(namespace: key.namespace, pod: key.name, podUID: uid, allowRob: configuration.allowRob)
+            lease = try await broker.allocate(body, wait: configuration.brokerWait)
         } catch let error as BrokerClientError where error.httpStatus < 500 {
             await warn(pod, reason: error.code.rawValue, message: "allocating an EIP failed: \(error.detail ?? error.description)")
             throw error
