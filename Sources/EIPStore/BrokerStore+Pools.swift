@@ -1,30 +1,6 @@
 public import EIPCore
 import EIPSQL
 
-/// The fields of a pool an operator sets; counts are the store's.
-public struct PoolSettings: Sendable, Hashable {
-    public var provider: String
-    public var region: String
-    public var defaults: EIPParameters
-    public var bandwidthPackages: [String]
-    public var warm: WarmRange
-    public var maxSize: Int
-    public var clusters: [String]?
-
-    public init(
-        provider: String, region: String, defaults: EIPParameters, bandwidthPackages: [String], warm: WarmRange, maxSize: Int,
-        clusters: [String]?
-    ) {
-        self.provider = provider
-        self.region = region
-        self.defaults = defaults
-        self.bandwidthPackages = bandwidthPackages
-        self.warm = warm
-        self.maxSize = maxSize
-        self.clusters = clusters
-    }
-}
-
 extension BrokerStore {
     static let poolColumns = """
         p.*, (SELECT COUNT(*) FROM addresses a WHERE a.pool = p.name AND a.state = 'idle') AS idle_count,
@@ -120,9 +96,7 @@ extension BrokerStore {
                 throw BrokerError.notFound("pool", name)
             }
             let pool = try Self.pool(from: row)
-            var settings = PoolSettings(
-                provider: pool.provider, region: pool.region, defaults: pool.defaults, bandwidthPackages: pool.bandwidthPackages,
-                warm: pool.warm, maxSize: pool.maxSize, clusters: pool.clusters)
+            var settings = pool.settings
             try change(&settings)
             guard settings.maxSize >= pool.size else {
                 throw BrokerError.unprocessable("maxSize", "must be at least the \(pool.size) addresses the pool holds now")
@@ -169,13 +143,14 @@ extension BrokerStore {
 
     static func pool(from row: SQLRow) throws -> Pool {
         Pool(
-            name: try row.requiredString("name"), provider: try row.requiredString("provider"), region: try row.requiredString("region"),
-            defaults: try row.requiredJSON(EIPParameters.self, "defaults"),
-            bandwidthPackages: try row.requiredJSON([String].self, "bandwidth_packages"),
-            warm: WarmRange(min: Int(try row.requiredInt64("warm_min")), max: Int(try row.requiredInt64("warm_max"))),
-            maxSize: Int(try row.requiredInt64("max_size")),
-            clusters: try row.json([String].self, "clusters"), size: Int(try row.requiredInt64("size")),
-            idle: row.int("idle_count") ?? 0, leased: row.int("leased_count") ?? 0,
+            name: try row.requiredString("name"),
+            settings: PoolSettings(
+                provider: try row.requiredString("provider"), region: try row.requiredString("region"),
+                defaults: try row.requiredJSON(EIPParameters.self, "defaults"),
+                bandwidthPackages: try row.requiredJSON([String].self, "bandwidth_packages"),
+                warm: WarmRange(min: Int(try row.requiredInt64("warm_min")), max: Int(try row.requiredInt64("warm_max"))),
+                maxSize: Int(try row.requiredInt64("max_size")), clusters: try row.json([String].self, "clusters")),
+            size: Int(try row.requiredInt64("size")), idle: row.int("idle_count") ?? 0, leased: row.int("leased_count") ?? 0,
             createdAt: Timestamp(milliseconds: try row.requiredInt64("created_at")),
             updatedAt: Timestamp(milliseconds: try row.requiredInt64("updated_at"))
         )

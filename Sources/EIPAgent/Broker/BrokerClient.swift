@@ -1,6 +1,5 @@
 public import AsyncHTTPClient
 package import EIPAPI
-package import EIPCore
 public import Foundation
 import OpenAPIAsyncHTTPClient
 import OpenAPIRuntime
