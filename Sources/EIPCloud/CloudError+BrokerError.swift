@@ -3,7 +3,8 @@ public import EIPCore
 extension CloudError: BrokerErrorConvertible {
     /// The broker's code for what the cloud answered: throttling and outages say retry
     /// (`CloudThrottled`, `CloudUnavailable`, with the cloud's hint or a second), the rest say
-    /// what was wrong. A request answered with one of these changed nothing in the books.
+    /// what was wrong (`NotFound`, `AddressInUse`, `PoolExhausted` for the account's quota, and
+    /// `CloudRejected` for any other refusal: the caller's fields were valid, the cloud said no). A request answered with one of these changed nothing in the books.
     public var brokerCode: BrokerError.Code {
         switch kind {
         case .throttled: .cloudThrottled
@@ -11,7 +12,7 @@ extension CloudError: BrokerErrorConvertible {
         case .notFound: .notFound
         case .inUseElsewhere: .addressInUse
         case .quotaExceeded: .poolExhausted
-        default: .invalidArgument
+        default: .cloudRejected
         }
     }
 

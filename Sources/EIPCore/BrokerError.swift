@@ -25,6 +25,9 @@ public struct BrokerError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let permissionDenied = Code("PermissionDenied")
         public static let cloudThrottled = Code("CloudThrottled")
         public static let cloudUnavailable = Code("CloudUnavailable")
+        /// The cloud provider refused the call for good: parameters it does not accept there, or
+        /// a permission the broker's account lacks; the detail carries the cloud's code (`422`).
+        public static let cloudRejected = Code("CloudRejected")
         public static let unavailable = Code("Unavailable")
         public static let payloadTooLarge = Code("PayloadTooLarge")
         /// The path exists but does not serve the request's method (the answer's `Allow` lists those it does).
@@ -37,7 +40,7 @@ public struct BrokerError: Error, Sendable, Equatable, CustomStringConvertible {
         public var httpStatus: Int {
             switch self {
             case .invalidArgument: 400
-            case .unprocessable: 422
+            case .unprocessable, .cloudRejected: 422
             case .unauthenticated: 401
             case .permissionDenied: 403
             case .notFound: 404

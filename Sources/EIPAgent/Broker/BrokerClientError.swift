@@ -23,6 +23,7 @@ public struct BrokerClientError: Error, Sendable, CustomStringConvertible {
         public static let permissionDenied = Code(rawValue: "PermissionDenied")
         public static let cloudThrottled = Code(rawValue: "CloudThrottled")
         public static let cloudUnavailable = Code(rawValue: "CloudUnavailable")
+        public static let cloudRejected = Code(rawValue: "CloudRejected")
         public static let unavailable = Code(rawValue: "Unavailable")
         public static let payloadTooLarge = Code(rawValue: "PayloadTooLarge")
         public static let `internal` = Code(rawValue: "Internal")
