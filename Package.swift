@@ -113,6 +113,7 @@ let package = Package(
                 "EIPAgent",
                 "EIPCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -246,6 +247,7 @@ let package = Package(
         .testTarget(
             name: "EIPBrokerTests",
             dependencies: [
+                "EIPAgent",
                 "EIPBroker",
                 "EIPCore",
                 "EIPSQL",

@@ -29,12 +29,15 @@ public struct AgentConfiguration: Sendable {
 ///
 /// ```swift
 /// let kubernetes = try KubernetesClient(configuration: .automatic(), logger: logger)
-/// let agent = buildAgent(configuration: configuration, kubernetes: kubernetes, logger: logger)
+/// let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: BrokerClient.httpConfiguration)
+/// let agent = buildAgent(configuration: configuration, kubernetes: kubernetes, httpClient: http, logger: logger)
 /// try await ServiceGroup(services: [kubernetes, agent], logger: logger).run()
+/// try await http.shutdown()
 /// ```
-/// - Parameter httpClient: The client for the broker's API.
+/// - Parameter httpClient: The client for the broker's API, configured as
+///   ``BrokerClient/httpConfiguration``; the caller shuts it down.
 public func buildAgent(
-    configuration: AgentConfiguration, kubernetes: KubernetesClient, httpClient: HTTPClient = .shared, logger: Logger
+    configuration: AgentConfiguration, kubernetes: KubernetesClient, httpClient: HTTPClient, logger: Logger
 ) -> AgentService {
     let controller = PodController(
         client: kubernetes, broker: BrokerClient(serverURL: configuration.brokerURL, tokens: configuration.tokens, httpClient: httpClient),

@@ -1,4 +1,5 @@
 import ArgumentParser
+import AsyncHTTPClient
 import EIPAgent
 import EIPCore
 import Foundation
@@ -106,9 +107,16 @@ struct EIPAgentCommand: AsyncParsableCommand {
             "eip-agent starting",
             metadata: ["broker": "\(url)", "token": "\(tokens)", "scope": "\(scope)", "kubernetes": "\(kubernetesConfiguration)"]
         )
-        let agent = buildAgent(configuration: configuration, kubernetes: kubernetes, logger: logger)
+        let brokerHTTP = HTTPClient(eventLoopGroupProvider: .singleton, configuration: BrokerClient.httpConfiguration)
+        let agent = buildAgent(configuration: configuration, kubernetes: kubernetes, httpClient: brokerHTTP, logger: logger)
         let group = ServiceGroup(
             configuration: .init(services: [kubernetes, agent], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        do {
+            try await group.run()
+        } catch {
+            try? await brokerHTTP.shutdown()
+            throw error
+        }
+        try await brokerHTTP.shutdown()
     }
 }

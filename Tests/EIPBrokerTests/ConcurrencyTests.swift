@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import EIPAgent
 import EIPBroker
 import EIPCloud
 import EIPCloudSimulated
@@ -115,10 +116,9 @@ struct ConcurrencyTests {
     /// Runs `body` with an HTTP client that lets every call be in flight at once (the test
     /// broker's client keeps 8 connections per broker).
     static func withWideClient(_ body: (HTTPClient) async throws -> Void) async throws {
-        var configuration = HTTPClient.Configuration()
-        // Idle connections are dropped before the broker closes silent ones (10 s for one that
-        // sent no request yet), so a call never races the broker closing the connection it reuses.
-        configuration.connectionPool = .init(idleTimeout: .seconds(5), concurrentHTTP1ConnectionsPerHostSoftLimit: 256)
+        // The agent's idle rule (dropped before the broker closes them), with room for every call.
+        var configuration = BrokerClient.httpConfiguration
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 256
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         do {
             try await body(client)

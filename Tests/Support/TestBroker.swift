@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import EIPAgent
 import EIPBroker
 import Foundation
 import Hummingbird
@@ -55,7 +56,7 @@ final class TestBroker: Sendable {
         guard let info = await iterator.next() else { throw BrokerStartFailed() }
         return TestBroker(
             url: info.url, port: info.port, adminToken: configuration.adminToken!, logs: logs,
-            client: HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration), group: group, task: task
+            client: HTTPClient(eventLoopGroupProvider: .singleton, configuration: BrokerClient.httpConfiguration), group: group, task: task
         )
     }
 
@@ -75,15 +76,6 @@ final class TestBroker: Sendable {
         // A loaded machine can stall the database for seconds; the outage tests set their own.
         configuration.databaseTimeout = .seconds(120)
         configure(&configuration)
-        return configuration
-    }
-
-    /// The client's idle connections close before the broker closes silent ones (a connection
-    /// that sent no request yet after 10 s, any after 60 s), so a call never reuses a connection
-    /// the broker is closing at that moment.
-    static var clientConfiguration: HTTPClient.Configuration {
-        var configuration = HTTPClient.Configuration()
-        configuration.connectionPool = .init(idleTimeout: .seconds(5))
         return configuration
     }
 

@@ -1,6 +1,7 @@
 public import AsyncHTTPClient
 package import EIPAPI
 public import Foundation
+import NIOCore
 import OpenAPIAsyncHTTPClient
 import OpenAPIRuntime
 
@@ -12,7 +13,8 @@ package typealias BrokerLease = Components.Schemas.Lease
 /// `detail` and `Retry-After`.
 ///
 /// ```swift
-/// let broker = BrokerClient(serverURL: URL(string: "https://broker:8443")!, tokens: .file("/var/run/eip-broker/token"))
+/// let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: BrokerClient.httpConfiguration)
+/// let broker = BrokerClient(serverURL: URL(string: "https://broker:8443")!, tokens: .file("/var/run/eip-broker/token"), httpClient: http)
 /// let lease = try await broker.allocate(request.allocateRequest(namespace: "default", pod: "web-0", podUID: uid), wait: 10)
 /// ```
 public struct BrokerClient: Sendable {
@@ -21,12 +23,23 @@ public struct BrokerClient: Sendable {
     /// - Parameters:
     ///   - serverURL: The broker's base URL, such as `https://eip-broker.example:8443`.
     ///   - tokens: Where the cluster token comes from; read for every request, never logged.
-    ///   - httpClient: The HTTP client to send with (HTTP/2 over TLS where the broker offers it).
-    public init(serverURL: URL, tokens: BrokerTokenSource, httpClient: HTTPClient = .shared) {
+    ///   - httpClient: The HTTP client to send with (HTTP/2 over TLS where the broker offers it),
+    ///     configured as ``httpConfiguration`` or with an idle timeout as short.
+    public init(serverURL: URL, tokens: BrokerTokenSource, httpClient: HTTPClient) {
         client = Client(
             serverURL: serverURL, transport: AsyncHTTPClientTransport(configuration: .init(client: httpClient)),
             middlewares: [BrokerAuthenticationMiddleware(tokens: tokens)]
         )
+    }
+
+    /// How the agent's HTTP client talks to the broker: idle connections are dropped after 8 s,
+    /// before the broker closes them (a connection that has not sent its first request after
+    /// 10 s, any connection idle for 60 s), so a call never goes out on a connection the broker
+    /// is closing at that moment. `HTTPClient.shared` keeps them 60 s, the broker's own limit.
+    public static var httpConfiguration: HTTPClient.Configuration {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool = .init(idleTimeout: .seconds(8))
+        return configuration
     }
 
     /// `POST /v1/leases?wait=`: the pod's lease, new (201) or the one it already holds (200).
