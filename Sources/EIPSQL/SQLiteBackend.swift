@@ -66,17 +66,36 @@ public final class SQLiteBackend: SQLDatabase {
     /// file being recovered, a snapshot another writer moved past): try again, they pass.
     static let lockReasons: [SQLiteError.Reason] = [.busy, .busyTimeout, .busyInRecovery, .busyInSnapshot, .locked, .lockedBySharedCache]
 
+    /// One attempt: BEGIN IMMEDIATE, the body, COMMIT (ROLLBACK if the body throws).
+    ///
+    /// COMMIT and ROLLBACK run whether or not the task has been cancelled (a request whose client
+    /// left, a fenced reconciler step): the thread pool drops the work of a cancelled task
+    /// unrun, and a transaction left open on the one connection would make every later BEGIN
+    /// fail ("cannot start a transaction within a transaction").
     private func attempt<Result: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> Result) async throws -> Result {
         let executor = Executor(connection: connection)
         _ = try await connection.query("BEGIN IMMEDIATE", [])
+        let result: Result
         do {
-            let result = try await body(executor)
-            _ = try await connection.query("COMMIT", [])
-            return result
+            result = try await body(executor)
         } catch {
-            _ = try? await connection.query("ROLLBACK", [])
+            try? await ending("ROLLBACK")
             throw error
         }
+        do {
+            try await ending("COMMIT")
+        } catch {
+            try? await ending("ROLLBACK")
+            throw error
+        }
+        return result
+    }
+
+    /// Runs the statement that ends the open transaction in a task of its own, which the
+    /// caller's cancellation does not reach.
+    private func ending(_ statement: String) async throws {
+        let connection = self.connection
+        try await Task { _ = try await connection.query(statement, []) }.value
     }
 
     /// The file is local: it answers unless a transaction holds it, which bounds the wait.
