@@ -132,7 +132,7 @@ struct AlibabaBrokerTests {
             #expect(lastError.contains("AssociateEipAddress failed (Throttling.User"), "\(lastError)")
             #expect(lastError.contains("next try at"), "\(lastError)")
 
-            let inUse = try await LeaseTestKit.poll("lease \(id) InUse", timeout: .seconds(90)) {
+            let inUse = try await LeaseTestKit.poll("lease \(id) InUse") {
                 let lease = try await kit.lease(id, token: token)
                 return (lease, lease["phase"] == "InUse")
             }

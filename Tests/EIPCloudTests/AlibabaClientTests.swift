@@ -3,6 +3,7 @@ import EIPCloudEmulator
 import EIPCore
 import Foundation
 import Logging
+import Synchronization
 import Testing
 
 @testable import EIPCloud
@@ -89,6 +90,23 @@ struct AlibabaClientTests {
         var hinted = Self.apiError("Throttling.User")
         hinted.retryAfter = .seconds(3)
         #expect(policy.delay(after: 1, error: hinted, using: &generator) == .seconds(3))
+    }
+
+    @Test func theRetryBudgetStartsAtTheFirstFailureNotAtTheCall() async throws {
+        // The first attempt spends longer than the whole budget waiting its turn (as in the
+        // pacer behind a burst), then is throttled: it is still retried.
+        let policy = AlibabaRetryPolicy(baseDelay: .milliseconds(1), maximumDelay: .milliseconds(5), maximumElapsed: .milliseconds(200))
+        let attempts = Mutex(0)
+        let answer = try await policy.run(action: "AllocateEipAddress", eipOperation: false, logger: Logger(label: "test")) { attempt in
+            attempts.withLock { $0 = attempt }
+            if attempt == 1 {
+                try await Task.sleep(for: .milliseconds(300))
+                throw Self.apiError("Throttling.User")
+            }
+            return "allocated"
+        }
+        #expect(answer == "allocated")
+        #expect(attempts.withLock { $0 } == 2)
     }
 
     @Test func mapsFinalErrorsToCloudErrorKinds() {

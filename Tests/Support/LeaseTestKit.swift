@@ -199,10 +199,11 @@ struct LeaseTestKit: Sendable {
         }
     }
 
-    /// Calls `probe` every 50 ms until it says it is done, for at most `timeout`. On time-out it
-    /// records an issue and returns the last value, so the caller's expectations show it.
+    /// Calls `probe` every 50 ms until it says it is done, for at most `timeout` (generous: a
+    /// loaded machine is slow, and the bound is not a timing claim). On time-out it records an
+    /// issue and returns the last value, so the caller's expectations show it.
     static func poll<Value>(
-        _ what: String, timeout: Duration = .seconds(30), sourceLocation: SourceLocation = #_sourceLocation,
+        _ what: String, timeout: Duration = .seconds(180), sourceLocation: SourceLocation = #_sourceLocation,
         _ probe: () async throws -> (value: Value, done: Bool)
     ) async throws -> Value {
         let clock = ContinuousClock()

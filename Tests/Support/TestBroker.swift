@@ -75,6 +75,11 @@ final class TestBroker: Sendable {
         configuration.unauthenticatedRate = RequestRate(perSecond: 0, burst: 0)
         // A loaded machine can stall the database for seconds; the outage tests set their own.
         configuration.databaseTimeout = .seconds(120)
+        // Tests change the cloud behind the broker's back on purpose (an EIP released, an
+        // association undone) and watch what the lease does next: drift repair finding it first
+        // would be another correct answer. Its pass runs once at start; DriftRepairTests set
+        // their own interval.
+        configuration.driftInterval = .seconds(86_400)
         configure(&configuration)
         return configuration
     }
@@ -116,7 +121,7 @@ final class TestBroker: Sendable {
             request.body = .bytes(ByteBuffer(string: json))
         }
         for (name, value) in headers { request.headers.add(name: name, value: value) }
-        let response = try await client.execute(request, timeout: .seconds(90))
+        let response = try await client.execute(request, timeout: .seconds(300)) // a bound on a hung broker, not a speed check
         let body = try await response.body.collect(upTo: 16 << 20)
         if response.status == .internalServerError {
             // Never a right answer: show why, from the broker's own log (errors carry no secrets).

@@ -9,7 +9,10 @@ public import Logging
 /// operation settling). Everything else is final. The pause before attempt *n* is drawn
 /// uniformly from zero to `baseDelay * 2^(n-1)`, capped at ``maximumDelay`` ("full jitter"), and
 /// is at least the cloud's `x-acs-retry-after`. Attempts stop at ``maximumAttempts`` or when the
-/// next pause would end past ``maximumElapsed``; the last error is thrown. Each pause is reported
+/// next pause would end more than ``maximumElapsed`` after the first failure; the last error is
+/// thrown. The budget starts at the first failure, not at the call: a call that waited its turn
+/// in the pacer (a burst of 100 allocations at 108 a minute waits up to a minute) still gets its
+/// retries when it is then refused. Each pause is reported
 /// to ``CloudRetries/observer`` first.
 ///
 /// Retried calls must be idempotent: the typed clients reuse `ClientToken`s across attempts.
@@ -19,7 +22,7 @@ public struct AlibabaRetryPolicy: Sendable, Hashable {
     public var baseDelay: Duration
     /// The longest pause between attempts (a longer `x-acs-retry-after` still wins).
     public var maximumDelay: Duration
-    /// The time budget of all attempts and pauses.
+    /// The time budget of the retries: pauses and attempts after the first failure.
     public var maximumElapsed: Duration
     /// Codes retried for every action.
     public var retryableCodes: Set<String>
@@ -87,7 +90,7 @@ public struct AlibabaRetryPolicy: Sendable, Hashable {
         action: String, eipOperation: Bool, logger: Logger, _ body: (Int) async throws -> Result
     ) async throws -> Result {
         let clock = ContinuousClock()
-        let deadline = clock.now + maximumElapsed
+        var deadline: ContinuousClock.Instant?
         var generator = SystemRandomNumberGenerator()
         var attempt = 1
         while true {
@@ -95,8 +98,9 @@ public struct AlibabaRetryPolicy: Sendable, Hashable {
                 return try await body(attempt)
             } catch {
                 guard attempt < maximumAttempts, isRetryable(error, eipOperation: eipOperation) else { throw error }
+                if deadline == nil { deadline = clock.now + maximumElapsed }
                 let pause = delay(after: attempt, error: error, using: &generator)
-                guard clock.now + pause < deadline else { throw error }
+                guard let deadline, clock.now + pause < deadline else { throw error }
                 logger.debug(
                     "retrying Alibaba call",
                     metadata: ["action": "\(action)", "attempt": "\(attempt)", "pause": "\(pause)", "error": "\(Self.summary(of: error))"]
