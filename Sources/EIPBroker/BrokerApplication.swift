@@ -85,7 +85,8 @@ public func buildApplication(
     router.add(middleware: LogRequestsMiddleware(.debug))
     let routes = RouteMethods()
     router.add(middleware: ProblemMiddleware(routes: routes))
-    // The API proper: a token first (before any body is read), then the body, bounded.
+    // The API proper: a token first (before any body is read), then the body, bounded, then
+    // the idempotency keys of the operations that take one.
     let v1 = router.group("v1")
         .add(
             middleware: AuthMiddleware(
@@ -94,12 +95,13 @@ public func buildApplication(
             )
         )
         .add(middleware: BodyLimitMiddleware(maximumSize: configuration.maximumBodySize))
+        .add(middleware: IdempotencyMiddleware(store: store))
     let api = BrokerAPI(
         store: store, accounts: accounts, signal: signal,
         waiter: LeaseWaiter(store: store, signal: signal, pollInterval: configuration.pollInterval),
         configuration: configuration, metrics: metrics
     )
-    try api.registerHandlers(on: APIRoutes(router: router, v1: v1), middlewares: [IdempotencyMiddleware(store: store)])
+    try api.registerHandlers(on: APIRoutes(router: router, v1: v1))
     routes.record(router.routes)
 
     let softLimit = FileDescriptorLimit.raiseSoftLimit()

@@ -16,21 +16,23 @@ struct IdempotencyTests {
     @Test func theOperationsThatHonourAKeyAreThoseTheDocumentDeclaresItFor() throws {
         let document = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("api/openapi.yaml")
-        // Operations sit under their path and method; a method's parameters list the key by reference.
+        // Paths sit at two spaces under `paths:`, methods at four; a method's parameters list the key by reference.
         var declared: Set<String> = []
-        var operation: String?
+        var path: String?
+        var method: String?
         for line in try String(contentsOf: document, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false) {
             if line.hasPrefix("components:") { break }
-            if let id = line.firstMatch(of: /^      operationId: (\w+)$/) {
-                operation = String(id.1)
-            } else if line.hasPrefix("  /") || ["get", "post", "put", "patch", "delete"].contains(where: { line == "    \($0):" }) {
-                operation = nil
-            } else if line.contains("#/components/parameters/IdempotencyKey"), let operation {
-                declared.insert(operation)
+            if line.hasPrefix("  /"), line.hasSuffix(":") {
+                path = String(line.dropFirst(2).dropLast())
+                method = nil
+            } else if let verb = ["get", "post", "put", "patch", "delete"].first(where: { line == "    \($0):" }) {
+                method = verb.uppercased()
+            } else if line.contains("#/components/parameters/IdempotencyKey"), let path, let method {
+                declared.insert("\(method) \(path)")
             }
         }
         #expect(declared.count >= 8)
-        #expect(declared == IdempotencyMiddleware.operations)
+        #expect(declared == idempotentOperations)
     }
 
     @Test(arguments: Backend.allCases)
@@ -134,8 +136,8 @@ struct IdempotencyTests {
                 try await kit.pool(["name": "web", "maxSize": 10])
                 let json = TestBroker.json(["cluster": "prod", "namespace": "shop", "pod": "cart-0", "podUid": "uid-cart-0", "pool": "web"])
                 typealias Middleware = IdempotencyMiddleware
-                let scope = Middleware.scope(identity: "admin", operation: "createLease", parameters: "")
-                let hash = Middleware.requestHash(query: "", body: Array(json.utf8))
+                let scope = Middleware.scope(identity: "admin", operation: "POST /v1/leases", parameters: "")
+                let hash = Middleware.requestHash(query: "", body: ByteBuffer(string: json))
                 let store = BrokerStore(database: db.database)
                 // One key held by a request that died a minute ago, one by a request still running.
                 let then = Timestamp.now.adding(.seconds(-60))
