@@ -200,13 +200,25 @@ extension BrokerStore {
 
     /// Sets the bootstrap admin token's hash, replacing an earlier one; replicas starting
     /// together with the same token each write it once, without conflict.
+    ///
+    /// `ON CONFLICT (id)` covers the row another replica committed before; one it inserts at
+    /// the same moment is seen first by the `token_hash` index, which PostgreSQL reports as a
+    /// unique violation instead: the write is then made again, and finds the committed row.
     public func setBootstrapAdminToken(hash: String) async throws {
-        try await database.query(
-            """
-            INSERT INTO tokens (id, token_hash, role, cluster, created_at) VALUES ('bootstrap-admin', \(hash), 'admin', NULL, \(Timestamp.now.milliseconds))
-            ON CONFLICT (id) DO UPDATE SET token_hash = excluded.token_hash, created_at = excluded.created_at
-            """
-        )
+        for attempt in 1...3 {
+            do {
+                try await database.query(
+                    """
+                    INSERT INTO tokens (id, token_hash, role, cluster, created_at)
+                    VALUES ('bootstrap-admin', \(hash), 'admin', NULL, \(Timestamp.now.milliseconds))
+                    ON CONFLICT (id) DO UPDATE SET token_hash = excluded.token_hash, created_at = excluded.created_at
+                    """
+                )
+                return
+            } catch SQLError.uniqueViolation where attempt < 3 {
+                continue
+            }
+        }
     }
 
     public func hasAdminToken() async throws -> Bool {
