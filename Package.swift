@@ -210,7 +210,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EIPStoreTests",
-            dependencies: ["EIPStore", "EIPSQL", "EIPCore", "EIPTestSupport"],
+            dependencies: ["EIPStore", "EIPSQL", "EIPCore", "EIPTestSupport", .product(name: "PostgresNIO", package: "postgres-nio")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

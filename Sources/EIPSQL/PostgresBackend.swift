@@ -165,16 +165,40 @@ public struct PostgresBackend: SQLDatabase {
 
         func run(_ text: String) async throws {
             try ensureOpen()
-            _ = try await connection.query(PostgresQuery(unsafeSQL: text), logger: logger)
+            try await untilClosed { [connection, logger] in
+                _ = try await connection.query(PostgresQuery(unsafeSQL: text), logger: logger)
+            }
             progress.answered()
         }
 
-        /// postgres-nio hands a statement to a connection the server closed without ever
-        /// answering it (the write fails unseen), so none is sent on a closed connection: a
-        /// `ROLLBACK` after PostgreSQL went away would otherwise hang its task, and the pool's
-        /// connection with it, for ever.
+        /// A closed connection gets no statement (it would be lost, and its task with it).
         func ensureOpen() throws {
             if connection.isClosed { throw SQLError.unavailable("the connection to PostgreSQL was closed") }
+        }
+
+        /// Runs `statement`, or fails with ``SQLError/unavailable(_:)`` as soon as the
+        /// connection is closed, whichever comes first.
+        ///
+        /// postgres-nio loses a statement written to a connection that has just closed (its
+        /// handlers are gone, so the write fails unseen and the answer never comes): checking
+        /// `isClosed` first still leaves the moment between the check and the write, and a
+        /// transaction caught in it (PostgreSQL restarted, a timeout closing the connection)
+        /// would wait for ever, and its request with it. The statement runs in a task of its
+        /// own, so that waiting for the close does not wait for the statement; a lost one's task
+        /// is left behind, waiting on an answer that never comes.
+        func untilClosed<Result: Sendable>(_ statement: @escaping @Sendable () async throws -> Result) async throws -> Result {
+            let running = Task { try await statement() }
+            return try await withTaskCancellationHandler {
+                try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Result, any Error>) in
+                    let outcome = FirstOutcome(continuation)
+                    Task { outcome.settle(await running.result) }
+                    connection.closeFuture.whenComplete { _ in
+                        outcome.settle(.failure(SQLError.unavailable("the connection to PostgreSQL was closed")))
+                    }
+                }
+            } onCancel: {
+                running.cancel()
+            }
         }
 
         func query(_ sql: SQL) async throws -> [SQLRow] {
@@ -188,16 +212,20 @@ public struct PostgresBackend: SQLDatabase {
                 case .text(let string): bindings.append(string)
                 }
             }
-            var rows: [SQLRow] = []
+            let query = PostgresQuery(unsafeSQL: text, binds: bindings)
+            let rows: [SQLRow]
             try ensureOpen()
             do {
-                let sequence = try await connection.query(PostgresQuery(unsafeSQL: text, binds: bindings), logger: logger)
-                for try await row in sequence {
-                    var values: [String: SQLValue] = [:]
-                    for cell in row {
-                        values[cell.columnName] = try Self.value(of: cell)
+                rows = try await untilClosed { [connection, logger] in
+                    var rows: [SQLRow] = []
+                    for try await row in try await connection.query(query, logger: logger) {
+                        var values: [String: SQLValue] = [:]
+                        for cell in row {
+                            values[cell.columnName] = try Self.value(of: cell)
+                        }
+                        rows.append(SQLRow(values: values))
                     }
-                    rows.append(SQLRow(values: values))
+                    return rows
                 }
             } catch let error as PSQLError where error.serverInfo != nil {
                 // Refused (a constraint, a lock race): the server is there all the same.
@@ -231,6 +259,23 @@ final class Progress: Sendable {
 
     func answered() {
         last.withLock { $0 = ContinuousClock.now }
+    }
+}
+
+/// Resumes a continuation with the first outcome it is given, and ignores the others.
+private final class FirstOutcome<Value: Sendable>: Sendable {
+    private let continuation: Mutex<CheckedContinuation<Value, any Error>?>
+
+    init(_ continuation: CheckedContinuation<Value, any Error>) {
+        self.continuation = Mutex(continuation)
+    }
+
+    func settle(_ outcome: Result<Value, any Error>) {
+        let waiting = continuation.withLock { continuation in
+            defer { continuation = nil }
+            return continuation
+        }
+        waiting?.resume(with: outcome)
     }
 }
 

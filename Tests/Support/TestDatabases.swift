@@ -84,12 +84,7 @@ final class TestDatabase: Sendable {
     /// - Throws: ``TestDatabaseError/postgresNotConfigured`` when `EIPBROKER_TEST_POSTGRES_URL`
     ///   is not set, so PostgreSQL tests fail (never skip) outside `scripts/test`.
     private static func postgres() async throws -> TestDatabase {
-        guard let text = ProcessInfo.processInfo.environment[postgresURLVariable], !text.isEmpty else {
-            throw TestDatabaseError.postgresNotConfigured
-        }
-        guard case .postgres(let admin) = try DatabaseURL(text) else {
-            throw TestDatabaseError.notPostgres(variable: postgresURLVariable)
-        }
+        let admin = try adminServer()
         let name = "test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
         try await runAdminStatement("CREATE DATABASE \(name)", on: admin)
         let server = admin.with(database: name)
@@ -177,19 +172,40 @@ final class TestDatabase: Sendable {
         return OpenDatabase(database: backend, run: run)
     }
 
+    /// A connection of its own (no pool) to the admin database of the server `scripts/test` started.
+    static func serverConnection() async throws -> PostgresConnection {
+        try await connect(to: try adminServer())
+    }
+
+    /// The server `EIPBROKER_TEST_POSTGRES_URL` names, at its admin database.
+    private static func adminServer() throws -> DatabaseURL.Postgres {
+        guard let text = ProcessInfo.processInfo.environment[postgresURLVariable], !text.isEmpty else {
+            throw TestDatabaseError.postgresNotConfigured
+        }
+        guard case .postgres(let admin) = try DatabaseURL(text) else {
+            throw TestDatabaseError.notPostgres(variable: postgresURLVariable)
+        }
+        return admin
+    }
+
+    private static func connect(to server: DatabaseURL.Postgres) async throws -> PostgresConnection {
+        let tls: PostgresConnection.Configuration.TLS =
+            switch server.tlsMode {
+            case .disable: .disable
+            case .prefer: .prefer(try NIOSSLContext(configuration: server.tlsConfiguration))
+            default: .require(try NIOSSLContext(configuration: server.tlsConfiguration))
+            }
+        let configuration = PostgresConnection.Configuration(
+            host: server.host, port: server.port, username: server.username, password: server.password, database: server.database,
+            tls: tls
+        )
+        return try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
+    }
+
     /// Runs one statement outside any transaction (CREATE and DROP DATABASE need that) on a
     /// short-lived connection to the admin database.
     private static func runAdminStatement(_ statement: String, on admin: DatabaseURL.Postgres) async throws {
-        let tls: PostgresConnection.Configuration.TLS =
-            switch admin.tlsMode {
-            case .disable: .disable
-            case .prefer: .prefer(try NIOSSLContext(configuration: admin.tlsConfiguration))
-            default: .require(try NIOSSLContext(configuration: admin.tlsConfiguration))
-            }
-        let configuration = PostgresConnection.Configuration(
-            host: admin.host, port: admin.port, username: admin.username, password: admin.password, database: admin.database, tls: tls
-        )
-        let connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
+        let connection = try await connect(to: admin)
         do {
             _ = try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
             try await connection.close()
