@@ -70,7 +70,7 @@ public final class CloudEmulator: Sendable {
         )
         stats = EmulatorStats()
         journal = EmulatorJournal()
-        issuer = CredentialIssuer(stats: stats)
+        issuer = CredentialIssuer(stats: stats, clock: configuration.clock)
         nonces = NonceRegistry(retention: configuration.nonceRetention)
         metadata = MetadataService(configuration: configuration, issuer: issuer, stats: stats)
     }

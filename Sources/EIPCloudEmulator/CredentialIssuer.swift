@@ -1,3 +1,4 @@
+import EIPCore
 import Foundation
 import Synchronization
 
@@ -6,14 +7,17 @@ import Synchronization
 final class CredentialIssuer: Sendable {
     private let issued = Mutex<[String: IssuedCredential]>([:])
     private let stats: EmulatorStats
+    /// The time credentials are issued at and expire on.
+    let clock: WallClock
 
-    init(stats: EmulatorStats) {
+    init(stats: EmulatorStats, clock: WallClock) {
         self.stats = stats
+        self.clock = clock
     }
 
     /// New credentials for `roleARN`, valid for `lifetime` from now.
     func issue(roleARN: String, sessionName: String, lifetime: Duration) -> IssuedCredential {
-        let now = Date()
+        let now = clock.now()
         let seconds = Double(lifetime.components.seconds) + Double(lifetime.components.attoseconds) / 1e18
         let credential = IssuedCredential(
             accessKeyID: "STS." + Self.randomToken(length: 24, alphabet: Self.alphanumerics),
@@ -44,7 +48,7 @@ final class CredentialIssuer: Sendable {
 
     /// Makes every credential issued so far expired now.
     func expireAll() {
-        let now = Date()
+        let now = clock.now()
         issued.withLock { issued in
             for (key, credential) in issued where credential.expiration > now { issued[key]?.expiration = now }
         }

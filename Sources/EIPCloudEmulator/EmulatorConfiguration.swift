@@ -1,4 +1,5 @@
 public import EIPCloudSimulated
+public import EIPCore
 
 /// How a ``CloudEmulator`` runs: where it listens, the one account it serves, its database,
 /// and the faults it starts with.
@@ -66,6 +67,9 @@ public struct EmulatorConfiguration: Sendable, CustomStringConvertible, CustomDe
     public var clockSkewAllowance: Duration
     /// How long a signature nonce is remembered (default 15 minutes).
     public var nonceRetention: Duration
+    /// The time of day credentials are issued and checked against and request timestamps are
+    /// compared with (the system's by default; tests move one by hand).
+    public var clock: WallClock
 
     /// The defaults described on each property.
     public init(
@@ -91,6 +95,7 @@ public struct EmulatorConfiguration: Sendable, CustomStringConvertible, CustomDe
         roleName = "EIPBrokerRole"
         clockSkewAllowance = .seconds(900)
         nonceRetention = .seconds(900)
+        clock = .system
     }
 
     /// The settings with the access key secret left out, safe to log.

@@ -78,7 +78,7 @@ final class MetadataService: Sendable {
     /// The role's credentials, reissued when less than half their lifetime remains.
     private func currentCredential() -> IssuedCredential {
         current.withLock { current in
-            let now = Date()
+            let now = issuer.clock.now()
             let half = lifetime.timeInterval / 2
             // The issuer's copy is the truth: it may have been expired on demand.
             if let known = current, let credential = issuer.credential(accessKeyID: known.accessKeyID),

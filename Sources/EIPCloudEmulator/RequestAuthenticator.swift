@@ -1,4 +1,5 @@
 import EIPCloud
+import EIPCore
 import Foundation
 import HTTPTypes
 
@@ -142,7 +143,7 @@ struct RequestAuthenticator: Sendable {
             }
             throw EmulatorAPIError(.badRequest, "InvalidSecurityToken.Malformed", "The security token you provided is malformed.")
         }
-        guard !credential.isExpired(at: Date()) else {
+        guard !credential.isExpired(at: issuer.clock.now()) else {
             throw EmulatorAPIError(.badRequest, "InvalidSecurityToken.Expired", "Specified SecurityToken is expired.")
         }
         return .sts(credential)
@@ -156,7 +157,7 @@ struct RequestAuthenticator: Sendable {
             )
         }
         let allowance = Double(clockSkewAllowance.components.seconds)
-        guard abs(date.timeIntervalSinceNow) <= allowance else {
+        guard abs(date.timeIntervalSince(issuer.clock.now())) <= allowance else {
             throw EmulatorAPIError(.badRequest, "InvalidTimeStamp.Expired", "Specified time stamp or date value is expired.")
         }
     }

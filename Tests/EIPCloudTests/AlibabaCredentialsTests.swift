@@ -134,26 +134,28 @@ struct AlibabaCredentialsTests {
     }
 
     @Test func expiringMetadataCredentialsAreRefreshedWithoutAFailedCall() async throws {
-        // Credentials live 6 s; the metadata service reissues them once less than half remains,
-        // and the client refreshes at that point too, well before they expire.
-        try await AlibabaEmulatorFixture.with(configure: { $0.stsExpiry = .seconds(6) }) { fixture in
-            let provider = fixture.provider(credentials: .ecsRAMRole(metadataEndpoint: fixture.url)) {
+        // The metadata service's credentials live 6 hours and are reissued once less than half
+        // remains; the client refreshes at that point too, well before they expire. Twelve hours
+        // pass in virtual time (the emulator and the client read one clock), a signed call every
+        // 20 minutes.
+        let clock = ManualClock()
+        let wall = clock.wallClock()
+        try await AlibabaEmulatorFixture.with(configure: { $0.clock = wall }) { fixture in
+            let provider = fixture.provider(credentials: .ecsRAMRole(metadataEndpoint: fixture.url), clock: wall) {
                 $0.credentialRefresh = AlibabaCredentialRefreshPolicy(
-                    ahead: .zero, aheadFraction: 0.5, minimumRemaining: .seconds(1), retryAfterFailure: .milliseconds(200)
+                    ahead: .zero, aheadFraction: 0.5, minimumRemaining: .seconds(60), retryAfterFailure: .seconds(60)
                 )
             }
             var keys: [String] = []
-            var calls = 0
-            // Bounded: at most 600 calls, each a real signed request, until three generations of
-            // credentials have each signed calls.
-            while keys.count < 3 && calls < 600 {
+            let calls = 36
+            for _ in 0..<calls {
                 _ = try await provider.describeTagged(key: "eip-broker/owner", value: "refresh", region: Self.region)
-                calls += 1
-                let key = try await provider.credentials.credentials().accessKeyID
-                if keys.last != key { keys.append(key) }
-                try await Task.sleep(for: .milliseconds(50))
+                let held = try await provider.credentials.credentials()
+                #expect(try #require(held.expiration) > wall.now(), "the credentials in hand are expired")
+                if keys.last != held.accessKeyID { keys.append(held.accessKeyID) }
+                clock.advance(by: .seconds(20 * 60))
             }
-            #expect(keys.count >= 3, "credentials were not refreshed: \(keys.count) generation(s) in \(calls) calls")
+            #expect(keys.count >= 4, "credentials were not refreshed: \(keys.count) generation(s) in \(calls) calls over 12 hours")
             #expect(Set(keys).count == keys.count)
             #expect(fixture.emulator.stats.errors(withCode: "InvalidSecurityToken.Expired") == 0)
             #expect(fixture.emulator.stats.snapshot.errors.isEmpty, "\(fixture.emulator.stats.snapshot.errors)")

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import EIPCloud
 import EIPCloudEmulator
 import EIPCloudSimulated
+import EIPCore
 import Foundation
 import Logging
 import NIOCore
@@ -576,7 +577,12 @@ struct CloudEmulatorTests {
     }
 
     @Test func assumeRoleWithOIDCCredentialsWorkAndExpire() async throws {
-        try await Self.withEmulator(configure: { $0.stsExpiry = .seconds(2) }) { running, caller, logs in
+        let clock = ManualClock()
+        let wall = clock.wallClock()
+        try await Self.withEmulator(configure: {
+            $0.stsExpiry = .seconds(3600)
+            $0.clock = wall
+        }) { running, caller, logs in
             let reply = try await caller.plain(.POST, "/", form: Self.oidcForm())
             #expect(reply.status == 200, "\(reply.text)")
             let credentials = try #require(reply.object["Credentials"] as? [String: String])
@@ -594,27 +600,28 @@ struct CloudEmulatorTests {
             stsCaller.accessKeyID = keyID
             stsCaller.accessKeySecret = secret
             stsCaller.securityToken = token
-            let identity = try await stsCaller.call("GetCallerIdentity", version: Self.sts, [:], style: .v1Get)
+            let identity = try await stsCaller.call("GetCallerIdentity", version: Self.sts, [:], style: .v1Get, date: wall.now())
             #expect(identity["IdentityType"] == "AssumedRoleUser", "\(identity.text)")
             // Without the token, or with another one: refused.
             var tokenless = stsCaller
             tokenless.securityToken = nil
             Self.expectError(
-                try await tokenless.call("DescribeEipAddresses", ["RegionId": Self.region]), status: 400,
+                try await tokenless.call("DescribeEipAddresses", ["RegionId": Self.region], date: wall.now()), status: 400,
                 code: "InvalidSecurityToken.Malformed")
             var mangled = stsCaller
             mangled.securityToken = token + "x"
             Self.expectError(
-                try await mangled.call("DescribeEipAddresses", ["RegionId": Self.region]), status: 400,
+                try await mangled.call("DescribeEipAddresses", ["RegionId": Self.region], date: wall.now()), status: 400,
                 code: "InvalidSecurityToken.Malformed")
 
-            // Valid until the (2 s) lifetime ends, then expired.
-            try await Self.eventually("the STS credentials expire") {
-                let reply = try await stsCaller.call("DescribeEipAddresses", ["RegionId": Self.region])
-                if reply.status == 200 { return false }
-                Self.expectError(reply, status: 400, code: "InvalidSecurityToken.Expired")
-                return true
-            }
+            // Valid for the 900 s asked for (in virtual time, the emulator's clock), then expired.
+            clock.advance(by: .seconds(899))
+            let late = try await stsCaller.call("DescribeEipAddresses", ["RegionId": Self.region], date: wall.now())
+            #expect(late.status == 200, "\(late.text)")
+            clock.advance(by: .seconds(2))
+            Self.expectError(
+                try await stsCaller.call("DescribeEipAddresses", ["RegionId": Self.region], date: wall.now()), status: 400,
+                code: "InvalidSecurityToken.Expired")
 
             // Bad requests.
             var missing = Self.oidcForm()

@@ -1,4 +1,5 @@
 import EIPCloudEmulator
+import EIPCore
 import Foundation
 import Logging
 
@@ -50,12 +51,13 @@ struct AlibabaEmulatorFixture: Sendable {
         )
     }
 
-    func provider(credentials: AlibabaCredentialSource? = nil, _ adjust: (inout AlibabaCloudProvider.Configuration) -> Void = { _ in })
-        -> AlibabaCloudProvider
-    {
+    func provider(
+        credentials: AlibabaCredentialSource? = nil, clock: WallClock = .system,
+        _ adjust: (inout AlibabaCloudProvider.Configuration) -> Void = { _ in }
+    ) -> AlibabaCloudProvider {
         var configuration = configuration(credentials: credentials)
         adjust(&configuration)
-        return AlibabaCloudProvider(configuration: configuration, logger: logs.logger(level: .trace))
+        return AlibabaCloudProvider(configuration: configuration, clock: clock, logger: logs.logger(level: .trace))
     }
 
     /// Polls (bounded) until the EIP has `status`.

@@ -1,3 +1,5 @@
+import EIPCore
+import Foundation
 import Synchronization
 import Testing
 
@@ -81,6 +83,12 @@ final class ManualClock: Clock, Sendable {
             return due
         }
         for sleeper in due { sleeper.continuation.resume() }
+    }
+
+    /// Wall time that moves with this clock, starting at `origin`: for rules tied to calendar
+    /// instants (credential expiry, TTLs), so hours pass in one ``advance(by:)``.
+    func wallClock(from origin: Date = Date()) -> WallClock {
+        WallClock { [self] in origin.addingTimeInterval(now.offset.timeInterval) }
     }
 
     /// Waits (bounded, in real time) until at least `sleepers` sleeps that `duration` ends wait

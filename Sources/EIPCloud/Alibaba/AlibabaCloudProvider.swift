@@ -42,10 +42,15 @@ public struct AlibabaCloudProvider: CloudProvider {
     /// - Parameters:
     ///   - configuration: the account.
     ///   - httpClient: the client for every call (the shared one by default).
+    ///   - clock: the time credential expiry is read on and calls are stamped with.
     ///   - logger: where calls, retries and credential refreshes are logged; never a secret.
-    public init(configuration: Configuration, httpClient: HTTPClient = .shared, logger: Logger = Logger(label: "eip-broker.alibaba")) {
+    public init(
+        configuration: Configuration, httpClient: HTTPClient = .shared, clock: WallClock = .system,
+        logger: Logger = Logger(label: "eip-broker.alibaba")
+    ) {
         let credentials = AlibabaCredentialProvider(
-            source: configuration.credentials, httpClient: httpClient, refreshPolicy: configuration.credentialRefresh, logger: logger
+            source: configuration.credentials, httpClient: httpClient, refreshPolicy: configuration.credentialRefresh, clock: clock,
+            logger: logger
         )
         self.init(
             configuration: configuration, credentials: credentials, rateLimiter: AlibabaRateLimiter(limits: configuration.rateLimits),

@@ -1,4 +1,5 @@
 public import AsyncHTTPClient
+import EIPCore
 import Foundation
 public import Logging
 import NIOHTTP1
@@ -64,7 +65,7 @@ public struct AlibabaRPCClient: Sendable {
     ///   credentials could be had; the HTTP client's errors for transport failures and timeouts.
     public func call(_ request: AlibabaRPCRequest, logger: Logger) async throws -> AlibabaRPCResponse {
         let credentials = try await credentials.credentials()
-        let signed = sign(request, with: credentials, now: Date(), nonce: UUID().uuidString)
+        let signed = sign(request, with: credentials, now: self.credentials.clock.now(), nonce: UUID().uuidString)
         let start = ContinuousClock.now
         let response = try await transport.send(
             .POST, signed.url, headers: signed.headers, body: signed.body, timeout: configuration.timeout,

@@ -1,5 +1,5 @@
 public import AsyncHTTPClient
-import EIPCore
+public import EIPCore
 import Foundation
 public import Logging
 
@@ -28,6 +28,8 @@ public actor AlibabaCredentialProvider {
 
     public nonisolated let source: AlibabaCredentialSource
     public nonisolated let refreshPolicy: AlibabaCredentialRefreshPolicy
+    /// The clock expirations are read on and requests signed by these credentials are stamped with.
+    public nonisolated let clock: WallClock
     private nonisolated let fetcher: Fetcher
     private let logger: Logger
     private var cached: Cached?
@@ -39,13 +41,15 @@ public actor AlibabaCredentialProvider {
     ///   - source: where the credentials come from.
     ///   - httpClient: the client for the metadata service and STS.
     ///   - refreshPolicy: when temporary credentials are fetched again.
+    ///   - clock: the time expirations are measured against (the system's by default).
     ///   - logger: where refreshes and their failures are logged (never a secret).
     public init(
         source: AlibabaCredentialSource, httpClient: HTTPClient = .shared, refreshPolicy: AlibabaCredentialRefreshPolicy = .init(),
-        logger: Logger = Logger(label: "eip-broker.alibaba.credentials")
+        clock: WallClock = .system, logger: Logger = Logger(label: "eip-broker.alibaba.credentials")
     ) {
         self.source = source
         self.refreshPolicy = refreshPolicy
+        self.clock = clock
         self.logger = logger
         let transport = AlibabaHTTPTransport(httpClient: httpClient)
         switch source {
@@ -65,7 +69,7 @@ public actor AlibabaCredentialProvider {
             fetcher = .oidc(
                 AlibabaOIDCFetcher(
                     transport: transport, roleARN: roleARN, providerARN: providerARN, tokenFile: tokenFile, sessionName: sessionName,
-                    duration: duration, stsEndpoint: stsEndpoint, timeout: refreshPolicy.requestTimeout
+                    duration: duration, stsEndpoint: stsEndpoint, timeout: refreshPolicy.requestTimeout, clock: clock
                 )
             )
         }
@@ -76,7 +80,7 @@ public actor AlibabaCredentialProvider {
     /// - Throws: ``AlibabaCredentialError`` when none could be fetched and none usable are held.
     public func credentials() async throws -> AlibabaCredentials {
         if case .fixed(let credentials) = fetcher { return credentials }
-        let now = Date()
+        let now = clock.now()
         if let cached {
             let usable = refreshPolicy.isUsable(cached.credentials, now: now)
             let due = refreshPolicy.isDue(cached.credentials, fetchedAt: cached.fetchedAt, now: now)
@@ -87,7 +91,7 @@ public actor AlibabaCredentialProvider {
         do {
             return try await refresh.value
         } catch {
-            if let cached, refreshPolicy.isUsable(cached.credentials, now: Date()) {
+            if let cached, refreshPolicy.isUsable(cached.credentials, now: clock.now()) {
                 logger.warning(
                     "refreshing Alibaba credentials failed; using the current ones until they expire",
                     metadata: [
@@ -122,7 +126,7 @@ public actor AlibabaCredentialProvider {
                 case .oidc(let oidc): credentials = try await oidc.fetch()
                 }
                 fetches += 1
-                let now = Date()
+                let now = clock.now()
                 if let held = cached, held.credentials.accessKeyID == credentials.accessKeyID {
                     // The service has not rotated them yet: keep their lifetime as first seen, and
                     // ask again after a pause rather than on every call.
@@ -142,7 +146,7 @@ public actor AlibabaCredentialProvider {
                 )
                 return credentials
             } catch {
-                nextAttempt = Date().addingTimeInterval(refreshPolicy.retryAfterFailure.timeInterval)
+                nextAttempt = clock.now().addingTimeInterval(refreshPolicy.retryAfterFailure.timeInterval)
                 throw error
             }
         }

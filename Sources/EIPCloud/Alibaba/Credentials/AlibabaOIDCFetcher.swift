@@ -14,6 +14,7 @@ struct AlibabaOIDCFetcher: Sendable {
     let duration: Duration
     let stsEndpoint: URL
     let timeout: Duration
+    let clock: WallClock
 
     func fetch() async throws -> AlibabaCredentials {
         let token = try readToken()
@@ -26,7 +27,7 @@ struct AlibabaOIDCFetcher: Sendable {
             "OIDCToken": token,
             "RoleSessionName": sessionName,
             "DurationSeconds": String(Int(duration.timeInterval)),
-            "Timestamp": AlibabaTimestamp.format(Date()),
+            "Timestamp": AlibabaTimestamp.format(clock.now()),
             "SignatureNonce": UUID().uuidString,
         ]
         let response: AlibabaHTTPTransport.Response
