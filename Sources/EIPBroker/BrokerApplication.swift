@@ -1,6 +1,6 @@
 import EIPAPI
 import EIPCloud
-import EIPCore
+public import EIPCore
 import EIPSQL
 import EIPStore
 import Foundation
@@ -33,18 +33,21 @@ public struct BrokerReadyInfo: Sendable {
 /// connections; the background loops wait for them.
 /// - Parameters:
 ///   - configuration: Where to listen and what to use.
+///   - clock: The time the books' rules read (TTLs, claims, heartbeats): the system's clock
+///     unless a test moves one by hand.
 ///   - logger: The broker's logger; tokens and cloud keys are never logged.
 ///   - metrics: The registry `/metrics` exports.
 ///   - onReady: Called once the server listens.
 public func buildApplication(
-    configuration: BrokerConfiguration, logger: Logger, metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
+    configuration: BrokerConfiguration, clock: WallClock = .system, logger: Logger,
+    metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
     onReady: @escaping @Sendable (BrokerReadyInfo) async -> Void = { _ in }
 ) async throws -> some ApplicationProtocol {
     let location = try DatabaseURL(configuration.databaseURL)
     let database = try await location.open(timeout: configuration.databaseTimeout, logger: logger)
     var services: [any Service] = [database]
 
-    let store = BrokerStore(database: database)
+    let store = BrokerStore(database: database, clock: clock)
     let accounts = CloudAccounts(configuration: configuration.accounts, database: database, logger: logger)
     let signal = WorkSignal()
     let started = StartupLatch()

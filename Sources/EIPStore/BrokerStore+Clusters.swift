@@ -22,7 +22,7 @@ extension BrokerStore {
     public func createCluster(name: String, quota: Int, location: ClusterLocation, allowRob: Bool = false, actor: Principal) async throws
         -> Cluster
     {
-        let now = Timestamp.now
+        let now = clock.timestamp
         let cluster = Cluster(
             id: Self.newID(prefix: "c-"), name: name, location: location, allowRob: allowRob, quota: quota, createdAt: now)
         do {
@@ -70,7 +70,7 @@ extension BrokerStore {
             guard try await !sql.query("SELECT name FROM clusters WHERE name = \(name)\(raw: sql.dialect.forUpdate)").isEmpty else {
                 throw BrokerError.notFound("cluster", name)
             }
-            let now = Timestamp.now.milliseconds
+            let now = clock.timestamp.milliseconds
             var changes: [String] = []
             if let quota {
                 try await sql.query("UPDATE clusters SET quota = \(quota), updated_at = \(now) WHERE name = \(name)")
@@ -131,7 +131,7 @@ extension BrokerStore {
     /// - Returns: the clusters that fell silent now, and how many are silent.
     public func markSilentClusters(after: Duration, actor: String) async throws -> (newlySilent: [String], silent: Int) {
         try await transaction { sql in
-            let now = Timestamp.now
+            let now = clock.timestamp
             let cutoff = now.adding(.zero - after).milliseconds
             let rows = try await sql.query(
                 """
@@ -189,7 +189,7 @@ extension BrokerStore {
             try await sql.query(
                 """
                 INSERT INTO tokens (id, token_hash, role, cluster, created_at)
-                VALUES (\(id), \(hash), \(cluster == nil ? "admin" : "cluster"), \(cluster), \(Timestamp.now.milliseconds))
+                VALUES (\(id), \(hash), \(cluster == nil ? "admin" : "cluster"), \(cluster), \(clock.timestamp.milliseconds))
                 """
             )
             try await sql.recordEvent(
@@ -210,7 +210,7 @@ extension BrokerStore {
                 try await database.query(
                     """
                     INSERT INTO tokens (id, token_hash, role, cluster, created_at)
-                    VALUES ('bootstrap-admin', \(hash), 'admin', NULL, \(Timestamp.now.milliseconds))
+                    VALUES ('bootstrap-admin', \(hash), 'admin', NULL, \(clock.timestamp.milliseconds))
                     ON CONFLICT (id) DO UPDATE SET token_hash = excluded.token_hash, created_at = excluded.created_at
                     """
                 )

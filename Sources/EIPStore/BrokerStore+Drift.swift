@@ -94,7 +94,7 @@ extension BrokerStore {
 
     private func adopt(_ eip: OrphanEIP, provider: String, pool poolName: String?, actor: String) async throws -> OrphanVerdict {
         try await transaction { sql in
-            let now = Timestamp.now
+            let now = clock.timestamp
             let inFlight = try await sql.query(
                 """
                 SELECT id FROM addresses WHERE provider = \(provider) AND region = \(eip.region) AND state = 'allocating'
@@ -161,7 +161,7 @@ extension BrokerStore {
     /// address changed meanwhile. - Returns: whether it was marked lost.
     public func markLost(addressID: String, allocationID: String, actor: String) async throws -> Bool {
         try await transaction { sql in
-            let now = Timestamp.now
+            let now = clock.timestamp
             let reason = "EIP \(allocationID) no longer exists in the cloud (released or deleted outside the broker)"
             // Lock order: the lease, then its cluster, then the address.
             let leaseRow = try await sql.query(
@@ -176,7 +176,7 @@ extension BrokerStore {
             else { return false }
             let address = try AddressRecord(row: row)
             guard address.leaseID == lease?.id else { return false }
-            try await Self.dropAddress(address, in: sql)
+            try await dropAddress(address, in: sql)
             try await sql.query("UPDATE addresses SET state = 'lost', updated_at = \(now.milliseconds) WHERE id = \(addressID)")
             if let lease {
                 try await sql.query("UPDATE leases SET last_error = \(reason) WHERE id = \(lease.id)")
@@ -196,7 +196,7 @@ extension BrokerStore {
     /// whether it was sent back.
     public func restoreAssociation(leaseID: String, networkInterfaceID: String, found: String, actor: String) async throws -> Bool {
         try await transaction { sql in
-            let now = Timestamp.now
+            let now = clock.timestamp
             guard
                 let row = try await sql.query(
                     """

@@ -57,7 +57,7 @@ extension BrokerStore {
 
     private func allocateOnce(_ request: AllocationRequest, actor: Principal) async throws -> (lease: Lease, created: Bool) {
         try await transaction { sql in
-            let now = Timestamp.now
+            let now = clock.timestamp
             guard let cluster = try await Self.cluster(named: request.cluster, in: sql) else {
                 throw BrokerError(
                     .unprocessable, "cluster: cluster '\(request.cluster)' does not exist",
@@ -473,7 +473,7 @@ extension BrokerStore {
             }
             let lease = try Self.lease(from: row)
             if let scope, lease.cluster != scope { throw BrokerError.notFound("lease", leaseID) }
-            let now = Timestamp.now
+            let now = clock.timestamp
             if try await change(lease, now, sql) {
                 try await Self.touch(leaseID: leaseID, now: now, in: sql)
             }
@@ -501,7 +501,7 @@ extension BrokerStore {
     {
         let live = Set(pods.map { "\($0.namespace)/\($0.pod)/\($0.podUID)" })
         return try await transaction { sql in
-            let now = Timestamp.now
+            let now = clock.timestamp
             guard let clusterRow = try await sql.query("SELECT silent_since FROM clusters WHERE name = \(cluster)").first else {
                 throw BrokerError.unprocessable("cluster", "cluster '\(cluster)' does not exist")
             }

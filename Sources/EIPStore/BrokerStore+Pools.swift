@@ -8,7 +8,7 @@ extension BrokerStore {
         """
 
     public func createPool(name: String, settings: PoolSettings, actor: Principal) async throws -> Pool {
-        let now = Timestamp.now
+        let now = clock.timestamp
         do {
             try await transaction { sql in
                 try await Self.checkPackages(settings.bandwidthPackages, region: settings.region, provider: settings.provider, in: sql)
@@ -110,7 +110,7 @@ extension BrokerStore {
                 """
                 UPDATE pools SET defaults = \(JSONColumn.encode(settings.defaults)), bandwidth_packages = \(JSONColumn.encode(settings.bandwidthPackages)),
                     warm_min = \(settings.warm.min), warm_max = \(settings.warm.max), max_size = \(settings.maxSize),
-                    clusters = \(settings.clusters.map(JSONColumn.encode)), updated_at = \(Timestamp.now.milliseconds)
+                    clusters = \(settings.clusters.map(JSONColumn.encode)), updated_at = \(clock.timestamp.milliseconds)
                 WHERE name = \(name)
                 """
             )

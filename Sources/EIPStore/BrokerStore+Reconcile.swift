@@ -23,7 +23,7 @@ extension BrokerStore {
     /// Claims expire, so a crashed replica only delays its leases.
     public func claimLeaseWork(owner: String, limit: Int, until: Timestamp) async throws -> [LeaseWork] {
         try await transaction { sql in
-            let now = Timestamp.now.milliseconds
+            let now = clock.timestamp.milliseconds
             let rows = try await sql.query(
                 """
                 UPDATE leases SET claim_owner = \(owner), claim_until = \(until.milliseconds), attempts = attempts + 1
@@ -54,7 +54,7 @@ extension BrokerStore {
             guard let row = try await sql.query("SELECT * FROM leases WHERE id = \(leaseID)\(raw: sql.dialect.forUpdate)").first,
                 row.string("claim_owner") == owner
             else { throw ClaimLost(leaseID: leaseID) }
-            let result = try await change(try Self.lease(from: row), Timestamp.now, sql)
+            let result = try await change(try Self.lease(from: row), clock.timestamp, sql)
             try await Self.refreshWork(leaseID: leaseID, in: sql)
             return result
         }
@@ -170,7 +170,7 @@ extension BrokerStore {
                 AddressRecord.init(row:))
             guard let address, address.allocationID != nil || address.isStatic else {
                 // Nothing was ever allocated in the cloud: give the reservations back.
-                if let address { try await Self.dropAddress(address, in: sql) }
+                if let address { try await dropAddress(address, in: sql) }
                 try await Self.finishLease(
                     lease, phase: .released, message: "released; no address had been allocated", actor: actor, now: now, in: sql)
                 return .finished
@@ -220,7 +220,7 @@ extension BrokerStore {
             try await Self.lockCluster(lease.cluster, in: sql)
             if let address = try await sql.query("SELECT * FROM addresses WHERE lease_id = \(leaseID)").first.map(AddressRecord.init(row:))
             {
-                try await Self.dropAddress(address, in: sql)
+                try await dropAddress(address, in: sql)
             }
             try await Self.finishLease(
                 lease, phase: .released, message: "address \(lease.ipAddress ?? "") released in the cloud", actor: actor, now: now, in: sql)
@@ -233,7 +233,7 @@ extension BrokerStore {
             try await Self.lockCluster(lease.cluster, in: sql)
             if let address = try await sql.query("SELECT * FROM addresses WHERE lease_id = \(leaseID)").first.map(AddressRecord.init(row:))
             {
-                try await Self.dropAddress(address, in: sql)
+                try await dropAddress(address, in: sql)
             }
             try await sql.query("UPDATE leases SET last_error = \(error) WHERE id = \(leaseID)")
             try await Self.finishLease(lease, phase: .failed, message: "failed: \(error)", actor: actor, now: now, in: sql)
@@ -275,7 +275,7 @@ extension BrokerStore {
     /// a call that is being retried, and when), until the step records its outcome.
     public func noteRetry(leaseID: String, owner: String, error: String) async throws {
         try await database.query(
-            "UPDATE leases SET last_error = \(error), updated_at = \(Timestamp.now.milliseconds) WHERE id = \(leaseID) AND claim_owner = \(owner)"
+            "UPDATE leases SET last_error = \(error), updated_at = \(clock.timestamp.milliseconds) WHERE id = \(leaseID) AND claim_owner = \(owner)"
         )
     }
 
@@ -315,8 +315,8 @@ extension BrokerStore {
     }
 
     /// Takes an address out of the books: its pool slot and package place are freed.
-    static func dropAddress(_ address: AddressRecord, in sql: any SQLExecutor) async throws {
-        let now = Timestamp.now.milliseconds
+    func dropAddress(_ address: AddressRecord, in sql: any SQLExecutor) async throws {
+        let now = clock.timestamp.milliseconds
         if address.isStatic {
             try await sql.query("UPDATE addresses SET state = 'released', lease_id = NULL, updated_at = \(now) WHERE id = \(address.id)")
             return
@@ -337,7 +337,7 @@ extension BrokerStore {
     /// Retained TTL leases whose time is up get released.
     public func expireRetainedLeases(actor: Principal) async throws -> [String] {
         try await transaction { sql in
-            let now = Timestamp.now
+            let now = clock.timestamp
             let rows = try await sql.query(
                 "SELECT * FROM leases WHERE active = 1 AND retained = 1 AND release_at IS NOT NULL AND release_at <= \(now.milliseconds) ORDER BY id\(raw: sql.dialect.forUpdate)"
             )

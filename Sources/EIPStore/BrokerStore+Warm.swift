@@ -6,7 +6,7 @@ extension BrokerStore {
     /// already being allocated), within the pool's size. Returns the reservations to allocate.
     public func reserveWarmAddresses(limit: Int) async throws -> [AddressRecord] {
         try await transaction { sql in
-            let now = Timestamp.now
+            let now = clock.timestamp
             var reserved: [AddressRecord] = []
             let pools = try await sql.query(
                 """
@@ -48,7 +48,7 @@ extension BrokerStore {
     /// Records a warm address the cloud allocated: it becomes idle in its pool.
     public func recordWarmAllocated(addressID: String, allocationID: String, ipAddress: String, actor: String) async throws {
         try await transaction { sql in
-            let now = Timestamp.now
+            let now = clock.timestamp
             let rows = try await sql.query(
                 """
                 UPDATE addresses SET allocation_id = \(allocationID), ip_address = \(ipAddress), state = 'idle', claim_until = NULL, updated_at = \(now.milliseconds)
@@ -69,7 +69,7 @@ extension BrokerStore {
                     "SELECT * FROM addresses WHERE id = \(addressID) AND state = 'allocating' AND lease_id IS NULL"
                 ).first
             else { return }
-            try await Self.dropAddress(try AddressRecord(row: row), in: sql)
+            try await dropAddress(try AddressRecord(row: row), in: sql)
         }
     }
 
@@ -82,7 +82,7 @@ extension BrokerStore {
     /// crash, for release in the cloud, and returns them.
     public func claimSurplusAddresses(limit: Int) async throws -> [AddressRecord] {
         try await transaction { sql in
-            let now = Timestamp.now
+            let now = clock.timestamp
             let pools = try await sql.query("SELECT \(raw: Self.poolColumns) FROM pools p ORDER BY p.name")
             for row in pools {
                 let pool = try Self.pool(from: row)
@@ -123,7 +123,7 @@ extension BrokerStore {
                 ).first
             else { return }
             let address = try AddressRecord(row: row)
-            try await Self.dropAddress(address, in: sql)
+            try await dropAddress(address, in: sql)
             try await sql.recordEvent(
                 actor: actor, action: "address.release", subjectType: "address", subjectID: address.allocationID ?? address.id,
                 cluster: nil, message: "\(address.ipAddress ?? "") released from pool \(address.pool ?? "")")
@@ -136,7 +136,7 @@ extension BrokerStore {
     /// A database row, not an advisory lock, so it works on SQLite and PostgreSQL alike.
     public func lead(loop: String, owner: String, until: Timestamp) async throws -> Bool {
         try await transaction { sql in
-            let now = Timestamp.now.milliseconds
+            let now = clock.timestamp.milliseconds
             let rows = try await sql.query(
                 """
                 INSERT INTO loop_leaders (loop, owner, until) VALUES (\(loop), \(owner), \(until.milliseconds))

@@ -1,4 +1,4 @@
-import EIPCore
+public import EIPCore
 public import EIPSQL
 import Foundation
 
@@ -25,9 +25,13 @@ import Foundation
 /// heartbeat locks the cluster's leases before it records itself on the cluster.
 public struct BrokerStore: Sendable {
     public let database: any SQLDatabase
+    /// The time every rule of the books reads: TTLs, claims, key holds, heartbeats, silences,
+    /// and the times recorded (the system's clock unless a test moves one by hand).
+    public let clock: WallClock
 
-    public init(database: any SQLDatabase) {
+    public init(database: any SQLDatabase, clock: WallClock = .system) {
         self.database = database
+        self.clock = clock
     }
 
     /// Creates the tables, or brings them up to date.

@@ -70,22 +70,30 @@ struct RetentionTests {
 
     @Test(arguments: Backend.allCases)
     func ttlRunsOutWithoutANewPodAndTheAddressGoesBack(_ backend: Backend) async throws {
-        try await LeaseTestKit.withBrokerAndCloud(backend) { broker, cloud in
+        // The broker's books run on a clock the test moves: the hour of the TTL passes in a step.
+        let clock = ManualClock()
+        let wall = clock.wallClock()
+        try await LeaseTestKit.withBrokerAndCloud(backend, clock: wall) { broker, cloud in
             let kit = LeaseTestKit(broker)
             let token = try await kit.cluster("games", quota: 10)
             try await kit.pool(["name": "relay", "maxSize": 5])
 
             let response = try await kit.allocate(
-                token: token, ["namespace": "games", "pod": "relay-1", "podUid": "uid-relay-1", "pool": "relay", "releaseStrategy": "1s"])
+                token: token, ["namespace": "games", "pod": "relay-1", "podUid": "uid-relay-1", "pool": "relay", "releaseStrategy": "1h"])
             let allocated = try await kit.settle(response, into: "Allocated", token: token)
             let id = try #require(allocated["id"])
             let allocationID = try #require(allocated["allocationId"])
-            #expect(allocated["releaseAfter"] == "1s")
+            #expect(allocated["releaseAfter"] == "1h0m0s")
             #expect(try await kit.associate(id, token: token, privateIP: "172.16.0.20")["phase"] == "InUse")
 
+            let askedAt = wall.now()
             let release = try await broker.call(.POST, "/v1/leases/\(id)/release", token: token)
             #expect(release.status == 200, "\(release.text)")
             #expect(release["phase"] != "Released", "a TTL lease is not released at once")
+            #expect(release.object["retained"] as? Bool == true, "\(release.text)")
+            let releaseAt = try #require((release.object["releaseAt"] as? String).flatMap { ISO8601DateFormatter().date(from: $0) })
+            #expect(abs(releaseAt.timeIntervalSince(askedAt) - 3600) < 2, "releaseAt \(releaseAt) is not an hour after \(askedAt)")
+            clock.advance(by: .seconds(3601))
 
             let expired = try await kit.waitForLease(id, token: token, "the TTL to run out") {
                 $0["phase"] == "Released" || $0["phase"] == "Failed"
@@ -107,7 +115,8 @@ struct RetentionTests {
 
     @Test(arguments: Backend.allCases)
     func neverIsKeptUntilAForcedRelease(_ backend: Backend) async throws {
-        try await TestBroker.with(backend) { broker in
+        let clock = ManualClock()
+        try await TestBroker.with(backend, clock: clock.wallClock()) { broker in
             let kit = LeaseTestKit(broker)
             let token = try await kit.cluster("data", quota: 10)
             try await kit.pool(["name": "db", "maxSize": 5])
@@ -125,14 +134,15 @@ struct RetentionTests {
             #expect(kept["phase"] == "Allocated")
             #expect(kept["ipAddress"] == address)
 
-            // Let time pass the way the broker sees it: a 1s TTL lease, released alongside, runs
+            // A year passes the way the broker sees it: a 1h TTL lease, released alongside, runs
             // out (so the keeper has run its expiry pass) while the Never lease stays.
             let ttl = try await kit.allocate(
-                token: token, ["namespace": "data", "pod": "cache-0", "podUid": "uid-cache-0", "pool": "db", "releaseStrategy": "1s"])
+                token: token, ["namespace": "data", "pod": "cache-0", "podUid": "uid-cache-0", "pool": "db", "releaseStrategy": "1h"])
             let ttlID = try #require(try await kit.settle(ttl, into: "Allocated", token: token)["id"])
             let ttlRelease = try await broker.call(.POST, "/v1/leases/\(ttlID)/release", token: token)
             #expect(ttlRelease.status == 200, "\(ttlRelease.text)")
-            let gone = try await kit.waitForLease(ttlID, token: token, "the 1s TTL to run out") {
+            clock.advance(by: .seconds(365 * 86_400))
+            let gone = try await kit.waitForLease(ttlID, token: token, "the 1h TTL to run out") {
                 $0["phase"] == "Released" || $0["phase"] == "Failed"
             }
             #expect(gone["phase"] == "Released")
@@ -278,7 +288,9 @@ struct RetentionTests {
     /// ends the silence. Retained leases say so, with their release time.
     @Test(arguments: Backend.allCases)
     func aSilentClusterKeepsItsLeasesAndIsReportedOnce(_ backend: Backend) async throws {
-        try await TestBroker.with(backend, configure: { $0.silentClusterAfter = .milliseconds(500) }) { broker in
+        // Silence is measured on the books' clock, which only the test moves.
+        let clock = ManualClock()
+        try await TestBroker.with(backend, clock: clock.wallClock(), configure: { $0.silentClusterAfter = .seconds(300) }) { broker in
             let kit = LeaseTestKit(broker)
             let token = try await kit.cluster("prod", quota: 10)
             try await kit.pool(["name": "web", "maxSize": 10])
@@ -303,7 +315,9 @@ struct RetentionTests {
             #expect(ttl["releaseAt"] != nil, "\(ttl)")
             #expect(try await kit.lease(ids[0], token: token).fields["retained"] as? Bool == false)
 
-            // Then the agent goes quiet.
+            // Then the agent goes quiet for longer than 300 s.
+            #expect(try await kit.cluster("prod", token: kit.adminToken).fields["silent"] as? Bool == false)
+            clock.advance(by: .seconds(301))
             let silent = try await LeaseTestKit.poll("the cluster reported silent") {
                 let cluster = try await kit.cluster("prod", token: kit.adminToken)
                 return (cluster, cluster.fields["silent"] as? Bool == true)
@@ -319,9 +333,10 @@ struct RetentionTests {
 
             let again = try await broker.call(.POST, "/v1/heartbeats", token: token, json: live)
             #expect(again.status == 200, "\(again.text)")
-            // The silence it ended is gone (a new one may begin on a slow machine, never the old).
+            // The silence it ended is gone, and no new one begins while the clock stands still.
             let heard = try await kit.cluster("prod", token: token)
-            #expect(heard["silentSince"] != silent["silentSince"], "\(heard)")
+            #expect(heard["silentSince"] == nil, "\(heard)")
+            #expect(heard.fields["silent"] as? Bool == false, "\(heard)")
             let after = try await broker.call(.GET, "/v1/events?pageSize=1000", token: token)
             #expect(after.items.contains { $0["action"] as? String == "cluster.heard" })
         }

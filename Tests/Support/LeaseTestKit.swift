@@ -182,11 +182,11 @@ struct LeaseTestKit: Sendable {
     /// Runs `body` with a broker on a fresh database of `backend` and the simulated cloud account
     /// `sim` the broker allocates in, on a second connection to that database.
     static func withBrokerAndCloud<Result: Sendable>(
-        _ backend: Backend, configure: (inout BrokerConfiguration) -> Void = { _ in },
+        _ backend: Backend, clock: WallClock = .system, configure: (inout BrokerConfiguration) -> Void = { _ in },
         _ body: (TestBroker, SimulatedCloud) async throws -> Result
     ) async throws -> Result {
         try await TestDatabase.with(backend) { db in
-            let broker = try await TestBroker.start(databaseURL: db.url, configure: configure)
+            let broker = try await TestBroker.start(databaseURL: db.url, clock: clock, configure: configure)
             do {
                 let cloud = SimulatedCloud(account: "sim", database: try await db.openReplica())
                 let result = try await body(broker, cloud)

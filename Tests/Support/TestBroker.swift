@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import EIPAgent
 import EIPBroker
+import EIPCore
 import Foundation
 import Hummingbird
 import Logging
@@ -39,15 +40,17 @@ final class TestBroker: Sendable {
         self.task = task
     }
 
-    /// Starts a broker on `databaseURL` with test-friendly settings, changed by `configure`.
+    /// Starts a broker on `databaseURL` with test-friendly settings, changed by `configure`,
+    /// its books on `clock`.
     static func start(
-        databaseURL: String, logLevel: Logger.Level = .debug, configure: (inout BrokerConfiguration) -> Void = { _ in }
+        databaseURL: String, logLevel: Logger.Level = .debug, clock: WallClock = .system,
+        configure: (inout BrokerConfiguration) -> Void = { _ in }
     ) async throws -> TestBroker {
         let configuration = Self.configuration(databaseURL: databaseURL, configure: configure)
         let logs = CapturedLogs()
         let logger = logs.logger(level: logLevel)
         let ready = AsyncStream<BrokerReadyInfo>.makeStream()
-        let app = try await buildApplication(configuration: configuration, logger: logger) { info in
+        let app = try await buildApplication(configuration: configuration, clock: clock, logger: logger) { info in
             ready.continuation.yield(info)
         }
         let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: logger))
@@ -93,11 +96,11 @@ final class TestBroker: Sendable {
 
     /// Runs `body` with a broker on a fresh database of `backend`, then tears both down.
     static func with<Result: Sendable>(
-        _ backend: Backend, logLevel: Logger.Level = .debug, configure: (inout BrokerConfiguration) -> Void = { _ in },
-        _ body: (TestBroker) async throws -> Result
+        _ backend: Backend, logLevel: Logger.Level = .debug, clock: WallClock = .system,
+        configure: (inout BrokerConfiguration) -> Void = { _ in }, _ body: (TestBroker) async throws -> Result
     ) async throws -> Result {
         try await TestDatabase.with(backend) { database in
-            let broker = try await start(databaseURL: database.url, logLevel: logLevel, configure: configure)
+            let broker = try await start(databaseURL: database.url, logLevel: logLevel, clock: clock, configure: configure)
             do {
                 let result = try await body(broker)
                 await broker.stop()

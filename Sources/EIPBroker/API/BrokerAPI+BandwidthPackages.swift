@@ -33,7 +33,8 @@ extension BrokerAPI {
         if !Validation.isDNSLabel(region) { violations.append(.init(field: "region", rule: "must be a region id such as cn-hangzhou")) }
         guard violations.isEmpty else { throw BrokerError.invalid(violations) }
         let package = try await store.createBandwidthPackage(
-            BandwidthPackage(id: body.id, provider: provider, region: region, maxIPs: body.maxIps, createdAt: .now), actor: caller
+            BandwidthPackage(id: body.id, provider: provider, region: region, maxIPs: body.maxIps, createdAt: store.clock.timestamp),
+            actor: caller
         )
         return .created(.init(body: .json(.init(package))))
     }

@@ -83,7 +83,7 @@ extension BrokerAPI {
         let caller = try BrokerRequestContext.admin()
         let token = TokenHasher.newToken()
         try await store.addToken(id: BrokerStore.newTokenID(), hash: TokenHasher.hash(token), cluster: input.path.name, actor: caller)
-        return .created(.init(body: .json(.init(cluster: input.path.name, token: token, createdAt: Timestamp.now.date))))
+        return .created(.init(body: .json(.init(cluster: input.path.name, token: token, createdAt: store.clock.timestamp.date))))
     }
 
     /// The rules of a `vpcIds` list: at most 16 distinct `vpc-` ids.

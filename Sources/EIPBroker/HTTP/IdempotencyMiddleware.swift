@@ -42,7 +42,7 @@ struct IdempotencyMiddleware: RouterMiddleware {
         let parameters = context.parameters.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: "&")
         let scope = Self.scope(identity: owner.identity, operation: operation, parameters: parameters)
 
-        let now = Timestamp.now
+        let now = store.clock.timestamp
         switch try await store.beginIdempotentRequest(
             scope: scope, key: key, requestHash: requestHash, holder: holder, heldUntil: now.adding(Self.hold), now: now
         ) {
@@ -61,7 +61,8 @@ struct IdempotencyMiddleware: RouterMiddleware {
         let response: Response
         do {
             response = try await whileRenewing(every: Self.hold / 3) { [store, holder] in
-                _ = try? await store.holdIdempotentRequest(scope: scope, key: key, holder: holder, until: .now.adding(Self.hold))
+                _ = try? await store.holdIdempotentRequest(
+                    scope: scope, key: key, holder: holder, until: store.clock.timestamp.adding(Self.hold))
             } run: {
                 try await next(request, context)
             }

@@ -40,7 +40,7 @@ struct DriftKeeper: Service {
             while !Task.isCancelled {
                 var wait = interval
                 do {
-                    if try await store.lead(loop: "drift", owner: owner, until: .now.adding(interval * 3)) {
+                    if try await store.lead(loop: "drift", owner: owner, until: store.clock.timestamp.adding(interval * 3)) {
                         try await runOnce()
                     }
                     failures.succeeded()

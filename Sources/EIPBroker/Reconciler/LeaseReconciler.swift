@@ -39,7 +39,8 @@ struct LeaseReconciler: Service {
     private func work() async {
         while !Task.isCancelled, !Task.isShuttingDownGracefully {
             do {
-                let claimed = try await store.claimLeaseWork(owner: owner, limit: 1, until: .now.adding(Self.claimDuration))
+                let claimed = try await store.claimLeaseWork(
+                    owner: owner, limit: 1, until: store.clock.timestamp.adding(Self.claimDuration))
                 failures.succeeded()
                 guard let item = claimed.first else {
                     await signal.wait(timeout: pollInterval)
@@ -62,7 +63,8 @@ struct LeaseReconciler: Service {
         let renewed = Mutex(ContinuousClock.now)
         try await whileRenewing(every: Self.claimDuration / 3) { [store, owner, logger] in
             do {
-                if try await store.renewClaim(leaseID: item.lease.id, owner: owner, until: .now.adding(Self.claimDuration)) {
+                if try await store.renewClaim(leaseID: item.lease.id, owner: owner, until: store.clock.timestamp.adding(Self.claimDuration))
+                {
                     renewed.withLock { $0 = .now }
                 } else {
                     logger.notice("lease claim taken over while its step ran; stopping the step", metadata: ["lease": "\(item.lease.id)"])
@@ -92,7 +94,7 @@ struct LeaseReconciler: Service {
         do {
             try await CloudRetries.$observer.withValue({ [store, owner] retry in
                 let code: BrokerError.Code = retry.throttled ? .cloudThrottled : .cloudUnavailable
-                let next = Timestamp.now.adding(retry.pause)
+                let next = store.clock.timestamp.adding(retry.pause)
                 try? await store.noteRetry(
                     leaseID: lease.id, owner: owner,
                     error: "\(code): \(retry.action) failed (\(retry.error)); next try at \(next), attempt \(retry.attempt + 1)"
@@ -112,14 +114,14 @@ struct LeaseReconciler: Service {
             let jittered = Int64(Double(backoff) * Double.random(in: 0.5...1.5))
             let delay = max(error.retryAfterMilliseconds ?? 0, jittered)
             logger.info("cloud call will be retried", metadata: ["lease": "\(lease.id)", "error": "\(error)", "retryInMs": "\(delay)"])
-            let next = Timestamp.now.adding(milliseconds: delay)
+            let next = store.clock.timestamp.adding(milliseconds: delay)
             try? await store.deferLease(
                 leaseID: lease.id, owner: owner, error: "\(Self.describe(error)); next try at \(next)", retryAt: next)
         } catch let error where !(error is CloudError || error is BrokerError) {
             // Not a verdict of the cloud (a database hiccup, say): keep the books as they are, retry.
             logger.warning("lease step failed; will retry", metadata: ["lease": "\(lease.id)", "error": "\(String(reflecting: error))"])
             let delay = Int64(min(30_000, 500 * (1 << min(work.attempts, 6))))
-            let next = Timestamp.now.adding(milliseconds: delay)
+            let next = store.clock.timestamp.adding(milliseconds: delay)
             try? await store.deferLease(
                 leaseID: lease.id, owner: owner, error: "\(Self.describe(error)); next try at \(next)", retryAt: next)
         } catch {

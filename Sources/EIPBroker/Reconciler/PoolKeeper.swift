@@ -30,10 +30,10 @@ struct PoolKeeper: Service {
                 var wait = interval
                 do {
                     let leaseMs = Int64(max(1, interval.components.seconds)) * 4000
-                    if try await store.lead(loop: "pool-keeper", owner: owner, until: .now.adding(milliseconds: leaseMs)) {
+                    if try await store.lead(loop: "pool-keeper", owner: owner, until: store.clock.timestamp.adding(milliseconds: leaseMs)) {
                         try await runOnce()
                         if ContinuousClock.now - lastPurge > .seconds(60) {
-                            let cutoff = Timestamp.now.adding(.zero - idempotencyRetention)
+                            let cutoff = store.clock.timestamp.adding(.zero - idempotencyRetention)
                             try await store.purgeIdempotencyKeys(before: cutoff)
                             lastPurge = .now
                         }
@@ -87,14 +87,14 @@ struct PoolKeeper: Service {
         } catch let error as CloudError where error.isRetryable {
             logger.info("warm allocation will be retried", metadata: ["pool": "\(address.pool ?? "")", "error": "\(error)"])
             try? await store.retryWarmAddress(
-                addressID: address.id, at: .now.adding(milliseconds: max(1000, error.retryAfterMilliseconds ?? 0)))
+                addressID: address.id, at: store.clock.timestamp.adding(milliseconds: max(1000, error.retryAfterMilliseconds ?? 0)))
         } catch let error as CloudError {
             // The cloud refused for good, so it made nothing: give the reservation back.
             logger.warning("warm allocation refused", metadata: ["pool": "\(address.pool ?? "")", "error": "\(error)"])
             try? await store.abandonWarmAddress(addressID: address.id)
         } catch {
             logger.warning("warm allocation failed; will retry", metadata: ["pool": "\(address.pool ?? "")", "error": "\(error)"])
-            try? await store.retryWarmAddress(addressID: address.id, at: .now.adding(milliseconds: 5000))
+            try? await store.retryWarmAddress(addressID: address.id, at: store.clock.timestamp.adding(milliseconds: 5000))
         }
     }
 
