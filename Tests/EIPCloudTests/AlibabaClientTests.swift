@@ -87,26 +87,60 @@ struct AlibabaClientTests {
             let pause = policy.delay(after: attempt, error: Self.apiError("Throttling.User"), using: &generator)
             #expect(pause >= .zero && pause <= min(.milliseconds(100) * (1 << (attempt - 1)), .seconds(1)))
         }
-        var hinted = Self.apiError("Throttling.User")
-        hinted.retryAfter = .seconds(3)
-        #expect(policy.delay(after: 1, error: hinted, using: &generator) == .seconds(3))
+        #expect(policy.delay(after: 1, error: Self.throttled(retryAfter: 3), using: &generator) == .seconds(3))
+    }
+
+    static let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+
+    /// A throttling refusal that asks for `seconds` before the next try.
+    static func throttled(retryAfter seconds: Int) -> AlibabaAPIError {
+        var error = apiError("Throttling.User")
+        error.retryAfter = .seconds(seconds)
+        return error
     }
 
     @Test func theRetryBudgetStartsAtTheFirstFailureNotAtTheCall() async throws {
-        // The first attempt spends longer than the whole budget waiting its turn (as in the
-        // pacer behind a burst), then is throttled: it is still retried.
-        let policy = AlibabaRetryPolicy(baseDelay: .milliseconds(1), maximumDelay: .milliseconds(5), maximumElapsed: .milliseconds(200))
+        // In virtual time: the first attempt spends five minutes, far beyond the 60 s budget,
+        // waiting its turn (as in the pacer behind a burst), then is throttled: it is still retried.
+        let clock = ManualClock()
         let attempts = Mutex(0)
-        let answer = try await policy.run(action: "AllocateEipAddress", eipOperation: false, logger: Logger(label: "test")) { attempt in
-            attempts.withLock { $0 = attempt }
-            if attempt == 1 {
-                try await Task.sleep(for: .milliseconds(300))
-                throw Self.apiError("Throttling.User")
+        let run = Task {
+            try await AlibabaRetryPolicy().run(
+                action: "AllocateEipAddress", eipOperation: false, clock: ElapsedClock(clock), logger: Self.quiet
+            ) {
+                attempt in
+                attempts.withLock { $0 = attempt }
+                if attempt == 1 {
+                    clock.advance(by: .seconds(300))
+                    throw Self.throttled(retryAfter: 2)
+                }
+                return "allocated"
             }
-            return "allocated"
         }
-        #expect(answer == "allocated")
+        try await clock.advance(by: .seconds(2), once: 1)
+        #expect(try await run.value == "allocated")
         #expect(attempts.withLock { $0 } == 2)
+    }
+
+    @Test func retriesStopWhenTheNextPauseWouldEndPastTheBudget() async throws {
+        // Refused every time with "retry after 25 s": tries at 0 s, 25 s and 50 s; a fourth at
+        // 75 s would end past the 60 s budget, so the third refusal is the answer.
+        let clock = ManualClock()
+        let attempts = Mutex(0)
+        let run = Task {
+            try await AlibabaRetryPolicy(maximumAttempts: 10).run(
+                action: "AssociateEipAddress", eipOperation: true, clock: ElapsedClock(clock), logger: Self.quiet
+            ) { attempt -> String in
+                attempts.withLock { $0 = attempt }
+                throw Self.throttled(retryAfter: 25)
+            }
+        }
+        try await clock.advance(by: .seconds(25), once: 1)
+        try await clock.advance(by: .seconds(25), once: 1)
+        let error = await #expect(throws: AlibabaAPIError.self) { try await run.value }
+        #expect(error?.code == "Throttling.User")
+        #expect(attempts.withLock { $0 } == 3)
+        #expect(clock.now.offset == .seconds(50))
     }
 
     @Test func mapsFinalErrorsToCloudErrorKinds() {

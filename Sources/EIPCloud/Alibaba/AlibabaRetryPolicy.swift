@@ -1,4 +1,4 @@
-import EIPCore
+public import EIPCore
 public import Logging
 
 /// When and how often a refused or failed Alibaba call is tried again.
@@ -85,12 +85,12 @@ public struct AlibabaRetryPolicy: Sendable, Hashable {
     /// Runs `body` until it succeeds, fails for good, or the attempts or time run out.
     /// - Parameters:
     ///   - eipOperation: whether the EIP operation codes are retried too.
+    ///   - clock: what the pauses sleep on and the budget is measured by.
     ///   - body: one attempt; it gets the attempt number, from 1.
     public func run<Result: Sendable>(
-        action: String, eipOperation: Bool, logger: Logger, _ body: (Int) async throws -> Result
+        action: String, eipOperation: Bool, clock: ElapsedClock = .continuous, logger: Logger, _ body: (Int) async throws -> Result
     ) async throws -> Result {
-        let clock = ContinuousClock()
-        var deadline: ContinuousClock.Instant?
+        var deadline: Duration?
         var generator = SystemRandomNumberGenerator()
         var attempt = 1
         while true {
@@ -98,9 +98,9 @@ public struct AlibabaRetryPolicy: Sendable, Hashable {
                 return try await body(attempt)
             } catch {
                 guard attempt < maximumAttempts, isRetryable(error, eipOperation: eipOperation) else { throw error }
-                if deadline == nil { deadline = clock.now + maximumElapsed }
+                if deadline == nil { deadline = clock.now() + maximumElapsed }
                 let pause = delay(after: attempt, error: error, using: &generator)
-                guard let deadline, clock.now + pause < deadline else { throw error }
+                guard let deadline, clock.now() + pause < deadline else { throw error }
                 logger.debug(
                     "retrying Alibaba call",
                     metadata: ["action": "\(action)", "attempt": "\(attempt)", "pause": "\(pause)", "error": "\(Self.summary(of: error))"]
@@ -109,7 +109,7 @@ public struct AlibabaRetryPolicy: Sendable, Hashable {
                     (error as? AlibabaAPIError).map { code in retryableCodePrefixes.contains { code.code.hasPrefix($0) } } ?? false
                 await CloudRetries.observer?(
                     CloudRetry(action: action, error: Self.summary(of: error), throttled: throttled, attempt: attempt, pause: pause))
-                try await Task.sleep(for: pause)
+                try await clock.sleep(pause)
                 attempt += 1
             }
         }
