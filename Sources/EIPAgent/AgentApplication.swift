@@ -1,4 +1,5 @@
 public import AsyncHTTPClient
+public import EIPCore
 public import Foundation
 public import Logging
 
@@ -34,15 +35,19 @@ public struct AgentConfiguration: Sendable {
 /// try await ServiceGroup(services: [kubernetes, agent], logger: logger).run()
 /// try await http.shutdown()
 /// ```
-/// - Parameter httpClient: The client for the broker's API, configured as
-///   ``BrokerClient/httpConfiguration``; the caller shuts it down.
+/// - Parameters:
+///   - httpClient: The client for the broker's API, configured as
+///     ``BrokerClient/httpConfiguration``; the caller shuts it down.
+///   - clock: What retries, resyncs, heartbeats and leader election terms are timed on (the
+///     continuous clock unless a test moves one by hand).
 public func buildAgent(
-    configuration: AgentConfiguration, kubernetes: KubernetesClient, httpClient: HTTPClient, logger: Logger
+    configuration: AgentConfiguration, kubernetes: KubernetesClient, httpClient: HTTPClient, clock: ElapsedClock = .continuous,
+    logger: Logger
 ) -> AgentService {
     let controller = PodController(
         client: kubernetes, broker: BrokerClient(serverURL: configuration.brokerURL, tokens: configuration.tokens, httpClient: httpClient),
-        configuration: configuration.controller, logger: logger
+        configuration: configuration.controller, clock: clock, logger: logger
     )
-    let elector = configuration.leaderElection.map { LeaderElector(client: kubernetes, configuration: $0, logger: logger) }
+    let elector = configuration.leaderElection.map { LeaderElector(client: kubernetes, configuration: $0, clock: clock, logger: logger) }
     return AgentService(controller: controller, elector: elector, logger: logger)
 }

@@ -166,6 +166,30 @@ struct AgentControllerTests {
     }
 
     @Test
+    func aClusterAgentSendsItsHeartbeatOncePerIntervalOfItsClock() async throws {
+        try await AgentHarness.with(startAgent: false) { agent in
+            // Resync and heartbeat every minute of a clock the test moves: one beat after the
+            // first sync, the next only once the minute has passed, however slow the machine.
+            let clock = ManualClock()
+            let running = agent.startAgent(logs: CapturedLogs(), interval: .seconds(60), clock: ElapsedClock(clock))
+            try agent.createPod("beating", ip: "192.168.0.71", annotations: [PodAnnotation.podWithEIP: "true"])
+            try await waitUntil("beating has its EIP") { try agent.podEIP("beating")?.status.status == "InUse" }
+            func lastHeartbeat() async throws -> String? {
+                try await agent.kit.cluster("agent-test", token: agent.token)["lastHeartbeat"]
+            }
+            try await waitUntil("the first heartbeat") { try await lastHeartbeat() != nil }
+            let first = try await lastHeartbeat()
+            try await waitUntil("resync and heartbeat to wait for their minute") { clock.sleeping(dueWithin: .seconds(60)) >= 2 }
+            clock.advance(by: .seconds(59))
+            #expect(clock.sleeping(dueWithin: .zero) == 0)
+            #expect(try await lastHeartbeat() == first, "a heartbeat before its minute")
+            try await clock.advance(by: .seconds(1), once: 2)
+            try await waitUntil("the second heartbeat") { try await lastHeartbeat() != first }
+            await running.stop()
+        }
+    }
+
+    @Test
     func podsDeletedWhileTheAgentIsDownAreReleasedWhenItReturnsAndLivePodsAreKept() async throws {
         try await AgentHarness.with(startAgent: false) { agent in
             let first = agent.startAgent(logs: CapturedLogs())
@@ -258,19 +282,23 @@ struct AgentHarness {
         }
     }
 
-    /// Starts a controller (in cluster scope unless told otherwise), logging to `logs`, under `election` when given.
-    func startAgent(logs: CapturedLogs, scope: AgentScope = .cluster, election: LeaderElectionConfiguration? = nil) -> RunningAgent {
+    /// Starts a controller (in cluster scope unless told otherwise), logging to `logs`, under
+    /// `election` when given, resyncing and sending heartbeats every `interval` of `clock`.
+    func startAgent(
+        logs: CapturedLogs, scope: AgentScope = .cluster, election: LeaderElectionConfiguration? = nil,
+        interval: Duration = .seconds(2), clock: ElapsedClock = .continuous
+    ) -> RunningAgent {
         let configuration = AgentConfiguration(
             brokerURL: URL(string: broker.url)!, tokens: .value(token),
             controller: PodControllerConfiguration(
-                defaultPool: "default", scope: scope, concurrency: 4, resyncInterval: .seconds(2),
-                heartbeatInterval: .seconds(2), retryBackoff: RetryBackoff(initial: .milliseconds(100), maximum: .seconds(1)),
+                defaultPool: "default", scope: scope, concurrency: 4, resyncInterval: interval,
+                heartbeatInterval: interval, retryBackoff: RetryBackoff(initial: .milliseconds(100), maximum: .seconds(1)),
                 brokerWait: 10
             ),
             leaderElection: election
         )
         let service = buildAgent(
-            configuration: configuration, kubernetes: client, httpClient: broker.client,
+            configuration: configuration, kubernetes: client, httpClient: broker.client, clock: clock,
             logger: logs.logger(label: "eip-agent", level: .debug)
         )
         return RunningAgent(elector: service.elector, task: Task { try await service.run() })

@@ -1,5 +1,5 @@
 import EIPAPI
-import EIPCore
+public import EIPCore
 public import Logging
 import Synchronization
 
@@ -24,11 +24,18 @@ public final class PodController: Sendable {
     private let client: KubernetesClient
     private let broker: BrokerClient
     private let configuration: PodControllerConfiguration
+    private let clock: ElapsedClock
     private let logger: Logger
     private let reconciler: PodEIPReconciler
 
-    public init(client: KubernetesClient, broker: BrokerClient, configuration: PodControllerConfiguration, logger: Logger) {
+    /// - Parameter clock: what retries, resyncs and heartbeats wait on (the continuous clock
+    ///   unless a test moves one by hand).
+    public init(
+        client: KubernetesClient, broker: BrokerClient, configuration: PodControllerConfiguration, clock: ElapsedClock = .continuous,
+        logger: Logger
+    ) {
         self.client = client
+        self.clock = clock
         self.broker = broker
         self.configuration = configuration
         self.logger = logger
@@ -41,7 +48,7 @@ public final class PodController: Sendable {
         var fieldSelector: String?
         if case .node(let node) = configuration.scope { fieldSelector = "spec.nodeName=\(node)" }
         let informer = Informer<Pod>(client: client, fieldSelector: fieldSelector, logger: logger)
-        let queue = PodWorkQueue(backoff: configuration.retryBackoff)
+        let queue = PodWorkQueue(backoff: configuration.retryBackoff, clock: clock)
         let (synced, syncedContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
 
         try await withTaskCancellationHandler {
@@ -96,14 +103,14 @@ public final class PodController: Sendable {
             group.addTask {
                 while !Task.isCancelled {
                     await self.resync(queue, informer)
-                    try await Task.sleep(for: self.configuration.resyncInterval)
+                    try await self.clock.sleep(self.configuration.resyncInterval)
                 }
             }
             if configuration.scope == .cluster {
                 group.addTask {
                     while !Task.isCancelled {
                         await self.heartbeat(informer)
-                        try await Task.sleep(for: self.configuration.heartbeatInterval)
+                        try await self.clock.sleep(self.configuration.heartbeatInterval)
                     }
                 }
             }

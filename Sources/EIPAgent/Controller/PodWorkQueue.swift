@@ -1,3 +1,5 @@
+import EIPCore
+
 /// The keys of pods waiting to be reconciled, handed to a bounded number of workers.
 ///
 /// - A key is queued at most once: adding a queued key again changes nothing, and adding a key
@@ -7,7 +9,7 @@
 ///   without holding a worker meanwhile: one slow or failing pod never blocks the others.
 ///
 /// ```swift
-/// let queue = PodWorkQueue(backoff: RetryBackoff(initial: .milliseconds(200)))
+/// let queue = PodWorkQueue(backoff: RetryBackoff(initial: .milliseconds(200)), clock: .continuous)
 /// await queue.add(pod.key)
 /// while let key = await queue.next() { let ok = await reconcile(key); await queue.done(key, retryAfter: ok ? nil : .zero) }
 /// ```
@@ -20,9 +22,12 @@ actor PodWorkQueue {
     private var waiters: [CheckedContinuation<ObjectKey?, Never>] = []
     private var finished = false
     private let backoff: RetryBackoff
+    /// What the backoffs are waited out on.
+    private let clock: ElapsedClock
 
-    init(backoff: RetryBackoff) {
+    init(backoff: RetryBackoff, clock: ElapsedClock) {
         self.backoff = backoff
+        self.clock = clock
     }
 
     /// Queues `key` unless it is queued already.
@@ -62,8 +67,8 @@ actor PodWorkQueue {
             var keyBackoff = backoffs[key] ?? backoff
             let delay = max(keyBackoff.next(), retryAfter ?? .zero)
             backoffs[key] = keyBackoff
-            Task { [weak self] in
-                try? await Task.sleep(for: delay)
+            Task { [weak self, clock] in
+                try? await clock.sleep(delay)
                 await self?.add(key)
             }
         } else {
