@@ -327,11 +327,6 @@ extension BrokerStore {
         try await database.query("SELECT * FROM leases WHERE id = \(id)").first.map(Self.lease(from:))
     }
 
-    static func lease(id: String, in sql: any SQLExecutor) async throws -> Lease {
-        guard let row = try await sql.query("SELECT * FROM leases WHERE id = \(id)").first else { throw BrokerError.notFound("lease", id) }
-        return try lease(from: row)
-    }
-
     public func leases(filter: LeaseFilter, pageSize: Int, pageToken: String?) async throws -> Page<Lease> {
         let after = try PageToken.decode(pageToken) ?? ""
         var query: SQL = "SELECT * FROM leases WHERE id > \(after)"
@@ -388,7 +383,7 @@ extension BrokerStore {
             if lease.goal == .associated, lease.privateIPAddress == privateIPAddress,
                 networkInterfaceID == nil || networkInterfaceID == lease.networkInterfaceID
             {
-                return false
+                return nil
             }
             let eni = networkInterfaceID ?? (lease.privateIPAddress == privateIPAddress ? lease.networkInterfaceID : nil)
             try await sql.query(
@@ -402,7 +397,7 @@ extension BrokerStore {
             try await sql.recordEvent(
                 actor: actor.description, action: "lease.associate", subjectType: "lease", subjectID: lease.id, cluster: lease.cluster,
                 message: "bind to \(privateIPAddress)" + (eni.map { " on \($0)" } ?? ""), at: now)
-            return true
+            return try await Self.touch(leaseID: lease.id, now: now, in: sql)
         }
     }
 
@@ -412,12 +407,12 @@ extension BrokerStore {
             guard lease.goal != .released, !lease.phase.isTerminal else {
                 throw BrokerError(.conflict, "lease \(lease.id) is \(lease.goal == .released ? "being released" : lease.phase.rawValue)")
             }
-            guard lease.goal == .associated else { return false }
+            guard lease.goal == .associated else { return nil }
             try await sql.query("UPDATE leases SET goal = \(LeaseGoal.allocated.rawValue) WHERE id = \(lease.id)")
             try await sql.recordEvent(
                 actor: actor.description, action: "lease.disassociate", subjectType: "lease", subjectID: lease.id, cluster: lease.cluster,
                 message: "unbind", at: now)
-            return true
+            return try await Self.touch(leaseID: lease.id, now: now, in: sql)
         }
     }
 
@@ -425,23 +420,22 @@ extension BrokerStore {
     /// TTL, `Never` keeps it until a release with `force`. A static lease is only unbound.
     public func release(leaseID: String, force: Bool, scope: String?, actor: Principal) async throws -> Lease {
         try await changeGoal(leaseID: leaseID, scope: scope) { lease, now, sql in
-            // applyRelease makes the lease due itself.
             try await Self.applyRelease(
                 to: lease, force: force, now: now, actor: actor, reason: force ? "forced release" : "release", in: sql)
-            return false
         }
     }
 
     /// Carries out what releasing the lease does (``Lease/release(force:now:)``), makes the lease
-    /// due and records the event. - Returns: what the release did.
+    /// due and records the event.
+    /// - Returns: the lease as the release left it (its goal `released` when it gives the address
+    ///   up, `retained` when it keeps it); `nil` when the release changes nothing.
     @discardableResult
     static func applyRelease(to lease: Lease, force: Bool, now: Timestamp, actor: Principal, reason: String, in sql: any SQLExecutor)
-        async throws -> LeaseRelease
+        async throws -> Lease?
     {
-        let outcome = lease.release(force: force, now: now)
-        switch outcome {
+        switch lease.release(force: force, now: now) {
         case .unchanged:
-            return outcome
+            return nil
         case .giveUp:
             try await sql.query(
                 "UPDATE leases SET goal = \(LeaseGoal.released.rawValue), retained = 0, release_at = NULL WHERE id = \(lease.id)")
@@ -459,13 +453,13 @@ extension BrokerStore {
             )
         }
         // A goal change must mark the lease as work, or the reconciler never acts on it.
-        try await touch(leaseID: lease.id, now: now, in: sql)
-        return outcome
+        return try await touch(leaseID: lease.id, now: now, in: sql)
     }
 
-    /// Locks a lease, lets `change` set its goal, and refreshes the bookkeeping columns.
+    /// Locks a lease and lets `change` set its goal (and ``touch(leaseID:now:in:)`` it); returns
+    /// the lease as `change` left it, or as it was when `change` changed nothing (`nil`).
     private func changeGoal(
-        leaseID: String, scope: String?, _ change: @escaping @Sendable (Lease, Timestamp, any SQLExecutor) async throws -> Bool
+        leaseID: String, scope: String?, _ change: @escaping @Sendable (Lease, Timestamp, any SQLExecutor) async throws -> Lease?
     ) async throws -> Lease {
         try await transaction { sql in
             guard let row = try await sql.query("SELECT * FROM leases WHERE id = \(leaseID)\(raw: sql.dialect.forUpdate)").first else {
@@ -473,23 +467,26 @@ extension BrokerStore {
             }
             let lease = try Self.lease(from: row)
             if let scope, lease.cluster != scope { throw BrokerError.notFound("lease", leaseID) }
-            let now = clock.timestamp
-            if try await change(lease, now, sql) {
-                try await Self.touch(leaseID: leaseID, now: now, in: sql)
-            }
-            return try await Self.lease(id: leaseID, in: sql)
+            return try await change(lease, clock.timestamp, sql) ?? lease
         }
     }
 
     /// After a goal change: recompute `needs_work`, make the lease due now, bump the version.
-    static func touch(leaseID: String, now: Timestamp, in sql: any SQLExecutor) async throws {
-        try await sql.query(
+    /// A statement of its own, after the one that set the goal: `needs_work` is computed from
+    /// the goal and phase the row has now (within one `UPDATE`, every expression sees the old row).
+    /// - Returns: the lease as it is now.
+    @discardableResult
+    static func touch(leaseID: String, now: Timestamp, in sql: any SQLExecutor) async throws -> Lease {
+        let rows = try await sql.query(
             """
             UPDATE leases SET needs_work = \(needsWork), next_attempt_at = \(now.milliseconds), attempts = 0, last_error = NULL,
                 version = version + 1, updated_at = \(now.milliseconds)
             WHERE id = \(leaseID)
+            RETURNING *
             """
         )
+        guard let row = rows.first else { throw BrokerError.notFound("lease", leaseID) }
+        return try lease(from: row)
     }
 
     // MARK: Heartbeats
@@ -520,13 +517,13 @@ extension BrokerStore {
                 }
                 let lastSeen = max(lease.podLastSeen ?? lease.createdAt, lease.updatedAt)
                 guard now.milliseconds - lastSeen.milliseconds >= graceMS else { continue }
-                switch try await Self.applyRelease(
+                let released = try await Self.applyRelease(
                     to: lease, force: false, now: now, actor: actor, reason: "pod \(lease.namespace)/\(lease.pod) is gone (heartbeat)",
                     in: sql)
-                {
-                case .giveUp: outcome.released.append(lease.id)
-                case .retain: outcome.retained.append(lease.id)
-                case .unchanged: break
+                switch released?.goal {
+                case .released: outcome.released.append(lease.id)
+                case .some: outcome.retained.append(lease.id)
+                case nil: break
                 }
             }
             try await sql.query("UPDATE clusters SET last_heartbeat = \(now.milliseconds), silent_since = NULL WHERE name = \(cluster)")

@@ -60,7 +60,8 @@ extension BrokerStore {
         }
     }
 
-    /// Recomputes `needs_work` from the current phase and goal.
+    /// Recomputes `needs_work` from the current phase and goal: a statement of its own, after
+    /// the change, since within one `UPDATE` every expression sees the row as it was.
     static func refreshWork(leaseID: String, in sql: any SQLExecutor) async throws {
         try await sql.query("UPDATE leases SET needs_work = \(needsWork) WHERE id = \(leaseID)")
     }

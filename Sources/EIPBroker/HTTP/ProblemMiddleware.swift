@@ -46,7 +46,10 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         case let error as BrokerError:
             return error
         case let error as ServerError:
-            if error.operationInput == nil, !(error.underlyingError is BrokerError) {
+            // A domain error (the broker's, or the store's and the cloud's that map to one) is the
+            // answer wherever it was thrown, before the operation's input existed too.
+            let isDomainError = error.underlyingError is BrokerError || error.underlyingError is any BrokerErrorConvertible
+            if error.operationInput == nil, !isDomainError {
                 // The generated code could not decode the request: the caller's mistake.
                 return requestDecodingError(error.underlyingError, cause: error.causeDescription)
             }
