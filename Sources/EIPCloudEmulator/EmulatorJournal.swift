@@ -1,3 +1,4 @@
+import EIPCore
 import Foundation
 import Synchronization
 
@@ -39,7 +40,7 @@ public final class EmulatorJournal: Sendable {
 
     func record(_ action: String, allocationID: String, ipAddress: String? = nil, instanceID: String? = nil) {
         let change = Change(
-            at: Int64((Date().timeIntervalSince1970 * 1000).rounded()), action: action, allocationId: allocationID,
+            at: Timestamp.now.milliseconds, action: action, allocationId: allocationID,
             ipAddress: ipAddress, instanceId: instanceID
         )
         state.withLock { journal in
