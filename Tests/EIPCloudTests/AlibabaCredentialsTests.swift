@@ -235,10 +235,7 @@ struct AlibabaCredentialsTests {
 
     /// A token shaped like a Kubernetes service account JWT (the emulator checks the shape only).
     static func oidcToken(subject: String) -> String {
-        func base64URL(_ text: String) -> String {
-            Data(text.utf8).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-                .replacingOccurrences(of: "=", with: "")
-        }
+        func base64URL(_ text: String) -> String { Base64URL.encode(Data(text.utf8)) }
         let header = base64URL(#"{"alg":"RS256","kid":"test"}"#)
         let payload = base64URL(#"{"iss":"https://oidc-ack.cn-hangzhou.aliyuncs.com/c1","sub":"\#(subject)","aud":"sts.aliyuncs.com"}"#)
         return "\(header).\(payload).c2lnbmF0dXJl"

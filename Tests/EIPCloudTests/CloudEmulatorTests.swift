@@ -560,10 +560,7 @@ struct CloudEmulatorTests {
     }
 
     static func oidcForm(duration: String = "900") -> [String: String] {
-        func base64URL(_ text: String) -> String {
-            Data(text.utf8).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-                .replacingOccurrences(of: "=", with: "")
-        }
+        func base64URL(_ text: String) -> String { Base64URL.encode(Data(text.utf8)) }
         let jwt =
             base64URL(#"{"alg":"RS256"}"#) + "."
             + base64URL(#"{"sub":"system:serviceaccount:kube-system:eip-broker","iss":"https://oidc.example","aud":"sts.aliyuncs.com"}"#)
