@@ -179,7 +179,10 @@ struct AgentControllerTests {
             }
             try await waitUntil("the first heartbeat") { try await lastHeartbeat() != nil }
             let first = try await lastHeartbeat()
-            try await waitUntil("resync and heartbeat to wait for their minute") { clock.sleeping(dueWithin: .seconds(60)) >= 2 }
+            // Both loops asleep until the minute is up (the informer's own backoff waits at most 30 s).
+            try await waitUntil("resync and heartbeat to wait for their minute") {
+                clock.sleeping(dueWithin: .seconds(60)) - clock.sleeping(dueWithin: .seconds(59)) >= 2
+            }
             clock.advance(by: .seconds(59))
             #expect(clock.sleeping(dueWithin: .zero) == 0)
             #expect(try await lastHeartbeat() == first, "a heartbeat before its minute")

@@ -47,7 +47,7 @@ public final class PodController: Sendable {
     public func run() async throws {
         var fieldSelector: String?
         if case .node(let node) = configuration.scope { fieldSelector = "spec.nodeName=\(node)" }
-        let informer = Informer<Pod>(client: client, fieldSelector: fieldSelector, logger: logger)
+        let informer = Informer<Pod>(client: client, fieldSelector: fieldSelector, clock: clock, logger: logger)
         let queue = PodWorkQueue(backoff: configuration.retryBackoff, clock: clock)
         let (synced, syncedContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
 

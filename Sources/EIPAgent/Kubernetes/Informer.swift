@@ -1,3 +1,4 @@
+public import EIPCore
 public import Logging
 public import ServiceLifecycle
 import Synchronization
@@ -36,6 +37,7 @@ public final class Informer<Object: KubernetesObject>: Service, Sendable {
     private let fieldSelector: String?
     private let pageSize: Int
     private let backoff: RetryBackoff
+    private let clock: ElapsedClock
     private let logger: Logger
     private let state = Mutex(State())
 
@@ -51,10 +53,11 @@ public final class Informer<Object: KubernetesObject>: Service, Sendable {
     ///   - fieldSelector: Only objects with these fields, such as `spec.nodeName=node-1`.
     ///   - pageSize: Objects per list page.
     ///   - backoff: Waits between failed attempts.
+    ///   - clock: What the waits are slept on.
     public init(
         client: KubernetesClient, namespace: String? = nil, labelSelector: String? = nil, fieldSelector: String? = nil,
         pageSize: Int = 500, backoff: RetryBackoff = RetryBackoff(initial: .milliseconds(800), maximum: .seconds(30)),
-        logger: Logger
+        clock: ElapsedClock = .continuous, logger: Logger
     ) {
         (events, continuation) = AsyncStream.makeStream(of: InformerEvent<Object>.self, bufferingPolicy: .unbounded)
         self.client = client
@@ -63,6 +66,7 @@ public final class Informer<Object: KubernetesObject>: Service, Sendable {
         self.fieldSelector = fieldSelector
         self.pageSize = pageSize
         self.backoff = backoff
+        self.clock = clock
         var logger = logger
         logger[metadataKey: "resource"] = "\(Object.resource.plural)"
         self.logger = logger
@@ -128,14 +132,14 @@ public final class Informer<Object: KubernetesObject>: Service, Sendable {
                 if delivered > 0 || listedNow {
                     backoff.reset()
                 } else {
-                    try await Task.sleep(for: backoff.next())
+                    try await clock.sleep(backoff.next())
                 }
             } catch let error as KubernetesAPIError where error.code == .gone {
                 logger.info("resource version expired; listing again", metadata: ["resourceVersion": "\(resourceVersion ?? "")"])
                 resourceVersion = nil
                 if listedNow {
                     // Even the fresh list's version is gone: do not spin.
-                    guard (try? await Task.sleep(for: backoff.next())) != nil else { break }
+                    guard (try? await clock.sleep(backoff.next())) != nil else { break }
                 }
             } catch {
                 if Task.isCancelled { break }
@@ -144,7 +148,7 @@ public final class Informer<Object: KubernetesObject>: Service, Sendable {
                     "list or watch failed; retrying",
                     metadata: ["error": "\(error)", "retryIn": "\(delay)", "resourceVersion": "\(resourceVersion ?? "")"]
                 )
-                guard (try? await Task.sleep(for: delay)) != nil else { break }
+                guard (try? await clock.sleep(delay)) != nil else { break }
             }
         }
     }
