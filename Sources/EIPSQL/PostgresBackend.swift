@@ -16,6 +16,12 @@ import Synchronization
 ///
 /// Deadlocks and serialization failures are retried whole, with a short random pause, and
 /// surface (as unavailable) only if they persist.
+///
+/// Transactions are `BEGIN`/`COMMIT` on a connection of the pool, not postgres-nio's
+/// `withTransaction`: each statement here also watches its connection's close (see
+/// ``Executor/untilClosed(_:)``), while `withTransaction` sends its `ROLLBACK` on a connection
+/// the server just closed and waits for an answer that never comes, holding the task and the
+/// pool's connection for good.
 public struct PostgresBackend: SQLDatabase {
     public let client: PostgresClient
     let logger: Logger
