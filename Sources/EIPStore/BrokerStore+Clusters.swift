@@ -37,7 +37,8 @@ extension BrokerStore {
                 try await sql.recordEvent(
                     actor: actor.description, action: "cluster.create", subjectType: "cluster", subjectID: name, cluster: name,
                     message:
-                        "quota \(quota), \(location.provider)/\(location.region)\(Self.describe(vpcIDs: location.vpcIDs))\(allowRob ? ", may rob static EIPs" : "")"
+                        "quota \(quota), \(location.provider)/\(location.region)\(Self.describe(vpcIDs: location.vpcIDs))\(allowRob ? ", may rob static EIPs" : "")",
+                    at: now
                 )
             }
         } catch SQLError.uniqueViolation {
@@ -87,7 +88,7 @@ extension BrokerStore {
             if !changes.isEmpty {
                 try await sql.recordEvent(
                     actor: actor.description, action: "cluster.update", subjectType: "cluster", subjectID: name, cluster: name,
-                    message: changes.joined(separator: ", "))
+                    message: changes.joined(separator: ", "), at: Timestamp(milliseconds: now))
             }
             guard let cluster = try await Self.cluster(named: name, in: sql) else { throw BrokerError.notFound("cluster", name) }
             return cluster
@@ -109,7 +110,7 @@ extension BrokerStore {
             // Recorded while the row still exists, so the event carries the cluster's id.
             try await sql.recordEvent(
                 actor: actor.description, action: "cluster.delete", subjectType: "cluster", subjectID: name, cluster: name,
-                message: "deleted")
+                message: "deleted", at: clock.timestamp)
             try await sql.query("DELETE FROM tokens WHERE cluster = \(name)")
             try await sql.query("DELETE FROM leases WHERE cluster = \(name) AND active = 0")
             try await sql.query("DELETE FROM clusters WHERE name = \(name)")
@@ -194,7 +195,7 @@ extension BrokerStore {
             )
             try await sql.recordEvent(
                 actor: actor.description, action: "token.create", subjectType: cluster == nil ? "admin" : "cluster",
-                subjectID: cluster ?? id, cluster: cluster, message: "token \(id) issued")
+                subjectID: cluster ?? id, cluster: cluster, message: "token \(id) issued", at: clock.timestamp)
         }
     }
 

@@ -152,7 +152,8 @@ extension BrokerStore {
     public func recordDriftFinding(_ action: String, allocationID: String, cluster: String?, message: String, actor: String) async throws {
         try await database.transaction { sql in
             try await sql.recordEvent(
-                actor: actor, action: action, subjectType: "address", subjectID: allocationID, cluster: cluster, message: message)
+                actor: actor, action: action, subjectType: "address", subjectID: allocationID, cluster: cluster, message: message,
+                at: clock.timestamp)
         }
     }
 

@@ -100,7 +100,8 @@ extension BrokerStore {
             try await sql.recordEvent(
                 actor: actor.description, action: "lease.handover", subjectType: "lease", subjectID: existing.id, cluster: existing.cluster,
                 message:
-                    "retained address \(existing.ipAddress ?? "(pending)") handed to pod \(request.namespace)/\(request.pod) uid \(request.podUID)"
+                    "retained address \(existing.ipAddress ?? "(pending)") handed to pod \(request.namespace)/\(request.pod) uid \(request.podUID)",
+                at: now
             )
             guard let row = rows.first else { throw BrokerError.notFound("lease", existing.id) }
             return try Self.lease(from: row)
@@ -185,7 +186,7 @@ extension BrokerStore {
         try await sql.recordEvent(
             actor: actor.description, action: "lease.allocate", subjectType: "lease", subjectID: leaseID, cluster: lease.cluster,
             message: "pod \(lease.namespace)/\(lease.pod) " + (lease.pool.map { "from pool \($0)" } ?? "static \(lease.allocationID ?? "")")
-                + (lease.ipAddress.map { ", idle address \($0)" } ?? ", address pending")
+                + (lease.ipAddress.map { ", idle address \($0)" } ?? ", address pending"), at: now
         )
         return lease
     }

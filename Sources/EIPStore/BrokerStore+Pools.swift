@@ -23,7 +23,7 @@ extension BrokerStore {
                 )
                 try await sql.recordEvent(
                     actor: actor.description, action: "pool.create", subjectType: "pool", subjectID: name, cluster: nil,
-                    message: "maxSize \(settings.maxSize), warm \(settings.warm.min)..\(settings.warm.max)")
+                    message: "maxSize \(settings.maxSize), warm \(settings.warm.min)..\(settings.warm.max)", at: now)
             }
         } catch SQLError.uniqueViolation {
             throw BrokerError(.conflict, "pool '\(name)' already exists")
@@ -116,7 +116,7 @@ extension BrokerStore {
             )
             try await sql.recordEvent(
                 actor: actor.description, action: "pool.update", subjectType: "pool", subjectID: name, cluster: nil,
-                message: "maxSize \(settings.maxSize), warm \(settings.warm.min)..\(settings.warm.max)")
+                message: "maxSize \(settings.maxSize), warm \(settings.warm.min)..\(settings.warm.max)", at: clock.timestamp)
             let updated = try await sql.query("SELECT \(raw: Self.poolColumns) FROM pools p WHERE p.name = \(name)")
             return try Self.pool(from: updated[0])
         }
@@ -137,7 +137,8 @@ extension BrokerStore {
             try await sql.query("DELETE FROM addresses WHERE pool = \(name) AND state IN ('released', 'lost')")
             try await sql.query("DELETE FROM pools WHERE name = \(name)")
             try await sql.recordEvent(
-                actor: actor.description, action: "pool.delete", subjectType: "pool", subjectID: name, cluster: nil, message: "deleted")
+                actor: actor.description, action: "pool.delete", subjectType: "pool", subjectID: name, cluster: nil, message: "deleted",
+                at: clock.timestamp)
         }
     }
 
@@ -169,7 +170,7 @@ extension BrokerStore {
                 )
                 try await sql.recordEvent(
                     actor: actor.description, action: "bandwidthPackage.create", subjectType: "bandwidthPackage", subjectID: package.id,
-                    cluster: nil, message: "maxIps \(package.maxIPs)")
+                    cluster: nil, message: "maxIps \(package.maxIPs)", at: clock.timestamp)
             }
         } catch SQLError.uniqueViolation {
             throw BrokerError(.conflict, "bandwidth package '\(package.id)' already exists")
@@ -209,7 +210,7 @@ extension BrokerStore {
             try await sql.query("DELETE FROM bandwidth_packages WHERE id = \(id)")
             try await sql.recordEvent(
                 actor: actor.description, action: "bandwidthPackage.delete", subjectType: "bandwidthPackage", subjectID: id, cluster: nil,
-                message: "deleted")
+                message: "deleted", at: clock.timestamp)
         }
     }
 

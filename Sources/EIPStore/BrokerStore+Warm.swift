@@ -126,7 +126,7 @@ extension BrokerStore {
             try await dropAddress(address, in: sql)
             try await sql.recordEvent(
                 actor: actor, action: "address.release", subjectType: "address", subjectID: address.allocationID ?? address.id,
-                cluster: nil, message: "\(address.ipAddress ?? "") released from pool \(address.pool ?? "")")
+                cluster: nil, message: "\(address.ipAddress ?? "") released from pool \(address.pool ?? "")", at: clock.timestamp)
         }
     }
 

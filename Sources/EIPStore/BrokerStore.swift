@@ -110,8 +110,7 @@ extension SQLExecutor {
     /// Appends an entry to the audit log in the current transaction, filed under the cluster's
     /// id as well as its name: a cluster re-created under the same name does not see these.
     func recordEvent(
-        actor: String, action: String, subjectType: String, subjectID: String, cluster: String?, message: String,
-        at: Timestamp = .now
+        actor: String, action: String, subjectType: String, subjectID: String, cluster: String?, message: String, at: Timestamp
     ) async throws {
         try await query(
             """
