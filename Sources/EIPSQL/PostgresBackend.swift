@@ -29,6 +29,7 @@ public struct PostgresBackend: SQLDatabase {
     public let timeout: Duration
     public var dialect: SQLDialect { .postgres }
     private let progress = Progress()
+    private let closes = CloseWatch()
 
     public init(configuration: PostgresClient.Configuration, timeout: Duration = .seconds(10), logger: Logger) {
         self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
@@ -89,7 +90,7 @@ public struct PostgresBackend: SQLDatabase {
         try await client.withConnection { connection in
             try lent.lend(connection)
             defer { lent.giveBack() }
-            let executor = Executor(connection: connection, logger: logger, progress: progress)
+            let executor = Executor(connection: connection, logger: logger, progress: progress, closes: closes)
             try await executor.run("BEGIN")
             do {
                 let result = try await body(executor)
@@ -167,6 +168,7 @@ public struct PostgresBackend: SQLDatabase {
         let connection: PostgresConnection
         let logger: Logger
         let progress: Progress
+        let closes: CloseWatch
         var dialect: SQLDialect { .postgres }
 
         func run(_ text: String) async throws {
@@ -197,9 +199,13 @@ public struct PostgresBackend: SQLDatabase {
             return try await withTaskCancellationHandler {
                 try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Result, any Error>) in
                     let outcome = FirstOutcome(continuation)
-                    Task { outcome.settle(await running.result) }
-                    connection.closeFuture.whenComplete { _ in
+                    let watch = closes.watch(connection) {
                         outcome.settle(.failure(SQLError.unavailable("the connection to PostgreSQL was closed")))
+                    }
+                    Task {
+                        let result = await running.result
+                        closes.unwatch(watch)
+                        outcome.settle(result)
                     }
                 }
             } onCancel: {
@@ -265,6 +271,51 @@ final class Progress: Sendable {
 
     func answered() {
         last.withLock { $0 = ContinuousClock.now }
+    }
+}
+
+/// Tells the statements waiting on a connection that it closed, with one close callback per
+/// connection however many statements it runs (a callback per statement would pile up on the
+/// future of a connection that lives for days).
+final class CloseWatch: Sendable {
+    /// One statement's place in the watch.
+    struct Watch: Sendable {
+        let connectionID: PostgresConnection.ID
+        let id: UInt64
+    }
+
+    private struct State {
+        var nextID: UInt64 = 0
+        var waiting: [PostgresConnection.ID: [UInt64: @Sendable () -> Void]] = [:]
+    }
+    private let state = Mutex(State())
+
+    /// Calls `onClose` once `connection` closes, unless ``unwatch(_:)`` comes first; at once
+    /// when it has closed already.
+    func watch(_ connection: PostgresConnection, onClose: @escaping @Sendable () -> Void) -> Watch {
+        let (watch, first) = state.withLock { state in
+            state.nextID += 1
+            let first = state.waiting[connection.id] == nil
+            state.waiting[connection.id, default: [:]][state.nextID] = onClose
+            return (Watch(connectionID: connection.id, id: state.nextID), first)
+        }
+        if first {
+            connection.closeFuture.whenComplete { [self] _ in closed(connection.id) }
+        }
+        // Closed before this watch was listed: its callback may have run already.
+        if connection.isClosed { onClose() }
+        return watch
+    }
+
+    func unwatch(_ watch: Watch) {
+        state.withLock { state in
+            state.waiting[watch.connectionID]?[watch.id] = nil
+        }
+    }
+
+    private func closed(_ connectionID: PostgresConnection.ID) {
+        let callbacks = state.withLock { state in state.waiting.removeValue(forKey: connectionID).map { Array($0.values) } ?? [] }
+        for callback in callbacks { callback() }
     }
 }
 

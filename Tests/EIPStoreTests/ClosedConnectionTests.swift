@@ -13,7 +13,8 @@ struct ClosedConnectionTests {
     @Test func aStatementWrittenToAConnectionThatJustClosedFailsInsteadOfWaiting() async throws {
         let connection = try await TestDatabase.serverConnection()
         try await connection.close()
-        let executor = PostgresBackend.Executor(connection: connection, logger: TestDatabase.logger, progress: Progress())
+        let executor = PostgresBackend.Executor(
+            connection: connection, logger: TestDatabase.logger, progress: Progress(), closes: CloseWatch())
         let outcome = Mutex<Result<Void, any Error>?>(nil)
         // The write past the `isClosed` check, as when the close wins the race between the two:
         // postgres-nio drops it, so only the close can end the wait.
