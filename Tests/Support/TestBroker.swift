@@ -124,7 +124,15 @@ final class TestBroker: Sendable {
             request.body = .bytes(ByteBuffer(string: json))
         }
         for (name, value) in headers { request.headers.add(name: name, value: value) }
-        let response = try await client.execute(request, timeout: .seconds(300)) // a bound on a hung broker, not a speed check
+        let response: HTTPClientResponse
+        do {
+            response = try await client.execute(request, timeout: .seconds(300)) // a bound on a hung broker, not a speed check
+        } catch {
+            // A connection the broker reset or closed: show what the broker said about its connections.
+            let lines = logs.text.split(separator: "\n").filter { $0.localizedCaseInsensitiveContains("connection") }.suffix(8)
+            print("\(method) \(path) failed: \(error); the broker's last lines about connections:\n" + lines.joined(separator: "\n"))
+            throw error
+        }
         let body = try await response.body.collect(upTo: 16 << 20)
         if response.status == .internalServerError {
             // Never a right answer: show why, from the broker's own log (errors carry no secrets).
