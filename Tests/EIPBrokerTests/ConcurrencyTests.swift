@@ -1,5 +1,4 @@
 import AsyncHTTPClient
-import EIPAgent
 import EIPBroker
 import EIPCloud
 import EIPCloudSimulated
@@ -122,8 +121,8 @@ struct ConcurrencyTests {
     /// Runs `body` with an HTTP client that lets every call be in flight at once (the test
     /// broker's client keeps 8 connections per broker).
     static func withWideClient(_ body: (HTTPClient) async throws -> Void) async throws {
-        // The agent's idle rule (dropped before the broker closes them), with room for every call.
-        var configuration = BrokerClient.httpConfiguration
+        // The test broker's client (the agent's idle rule, a load-tolerant wait), with room for every call.
+        var configuration = TestBroker.httpConfiguration
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 256
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         do {

@@ -14,8 +14,8 @@ struct RateLimitTests {
             .sqlite,
             configure: {
                 // One request a minute after a burst of 5: however slow the machine, 12 calls at once
-                // cannot all be served. (Each refusal is held up to a second: few calls keep the
-                // client's connection pool from queueing them past its own timeout.)
+                // cannot all be served. (Each refusal is held up to a second; the calls beyond the
+                // client's 8 connections wait for one, within TestBroker's load-tolerant bound.)
                 $0.tokenRate = RequestRate(perSecond: 1.0 / 60, burst: 5)
             }
         ) { broker in

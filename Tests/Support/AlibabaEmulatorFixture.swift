@@ -40,12 +40,13 @@ struct AlibabaEmulatorFixture: Sendable {
     }
 
     /// The provider's configuration for this emulator: its access key (unless told otherwise),
-    /// every endpoint on it, quick retries and settling.
+    /// every endpoint on it, quick retries and settling, and a bound on one call that a loaded
+    /// machine cannot reach (the emulator's lost answers come back as errors, never as silence).
     func configuration(credentials: AlibabaCredentialSource? = nil) -> AlibabaCloudProvider.Configuration {
         AlibabaCloudProvider.Configuration(
             account: "emulated", defaultRegion: Self.region,
             credentials: credentials ?? .accessKey(id: emulator.configuration.accessKeyID, secret: emulator.configuration.accessKeySecret),
-            endpoints: .all(at: url),
+            endpoints: .all(at: url), rpc: AlibabaRPCClient.Configuration(timeout: .seconds(60)),
             retryPolicy: AlibabaRetryPolicy(baseDelay: .milliseconds(10), maximumDelay: .milliseconds(500), maximumElapsed: .seconds(30)),
             settle: SettlePolicy(initialDelay: .milliseconds(10), maximumDelay: .milliseconds(100), timeout: .seconds(30))
         )

@@ -59,8 +59,19 @@ final class TestBroker: Sendable {
         guard let info = await iterator.next() else { throw BrokerStartFailed() }
         return TestBroker(
             url: info.url, port: info.port, adminToken: configuration.adminToken!, logs: logs,
-            client: HTTPClient(eventLoopGroupProvider: .singleton, configuration: BrokerClient.httpConfiguration), group: group, task: task
+            client: HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration), group: group, task: task
         )
+    }
+
+    /// The agent's client settings (``BrokerClient/httpConfiguration``), with a bound on getting
+    /// a connection that a loaded machine cannot reach. Calls beyond the pool's 8 connections per
+    /// host wait for one, and AsyncHTTPClient bounds that wait by the connect timeout (10 s by
+    /// default): bursts of calls the broker holds (rate-limit refusals) would fail there, on the
+    /// client, when the machine is slow.
+    static var httpConfiguration: HTTPClient.Configuration {
+        var configuration = BrokerClient.httpConfiguration
+        configuration.timeout.connect = .seconds(120)
+        return configuration
     }
 
     /// The test-friendly settings of a broker on `databaseURL` (a random admin token, quick loops,
@@ -78,6 +89,11 @@ final class TestBroker: Sendable {
         configuration.unauthenticatedRate = RequestRate(perSecond: 0, burst: 0)
         // A loaded machine can stall the database for seconds; the outage tests set their own.
         configuration.databaseTimeout = .seconds(120)
+        // A connection the client's pool opened for a call that another connection then served
+        // sends nothing until its next call: it must outlive the client's 8 s idle timeout
+        // however late that timer runs, or that call meets a closed connection. The protocol
+        // tests set their own.
+        configuration.headerTimeout = .seconds(60)
         // Tests change the cloud behind the broker's back on purpose (an EIP released, an
         // association undone) and watch what the lease does next: drift repair finding it first
         // would be another correct answer. Its pass runs once at start; DriftRepairTests set
