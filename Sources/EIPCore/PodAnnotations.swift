@@ -45,6 +45,13 @@ public enum PodAnnotation {
     /// The reason of that condition when it is `True`, as the seed shows it.
     public static let readinessGateReason = "Associate eip succeed"
 
+    /// Whether `annotations` mention an EIP: any of the request annotations above, whatever its
+    /// value, and whether or not it parses. A pod that does may hold a lease.
+    public static func mentionsAnEIP(_ annotations: [String: String]) -> Bool {
+        let requestOnly = [podWithEIP, eciWithEIP, eipInstanceID, eciEIPInstanceID, releaseStrategy]
+        return (requestOnly + autoAllocationOnly).contains { annotations[$0] != nil }
+    }
+
     /// The annotations that shape a newly allocated EIP (and the pool it comes from), in the
     /// order the parser checks them. None of them may accompany a static EIP.
     static let autoAllocationOnly: [String] = [

@@ -28,6 +28,16 @@ struct EIPAgentCommand: AsyncParsableCommand {
     @Option(help: "Broker pool for pods without eip-broker.io/pool [env: EIPAGENT_DEFAULT_POOL]")
     var defaultPool: String?
 
+    @Option(
+        help: """
+            Controller kinds besides StatefulSet whose pods keep TTL and Never, comma-separated (ACK's \
+            customStatefulWorkloadKinds); other pods follow their lifecycle [env: EIPAGENT_STATEFUL_WORKLOAD_KINDS]
+            """)
+    var statefulWorkloadKinds: String?
+
+    @Flag(help: "Let a pod take a static EIP that is bound to something else (Terway's allow_eip_rob)")
+    var allowEipRob = false
+
     @Option(help: "Node mode: watch only this node's pods (no heartbeat is sent) [env: NODE_NAME is not read implicitly]")
     var nodeName: String?
 
@@ -99,7 +109,10 @@ struct EIPAgentCommand: AsyncParsableCommand {
             controller: PodControllerConfiguration(
                 cluster: setting(cluster, "EIPAGENT_CLUSTER"), defaultPool: setting(defaultPool, "EIPAGENT_DEFAULT_POOL"),
                 scope: scope, concurrency: concurrency, resyncInterval: .seconds(resyncInterval),
-                heartbeatInterval: .seconds(heartbeatInterval)
+                heartbeatInterval: .seconds(heartbeatInterval), allowRob: allowEipRob,
+                statefulWorkloadKinds: StatefulWorkloadKinds(
+                    adding: setting(statefulWorkloadKinds, "EIPAGENT_STATEFUL_WORKLOAD_KINDS")?.split(separator: ",").map(String.init) ?? []
+                )
             ),
             leaderElection: election
         )

@@ -43,7 +43,7 @@ struct AgentControllerTests {
             #expect(eip.status.isp == lease["isp"])
             #expect(eip.status.internetChargeType == lease["internetChargeType"])
 
-            try agent.fake.deletePod("default", "web-0")
+            try agent.fake.terminatePod("default", "web-0")
             try await waitUntil("web-0's PodEIP is gone") { try agent.podEIP("web-0") == nil }
             #expect(try await agent.kit.lease(leaseID, token: agent.token)["phase"] == "Released")
             #expect(!agent.fake.logs.text.contains(agent.token))
@@ -90,29 +90,114 @@ struct AgentControllerTests {
         }
     }
 
-    @Test
-    func statefulSetPodWithATTLKeepsItsAddressWhenRecreated() async throws {
+    /// StatefulSet, and `GameServerSet` as one of the harness agent's `statefulWorkloadKinds`
+    /// (given in another case, as `--stateful-workload-kinds` may).
+    @Test(arguments: ["StatefulSet", "gameserverset"])
+    func aStatefulPodWithATTLKeepsItsAddressWhenRecreated(ownerKind: String) async throws {
         try await AgentHarness.with { agent in
             let annotations = [PodAnnotation.podWithEIP: "true", PodAnnotation.releaseStrategy: "10m"]
-            try agent.createPod("relay-0", ip: "192.168.0.31", annotations: annotations)
+            try agent.createPod("relay-0", ip: "192.168.0.31", annotations: annotations, ownerKind: ownerKind)
             try await waitUntil("relay-0 has its EIP") {
                 try agent.pod("relay-0")?.metadata.annotations[PodAnnotation.allocatedAddress] != nil
             }
             let address = try #require(try agent.pod("relay-0")?.metadata.annotations[PodAnnotation.allocatedAddress])
             #expect(try agent.podEIP("relay-0")?.spec.allocationType.releaseAfter == "10m")
 
-            try agent.fake.deletePod("default", "relay-0")
+            try agent.fake.terminatePod("default", "relay-0")
             try await waitUntil("relay-0's PodEIP shows the retained lease") {
                 try agent.podEIP("relay-0")?.status.status == "Allocated"
             }
             #expect(try agent.podEIP("relay-0")?.metadata.finalizers.contains(PodEIP.finalizer) == true)
 
-            try agent.createPod("relay-0", ip: "192.168.0.32", annotations: annotations)
+            try agent.createPod("relay-0", ip: "192.168.0.32", annotations: annotations, ownerKind: ownerKind)
             try await waitUntil("the new relay-0 has its EIP back") {
                 try agent.pod("relay-0")?.metadata.annotations[PodAnnotation.allocatedAddress] != nil
                     && agent.podEIP("relay-0")?.status.privateIPAddress == "192.168.0.32"
             }
             #expect(try agent.pod("relay-0")?.metadata.annotations[PodAnnotation.allocatedAddress] == address)
+        }
+    }
+
+    /// A pod that is not a stateful workload's gets Follow whatever it asks, with a Normal Event,
+    /// as ACK keeps fixed EIPs only for stateful workloads: its name never comes back.
+    @Test(arguments: [("ReplicaSet", "Never"), (nil, "10m")])
+    func aPodOfAStatelessWorkloadFollowsItsLifecycleWhateverItAsks(ownerKind: String?, strategy: String) async throws {
+        try await AgentHarness.with { agent in
+            try agent.createPod(
+                "web-2", ip: "192.168.0.37", annotations: [PodAnnotation.podWithEIP: "true", PodAnnotation.releaseStrategy: strategy],
+                ownerKind: ownerKind)
+            try await waitUntil("web-2 has its EIP") { try agent.podEIP("web-2")?.status.status == "InUse" }
+            let leaseID = try #require(try agent.podEIP("web-2")?.metadata.annotations[AgentHarness.leaseAnnotation])
+            #expect(try await agent.kit.lease(leaseID, token: agent.token)["releaseStrategy"] == "Follow")
+            #expect(try agent.podEIP("web-2")?.spec.allocationType.releaseStrategy == .follow)
+            let event = try #require(try agent.events(for: "web-2").first { $0.reason == "ReleaseStrategyIgnored" })
+            #expect(event.type == .normal)
+            #expect(event.message?.contains("'\(strategy)'") == true, "\(event.message ?? "")")
+            #expect(event.message?.contains(ownerKind.map { "controlled by a \($0)" } ?? "has no controller") == true)
+
+            try agent.fake.terminatePod("default", "web-2")
+            try await waitUntil("web-2's PodEIP is gone") { try agent.podEIP("web-2") == nil }
+            #expect(try await agent.kit.lease(leaseID, token: agent.token)["phase"] == "Released")
+        }
+    }
+
+    /// Follow releases when the pod has exited, not when its deletion starts: a game server
+    /// draining players in `preStop` keeps its address, its PodEIP and its place in the
+    /// heartbeat until its containers have stopped.
+    @Test
+    func aFollowPodKeepsItsEIPThroughItsGracePeriodUntilItsContainersHaveStopped() async throws {
+        try await AgentHarness.with { agent in
+            try agent.createPod("game-0", ip: "192.168.0.38", annotations: [PodAnnotation.podWithEIP: "true"])
+            try await waitUntil("game-0 has its EIP") {
+                try agent.podEIP("game-0")?.status.status == "InUse" && agent.address("game-0") != nil
+            }
+            let leaseID = try #require(try agent.podEIP("game-0")?.metadata.annotations[AgentHarness.leaseAnnotation])
+            let address = try agent.address("game-0")
+
+            try agent.fake.deletePod("default", "game-0", gracePeriodSeconds: 30)
+            #expect(try agent.pod("game-0")?.isTerminating == true)
+            try await waitUntil("the agent has seen game-0 terminating") { agent.fake.logs.text.contains("keeps its EIP until it exits") }
+            // Two heartbeats after that: the second began after the first ended, so it was
+            // built from what the agent knew once it had seen the pod terminating.
+            try await agent.waitForHeartbeats(2)
+            let lease = try await agent.kit.lease(leaseID, token: agent.token)
+            #expect(lease["phase"] == "InUse")
+            #expect(lease["ipAddress"] == address)
+            #expect(try agent.address("game-0") == address)
+            #expect(try agent.podEIP("game-0")?.status.status == "InUse")
+
+            try agent.fake.finishPodDeletion("default", "game-0")
+            try await waitUntil("game-0's PodEIP is gone") { try agent.podEIP("game-0") == nil }
+            #expect(try await agent.kit.lease(leaseID, token: agent.token)["phase"] == "Released")
+        }
+    }
+
+    /// A pod whose annotations stop parsing (here: the agent restarted without the default pool
+    /// they relied on) is still alive: it stays in the heartbeat and keeps its EIP.
+    @Test
+    func podsWhoseAnnotationsNoLongerParseKeepTheirEIPs() async throws {
+        try await AgentHarness.with(startAgent: false) { agent in
+            let first = agent.startAgent(logs: CapturedLogs())
+            try agent.createPod("kept-1", ip: "192.168.0.43", annotations: [PodAnnotation.podWithEIP: "true"])
+            try agent.createPod("kept-2", ip: "192.168.0.44", annotations: [PodAnnotation.podWithEIP: "true"])
+            try await waitUntil("both pods have their EIPs") {
+                try agent.podEIP("kept-1")?.status.status == "InUse" && agent.podEIP("kept-2")?.status.status == "InUse"
+            }
+            let leases = try ["kept-1", "kept-2"].map {
+                try #require(try agent.podEIP($0)?.metadata.annotations[AgentHarness.leaseAnnotation])
+            }
+            await first.stop()
+
+            let logs = CapturedLogs()
+            let second = agent.startAgent(logs: logs, defaultPool: nil)
+            try await waitUntil("the second agent finds the annotations wanting") { try !agent.warnings(for: "kept-1").isEmpty }
+            try await agent.waitForHeartbeats(2)
+            await second.stop()
+            #expect(try agent.warnings(for: "kept-1").first?.reason == "InvalidAnnotation")
+            for lease in leases {
+                #expect(try await agent.kit.lease(lease, token: agent.token)["phase"] == "InUse")
+            }
+            #expect(logs.text.contains("heartbeat sent"))
         }
     }
 
@@ -123,7 +208,7 @@ struct AgentControllerTests {
             try await waitUntil("web-1 has its EIP") { try agent.podEIP("web-1")?.status.status == "InUse" }
             let firstLease = try #require(try agent.podEIP("web-1")?.metadata.annotations[AgentHarness.leaseAnnotation])
 
-            try agent.fake.deletePod("default", "web-1")
+            try agent.fake.terminatePod("default", "web-1")
             try await waitUntil("web-1's PodEIP is gone") { try agent.podEIP("web-1") == nil }
             try agent.createPod("web-1", ip: "192.168.0.36", annotations: [PodAnnotation.podWithEIP: "true"])
             try await waitUntil("the new web-1 has its EIP") { try agent.podEIP("web-1")?.status.privateIPAddress == "192.168.0.36" }
@@ -204,7 +289,7 @@ struct AgentControllerTests {
             let aliveAddress = try agent.address("alive")
             await first.stop()
 
-            try agent.fake.deletePod("default", "gone")
+            try agent.fake.terminatePod("default", "gone")
             let second = agent.startAgent(logs: CapturedLogs())
             try await waitUntil("the deleted pod's PodEIP is gone") { try agent.podEIP("gone") == nil }
             await second.stop()
@@ -287,16 +372,18 @@ struct AgentHarness {
 
     /// Starts a controller (in cluster scope unless told otherwise), logging to `logs`, under
     /// `election` when given, resyncing and sending heartbeats every `interval` of `clock`.
+    ///
+    /// Besides StatefulSet, pods of the kind `GameServerSet` keep TTL and Never.
     func startAgent(
         logs: CapturedLogs, scope: AgentScope = .cluster, election: LeaderElectionConfiguration? = nil,
-        interval: Duration = .seconds(2), clock: ElapsedClock = .continuous
+        interval: Duration = .seconds(2), clock: ElapsedClock = .continuous, defaultPool: String? = "default"
     ) -> RunningAgent {
         let configuration = AgentConfiguration(
             brokerURL: URL(string: broker.url)!, tokens: .value(token),
             controller: PodControllerConfiguration(
-                defaultPool: "default", scope: scope, concurrency: 4, resyncInterval: interval,
+                defaultPool: defaultPool, scope: scope, concurrency: 4, resyncInterval: interval,
                 heartbeatInterval: interval, retryBackoff: RetryBackoff(initial: .milliseconds(100), maximum: .seconds(1)),
-                brokerWait: 10
+                brokerWait: 10, statefulWorkloadKinds: StatefulWorkloadKinds(adding: ["GameServerSet"])
             ),
             leaderElection: election
         )
@@ -307,13 +394,20 @@ struct AgentHarness {
         return RunningAgent(elector: service.elector, task: Task { try await service.run() })
     }
 
-    /// Creates a running pod in `default` with the EIP readiness gate and the pod IP `ip`.
-    func createPod(_ name: String, ip: String, annotations: [String: String]) throws {
+    /// Creates a running pod in `default` on `node-1` with the EIP readiness gate and the pod IP
+    /// `ip`, controlled by an object of `ownerKind` when given.
+    func createPod(_ name: String, ip: String, annotations: [String: String], ownerKind: String? = nil) throws {
+        let owners = ownerKind.map {
+            [OwnerReference(apiVersion: "apps/v1", kind: $0, name: "owner-of-\(name)", uid: UUID().uuidString, controller: true)]
+        }
         try fake.createPod(
             Pod(
-                metadata: ObjectMeta(name: name, namespace: "default", annotations: annotations),
+                metadata: ObjectMeta(name: name, namespace: "default", annotations: annotations, ownerReferences: owners ?? []),
                 spec: PodSpec(nodeName: "node-1", readinessGates: [PodReadinessGate(conditionType: PodAnnotation.readinessGate)]),
-                status: PodStatus(phase: "Running", podIP: ip, podIPs: [PodIP(ip: ip)])
+                status: PodStatus(
+                    phase: "Running", podIP: ip, podIPs: [PodIP(ip: ip)],
+                    containerStatuses: [ContainerStatus(name: "main", state: ContainerState(running: .init()))]
+                )
             )
         )
     }
@@ -331,13 +425,31 @@ struct AgentHarness {
         try pod(name)?.metadata.annotations[PodAnnotation.allocatedAddress]
     }
 
-    /// The Warning events about pod `name`.
-    func warnings(for name: String) throws -> [KubernetesEvent] {
+    /// The events about pod `name`.
+    func events(for name: String) throws -> [KubernetesEvent] {
         let page = try fake.withStore {
             try $0.list(.events, namespace: "default", labels: nil, fields: nil, limit: nil, continueToken: nil)
         }
-        return try page.items.map { try $0.decode(KubernetesEvent.self) }
-            .filter { $0.involvedObject.name == name && $0.type == .warning }
+        return try page.items.map { try $0.decode(KubernetesEvent.self) }.filter { $0.involvedObject.name == name }
+    }
+
+    /// The Warning events about pod `name`.
+    func warnings(for name: String) throws -> [KubernetesEvent] {
+        try events(for: name).filter { $0.type == .warning }
+    }
+
+    /// Waits until the broker has recorded `count` more heartbeats of the cluster than it had
+    /// when called (each seen as a new `lastHeartbeat`).
+    func waitForHeartbeats(_ count: Int) async throws {
+        var last = try await kit.cluster("agent-test", token: token)["lastHeartbeat"]
+        for beat in 1...count {
+            try await waitUntil("heartbeat \(beat) of \(count)") {
+                let now = try await kit.cluster("agent-test", token: token)["lastHeartbeat"]
+                guard now != nil, now != last else { return false }
+                last = now
+                return true
+            }
+        }
     }
 }
 

@@ -107,6 +107,40 @@ import Testing
         }
     }
 
+    /// Deleting a running pod on a node starts its grace period, as the API server does: the pod
+    /// is marked and stays (patches included) until its kubelet deletes it with a grace period
+    /// of 0; a pod never scheduled goes at once.
+    @Test func deletingARunningPodStartsItsGracePeriod() async throws {
+        try await FakeKubernetes.with { fake in
+            try fake.createPod(pod("web-0"))
+            try fake.createPod(pod("pending", node: ""))
+            try fake.modifyPod("default", "pending") { $0.set("spec.nodeName", nil) }
+            try await fake.withClient { client in
+                try fake.deletePod("default", "web-0", gracePeriodSeconds: 45)
+                let marked = try await client.get(Pod.self, namespace: "default", name: "web-0")
+                #expect(marked.isTerminating)
+                #expect(marked.metadata.deletionGracePeriodSeconds == 45)
+                #expect(!marked.hasExited)
+                // A longer grace period never replaces a shorter one.
+                try fake.deletePod("default", "web-0", gracePeriodSeconds: 60)
+                #expect(try await client.get(Pod.self, namespace: "default", name: "web-0").metadata.deletionGracePeriodSeconds == 45)
+                let patched = try await client.patchMetadata(
+                    Pod.self, namespace: "default", name: "web-0",
+                    MetadataPatch(annotations: [PodAnnotation.allocatedAddress: "39.102.0.7"]))
+                #expect(patched.isTerminating)
+
+                try fake.finishPodDeletion("default", "web-0")
+                let gone = try await #require(throws: KubernetesAPIError.self) {
+                    try await client.get(Pod.self, namespace: "default", name: "web-0")
+                }
+                #expect(gone.code == .notFound)
+
+                try fake.deletePod("default", "pending")
+                #expect(try fake.object(Pod.self, .pods, "default", "pending") == nil)
+            }
+        }
+    }
+
     @Test func statusPatchSetsOneConditionByType() async throws {
         try await FakeKubernetes.with { fake in
             try fake.createPod(pod("web-0"))
@@ -271,7 +305,7 @@ import Testing
 
                 try fake.createPod(pod("web-0"))
                 try fake.modifyPod("default", "web-0") { $0.set("status.podIP", "10.0.0.10") }
-                try fake.deletePod("default", "web-0")
+                try fake.deletePod("default", "web-0", gracePeriodSeconds: 0)
                 fake.withStore {
                     $0.bumpRevision()
                     $0.sendBookmarks()

@@ -17,7 +17,7 @@ import Testing
             try await withInformer(fake) { _, recorder in
                 try await recorder.waitFor("synced")
                 try fake.createPod(pod("b"))
-                try fake.deletePod("default", "a")
+                try fake.deletePod("default", "a", gracePeriodSeconds: 0)
                 try await recorder.waitFor("deleted default/a")
                 #expect(recorder.summary == ["added default/a", "synced", "added default/b", "deleted default/a"])
                 #expect(fake.url.hasPrefix("https://"))
@@ -64,7 +64,7 @@ import Testing
                 try fake.createPod(pod("d"))
                 try fake.createPod(pod("other", node: "node-2"))
                 try fake.modifyPod("default", "a") { $0.set("status.podIP", "10.0.0.2") }
-                try fake.deletePod("default", "b")
+                try fake.deletePod("default", "b", gracePeriodSeconds: 0)
                 try await recorder.waitFor("deleted default/b")
                 #expect(recorder.summary.dropFirst(4) == ["added default/d", "updated default/a", "deleted default/b"])
                 #expect(informer.object(ObjectKey(namespace: "default", name: "a"))?.status.podIP == "10.0.0.2")
@@ -100,7 +100,7 @@ import Testing
                 #expect(fake.requests.filter { $0.path == "/api/v1/pods" && $0.query["watch"] == nil }.count == 1)
 
                 // Later events still arrive on the resumed stream.
-                try fake.deletePod("default", "a")
+                try fake.deletePod("default", "a", gracePeriodSeconds: 0)
                 try await recorder.waitFor("deleted default/a")
                 #expect(recorder.summary.filter { $0 == "added default/b" }.count == 1)
             }
@@ -120,7 +120,7 @@ import Testing
                 try fake.withStore { store in
                     store.goneDelivery = delivery
                     try store.expire { store in
-                        _ = try store.delete(.pods, namespace: "default", name: "a", options: nil)
+                        _ = try store.delete(.pods, namespace: "default", name: "a", options: .object(["gracePeriodSeconds": .int(0)]))
                         _ = try store.patch(
                             .pods, namespace: "default", name: "b", contentType: "application/merge-patch+json",
                             body: .object(["metadata": .object(["labels": .object(["x": "y"])])]), subresource: nil

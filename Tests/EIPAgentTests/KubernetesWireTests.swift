@@ -103,7 +103,9 @@ import Testing
              "managedFields":[{"manager":"kubelet"}]},
              "spec":{"nodeName":"node-1","readinessGates":[{"conditionType":"k8s.aliyun.com/eip"}],"containers":[{"name":"c","image":"nginx"}]},
              "status":{"phase":"Running","podIP":"10.0.0.5","podIPs":[{"ip":"10.0.0.5"}],"hostIP":"192.168.0.2",
-              "conditions":[{"type":"Ready","status":"False","lastProbeTime":null,"lastTransitionTime":"2024-05-01T10:00:01Z"}]}}
+              "conditions":[{"type":"Ready","status":"False","lastProbeTime":null,"lastTransitionTime":"2024-05-01T10:00:01Z"}],
+              "containerStatuses":[{"name":"c","ready":false,"restartCount":0,"state":{"running":{"startedAt":"2024-05-01T10:00:02Z"}}},
+               {"name":"sidecar","state":{"terminated":{"exitCode":137,"reason":"OOMKilled","finishedAt":"2024-05-01T10:01:00Z"}}}]}}
             """#
         let pod = try JSONDecoder().decode(Pod.self, from: Data(json.utf8))
         #expect(pod.spec.nodeName == "node-1")
@@ -112,7 +114,12 @@ import Testing
         #expect(pod.condition("Ready")?.status == "False")
         #expect(pod.condition("Ready")?.lastTransitionTime == KubernetesTime.date("2024-05-01T10:00:01Z"))
         #expect(pod.metadata.ownerReferences.first?.kind == "StatefulSet")
+        #expect(pod.controller?.name == "web")
+        #expect(pod.status.containerStatuses.map(\.name) == ["c", "sidecar"])
+        #expect(pod.status.containerStatuses[0].state.running != nil)
+        #expect(pod.status.containerStatuses[1].state.terminated == ContainerState.Terminated(exitCode: 137, reason: "OOMKilled"))
         #expect(!pod.isTerminating)
+        #expect(!pod.hasExited)
         // Encoding writes times as Kubernetes does and leaves out what is empty.
         let encoded = String(decoding: try JSONEncoder.kubernetes().encode(RequestBody(object: pod)), as: UTF8.self)
         #expect(encoded.contains(#""apiVersion":"v1""#))

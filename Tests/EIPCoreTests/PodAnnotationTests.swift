@@ -55,6 +55,16 @@ struct PodAnnotationTests {
 
     // MARK: - Asking for an EIP
 
+    /// A pod that mentions an EIP in any way may hold a lease, whether its annotations parse or not.
+    @Test func anyRequestAnnotationMentionsAnEIP() {
+        #expect(PodAnnotation.mentionsAnEIP([PodAnnotation.podWithEIP: "false"]))
+        #expect(PodAnnotation.mentionsAnEIP([PodAnnotation.bandwidth: "0"]))
+        #expect(PodAnnotation.mentionsAnEIP([PodAnnotation.eciEIPInstanceID: "eip-1"]))
+        #expect(PodAnnotation.mentionsAnEIP([PodAnnotation.releaseStrategy: "soon"]))
+        #expect(!PodAnnotation.mentionsAnEIP([PodAnnotation.allocatedAddress: "39.102.0.7", "app": "web"]))
+        #expect(!PodAnnotation.mentionsAnEIP([:]))
+    }
+
     @Test func aPodWithNeitherAnnotationAsksForNothing() throws {
         #expect(try Self.parse([:]) == nil)
         #expect(try Self.parse(["app": "web", PodAnnotation.bandwidth: "5"]) == nil)

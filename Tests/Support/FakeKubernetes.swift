@@ -148,9 +148,32 @@ final class FakeKubernetes: Sendable {
         }.decode(Pod.self)
     }
 
-    /// Deletes pod `name` (or marks it, when it has finalizers).
-    func deletePod(_ namespace: String, _ name: String) throws {
-        _ = try withStore { try $0.delete(.pods, namespace: namespace, name: name, options: nil) }
+    /// Deletes pod `name` as `kubectl delete pod` does: a pod running on a node is only marked
+    /// with a `deletionTimestamp` for its grace period (30 s unless given), and stays until its
+    /// kubelet is done (``finishPodDeletion(_:_:)``); a grace period of 0 deletes it at once.
+    func deletePod(_ namespace: String, _ name: String, gracePeriodSeconds: Int64? = nil) throws {
+        let options: FakeJSON? = gracePeriodSeconds.map { .object(["gracePeriodSeconds": .int($0)]) }
+        _ = try withStore { try $0.delete(.pods, namespace: namespace, name: name, options: options) }
+    }
+
+    /// Deletes pod `name` the whole way: the user's delete, then its kubelet stopping the
+    /// containers and removing the object.
+    func terminatePod(_ namespace: String, _ name: String) throws {
+        try deletePod(namespace, name)
+        if try object(Pod.self, .pods, namespace, name) != nil { try finishPodDeletion(namespace, name) }
+    }
+
+    /// What the kubelet does once a terminating pod's containers have stopped: reports every
+    /// container terminated, then deletes the pod with a grace period of 0.
+    func finishPodDeletion(_ namespace: String, _ name: String) throws {
+        try modifyPod(namespace, name) { pod in
+            let names = (pod.value(at: "status.containerStatuses")?.array ?? []).compactMap { $0.value(at: "name")?.string }
+            let statuses = (names.isEmpty ? ["main"] : names).map { name -> FakeJSON in
+                .object(["name": .string(name), "state": .object(["terminated": .object(["exitCode": .int(0), "reason": "Completed"])])])
+            }
+            pod.set("status.containerStatuses", .array(statuses))
+        }
+        try deletePod(namespace, name, gracePeriodSeconds: 0)
     }
 
     /// The stored object, decoded.

@@ -243,14 +243,40 @@ struct FakeKubernetesStore: Sendable {
                 resource: resource
             )
         }
+        if resource == .pods, let grace = Self.gracePeriod(ofDeleting: old, options: options), grace > 0 {
+            // A running pod on a node is only marked: its kubelet stops the containers (preStop
+            // first) and then deletes it with a grace period of 0. A second delete may shorten
+            // the grace period, never lengthen it.
+            if case .int(let current) = old.value(at: "metadata.deletionGracePeriodSeconds"), current <= grace { return old }
+            var marked = old
+            marked.set("metadata.deletionTimestamp", .string(KubernetesTime.string(Date().addingTimeInterval(TimeInterval(grace)))))
+            marked.set("metadata.deletionGracePeriodSeconds", .int(grace))
+            return commit(resource, "MODIFIED", key: key, object: marked, previous: old)
+        }
         if !(old.value(at: "metadata.finalizers")?.array ?? []).isEmpty {
-            guard old.value(at: "metadata.deletionTimestamp") == nil else { return old }
+            if old.value(at: "metadata.deletionTimestamp") != nil {
+                // Already marked: a pod's grace period may still be cut to 0.
+                guard (old.value(at: "metadata.deletionGracePeriodSeconds") ?? .int(0)) != .int(0) else { return old }
+                var shortened = old
+                shortened.set("metadata.deletionGracePeriodSeconds", .int(0))
+                return commit(resource, "MODIFIED", key: key, object: shortened, previous: old)
+            }
             var marked = old
             marked.set("metadata.deletionTimestamp", .string(KubernetesTime.string(Date())))
             marked.set("metadata.deletionGracePeriodSeconds", .int(0))
             return commit(resource, "MODIFIED", key: key, object: marked, previous: old)
         }
         return commit(resource, "DELETED", key: key, object: old, previous: old)
+    }
+
+    /// The grace period the API server gives a pod being deleted: the request's
+    /// `gracePeriodSeconds`, else 30 s; `nil` (deleted at once) when the pod was never scheduled
+    /// or has finished, as the API server does.
+    private static func gracePeriod(ofDeleting pod: FakeJSON, options: FakeJSON?) -> Int64? {
+        guard pod.value(at: "spec.nodeName")?.string != nil else { return nil }
+        if let phase = pod.value(at: "status.phase")?.string, phase == "Succeeded" || phase == "Failed" { return nil }
+        if case .int(let seconds) = options?.value(at: "gracePeriodSeconds") { return seconds }
+        return 30
     }
 
     /// Keeps what a client cannot change, skips a write that changes nothing, and deletes an
@@ -267,7 +293,9 @@ struct FakeKubernetesStore: Sendable {
         if new["spec"] != old["spec"], case .int(let generation) = old.value(at: "metadata.generation") ?? .int(1) {
             new.set("metadata.generation", .int(generation + 1))
         }
-        if old.value(at: "metadata.deletionTimestamp") != nil, (new.value(at: "metadata.finalizers")?.array ?? []).isEmpty {
+        // A pod in its grace period stays, finalizers or not, until its kubelet deletes it.
+        let inGracePeriod = (old.value(at: "metadata.deletionGracePeriodSeconds") ?? .int(0)) != .int(0)
+        if old.value(at: "metadata.deletionTimestamp") != nil, !inGracePeriod, (new.value(at: "metadata.finalizers")?.array ?? []).isEmpty {
             return commit(resource, "DELETED", key: key, object: new, previous: old)
         }
         return commit(resource, "MODIFIED", key: key, object: new, previous: old)

@@ -12,8 +12,8 @@ import Synchronization
 /// - Every ``PodControllerConfiguration/resyncInterval`` every known pod is queued again, and so
 ///   is every PodEIP whose pod is gone (pods deleted while the agent was down).
 /// - In cluster scope only, after the first complete list and then every
-///   ``PodControllerConfiguration/heartbeatInterval``, the broker gets the heartbeat: every live
-///   pod that wants an EIP. A node agent sees one node, and a heartbeat is the complete list
+///   ``PodControllerConfiguration/heartbeatInterval``, the broker gets the heartbeat: every pod
+///   that has (or may have) a lease and has not exited, whatever its annotations say. A node agent sees one node, and a heartbeat is the complete list
 ///   of the cluster, so it sends none (see ``AgentScope/node(_:)``).
 ///
 /// ```swift
@@ -133,11 +133,22 @@ public final class PodController: Sendable {
         }
     }
 
-    /// Sends the broker every live pod that wants an EIP (cluster scope only).
+    /// Sends the broker every pod that has (or may have) a lease and has not exited (cluster
+    /// scope only): pods whose annotations mention an EIP, whether they parse or not, and pods
+    /// with a PodEIP. A pod in its grace period is still listed. When the PodEIPs cannot be read
+    /// the list could not be complete, and a partial list would release the leases left out, so
+    /// no heartbeat is sent.
     private func heartbeat(_ informer: Informer<Pod>) async {
+        let withPodEIPs: Set<ObjectKey>
+        do {
+            withPodEIPs = Set(try await client.listAll(PodEIPObject.self).items.map(\.key))
+        } catch {
+            logger.warning("heartbeat skipped: cannot list PodEIPs", metadata: ["error": "\(error)"])
+            return
+        }
         let pods = informer.objects.compactMap { pod -> Components.Schemas.HeartbeatPod? in
-            guard !pod.isTerminating, !pod.status.isTerminal, let uid = pod.metadata.uid,
-                (try? PodEIPRequestParser.parse(annotations: pod.metadata.annotations, defaultPool: configuration.defaultPool)) != nil
+            guard !pod.hasExited, let uid = pod.metadata.uid,
+                PodAnnotation.mentionsAnEIP(pod.metadata.annotations) || withPodEIPs.contains(pod.key)
             else { return nil }
             return Components.Schemas.HeartbeatPod(namespace: pod.key.namespace, pod: pod.key.name, podUid: uid)
         }

@@ -20,12 +20,14 @@ public struct PodControllerConfiguration: Sendable {
     public var component: String
     /// Whether a static EIP bound elsewhere may be taken (Terway's `allow_eip_rob`).
     public var allowRob: Bool
+    /// The controller kinds whose pods keep TTL and Never; other pods follow their lifecycle.
+    public var statefulWorkloadKinds: StatefulWorkloadKinds
 
     public init(
         cluster: String? = nil, defaultPool: String? = nil, scope: AgentScope = .cluster, concurrency: Int = 8,
         resyncInterval: Duration = .seconds(300), heartbeatInterval: Duration = .seconds(60),
         retryBackoff: RetryBackoff = RetryBackoff(initial: .milliseconds(500), maximum: .seconds(60)), brokerWait: Int = 20,
-        component: String = "eip-agent", allowRob: Bool = false
+        component: String = "eip-agent", allowRob: Bool = false, statefulWorkloadKinds: StatefulWorkloadKinds = StatefulWorkloadKinds()
     ) {
         self.cluster = cluster
         self.defaultPool = defaultPool
@@ -37,5 +39,6 @@ public struct PodControllerConfiguration: Sendable {
         self.brokerWait = brokerWait
         self.component = component
         self.allowRob = allowRob
+        self.statefulWorkloadKinds = statefulWorkloadKinds
     }
 }

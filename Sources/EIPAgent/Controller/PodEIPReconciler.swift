@@ -6,7 +6,9 @@ import Synchronization
 
 /// Brings one pod's EIP in line with what the pod asks for: allocates and associates it through
 /// the broker, shows it on the pod (annotation, readiness condition) and in its `PodEIP`, and
-/// releases it once the pod is gone.
+/// releases it once the pod has exited (``Pod/hasExited``) or is gone: a pod in its grace period
+/// keeps it. TTL and Never hold only for pods of ``PodControllerConfiguration/statefulWorkloadKinds``;
+/// other pods get Follow, with a Normal Event saying so.
 ///
 /// Each call works on one pod key; ``PodController`` guarantees no two calls for the same key
 /// run at once. A call that throws is retried with backoff; a bad annotation or a contested
@@ -31,25 +33,42 @@ final class PodEIPReconciler: Sendable {
     /// Reconciles the pod `key`, whose current state (per the informer) is `pod`, or `nil` when
     /// it is gone.
     func reconcile(_ key: ObjectKey, pod: Pod?) async throws {
-        guard let pod, !pod.isTerminating, !pod.status.isTerminal else {
+        guard let pod, !pod.hasExited else {
             try await release(key)
             return
         }
-        let request: PodEIPRequest?
+        // In its grace period (a preStop hook, players draining) a pod keeps its EIP, its
+        // PodEIP and its place in the heartbeat, and starts nothing new.
+        guard !pod.isTerminating else {
+            logger.debug("the pod is terminating: it keeps its EIP until it exits", metadata: ["pod": "\(key)"])
+            return
+        }
+        var request: PodEIPRequest?
         do {
             request = try PodEIPRequestParser.parse(annotations: pod.metadata.annotations, defaultPool: configuration.defaultPool)
         } catch {
-            await warn(pod, reason: "InvalidAnnotation", message: error.description)
+            await report(pod, .warning, reason: "InvalidAnnotation", message: error.description)
             return
         }
-        guard let request, let uid = pod.metadata.uid, let podIP = pod.status.podIP, !podIP.isEmpty else { return }
+        guard var request, let uid = pod.metadata.uid, let podIP = pod.status.podIP, !podIP.isEmpty else { return }
+        if request.releaseStrategy != .follow, !configuration.statefulWorkloadKinds.owns(pod) {
+            let owner = pod.controller.map { "is controlled by a \($0.kind)" } ?? "has no controller"
+            await report(
+                pod, .normal, reason: "ReleaseStrategyIgnored",
+                message:
+                    "\(PodAnnotation.releaseStrategy) '\(pod.metadata.annotations[PodAnnotation.releaseStrategy] ?? "")' holds only for pods of "
+                    + "\(configuration.statefulWorkloadKinds.names.joined(separator: ", ")); this pod \(owner), so its EIP follows it (Follow)"
+            )
+            request.releaseStrategy = .follow
+        }
 
         var lease: BrokerLease
         do {
             let body = request.allocateRequest(namespace: key.namespace, pod: key.name, podUID: uid, allowRob: configuration.allowRob)
             lease = try await broker.allocate(body, wait: configuration.brokerWait)
         } catch let error as BrokerClientError where error.httpStatus < 500 {
-            await warn(pod, reason: error.code.rawValue, message: "allocating an EIP failed: \(error.detail ?? error.description)")
+            await report(
+                pod, .warning, reason: error.code.rawValue, message: "allocating an EIP failed: \(error.detail ?? error.description)")
             throw error
         }
         var object = try await savePodEIP(key, lease: lease)
@@ -62,7 +81,8 @@ final class PodEIPReconciler: Sendable {
         case .inUse:
             break
         case .failed:
-            await warn(pod, reason: "EIPFailed", message: "the EIP lease \(lease.id) failed: \(lease.lastError ?? "unknown error")")
+            await report(
+                pod, .warning, reason: "EIPFailed", message: "the EIP lease \(lease.id) failed: \(lease.lastError ?? "unknown error")")
             throw LeaseNotSettled(leaseID: lease.id, phase: lease.phase.rawValue)
         default:
             throw LeaseNotSettled(leaseID: lease.id, phase: lease.phase.rawValue)
@@ -152,16 +172,15 @@ final class PodEIPReconciler: Sendable {
         return object
     }
 
-    /// Sends a Warning Event about `pod`, once per pod, reason and message.
-    func warn(_ pod: Pod, reason: String, message: String) async {
+    /// Sends an Event of `type` about `pod`, once per pod, reason and message.
+    func report(_ pod: Pod, _ type: EventType, reason: String, message: String) async {
         let key = "\(pod.metadata.uid ?? pod.metadata.name)|\(reason)|\(message)"
         guard reported.withLock({ $0.insert(key).inserted }) else { return }
-        logger.warning("\(message)", metadata: ["pod": "\(pod.key)", "reason": "\(reason)"])
+        logger.log(level: type == .warning ? .warning : .info, "\(message)", metadata: ["pod": "\(pod.key)", "reason": "\(reason)"])
         var host: String?
         if case .node(let node) = configuration.scope { host = node }
         let event = KubernetesEvent(
-            regarding: pod, type: .warning, reason: reason, message: message, component: configuration.component, host: host
-        )
+            regarding: pod, type: type, reason: reason, message: message, component: configuration.component, host: host)
         do {
             _ = try await client.create(event)
         } catch {

@@ -40,6 +40,20 @@ public struct Pod: KubernetesObject, Hashable {
 
     /// Whether deletion of the pod was requested (it may still be running its grace period).
     public var isTerminating: Bool { metadata.deletionTimestamp != nil }
+
+    /// Whether the pod has exited: it has finished for good (``PodStatus/isTerminal``), or its
+    /// deletion was requested and every one of its containers has terminated. A pod in its grace
+    /// period (running `preStop`, draining) has not exited.
+    public var hasExited: Bool {
+        status.isTerminal
+            || (isTerminating && !status.containerStatuses.isEmpty && status.containerStatuses.allSatisfy { $0.state.terminated != nil })
+    }
+
+    /// The object that controls the pod (the owner reference marked `controller`), if any, such
+    /// as its StatefulSet or ReplicaSet.
+    public var controller: OwnerReference? {
+        metadata.ownerReferences.first { $0.controller == true }
+    }
 }
 
 /// The part of a pod's spec the agent reads.
@@ -91,19 +105,25 @@ public struct PodStatus: Sendable, Hashable, Codable {
     public var podIPs: [PodIP]
     public var hostIP: String?
     public var conditions: [PodCondition]
+    /// The state of each of the pod's (regular) containers.
+    public var containerStatuses: [ContainerStatus]
 
-    public init(phase: String? = nil, podIP: String? = nil, podIPs: [PodIP] = [], hostIP: String? = nil, conditions: [PodCondition] = []) {
+    public init(
+        phase: String? = nil, podIP: String? = nil, podIPs: [PodIP] = [], hostIP: String? = nil, conditions: [PodCondition] = [],
+        containerStatuses: [ContainerStatus] = []
+    ) {
         self.phase = phase
         self.podIP = podIP
         self.podIPs = podIPs
         self.hostIP = hostIP
         self.conditions = conditions
+        self.containerStatuses = containerStatuses
     }
 
     /// Whether the pod has finished for good (`Succeeded` or `Failed`): its IP may be reused.
     public var isTerminal: Bool { phase == "Succeeded" || phase == "Failed" }
 
-    enum CodingKeys: String, CodingKey { case phase, podIP, podIPs, hostIP, conditions }
+    enum CodingKeys: String, CodingKey { case phase, podIP, podIPs, hostIP, conditions, containerStatuses }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -112,6 +132,7 @@ public struct PodStatus: Sendable, Hashable, Codable {
         podIPs = try c.decodeIfPresent([PodIP].self, forKey: .podIPs) ?? []
         hostIP = try c.decodeIfPresent(String.self, forKey: .hostIP)
         conditions = try c.decodeIfPresent([PodCondition].self, forKey: .conditions) ?? []
+        containerStatuses = try c.decodeIfPresent([ContainerStatus].self, forKey: .containerStatuses) ?? []
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -121,6 +142,7 @@ public struct PodStatus: Sendable, Hashable, Codable {
         if !podIPs.isEmpty { try c.encode(podIPs, forKey: .podIPs) }
         try c.encodeIfPresent(hostIP, forKey: .hostIP)
         if !conditions.isEmpty { try c.encode(conditions, forKey: .conditions) }
+        if !containerStatuses.isEmpty { try c.encode(containerStatuses, forKey: .containerStatuses) }
     }
 }
 
