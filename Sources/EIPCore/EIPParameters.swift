@@ -31,6 +31,11 @@ public struct EIPParameters: Sendable, Hashable, Codable {
         self.description = description
     }
 
+    /// What ACK and Terway allocate with when neither the pod nor the pool says: pay by traffic,
+    /// 5 Mbps (Alibaba's own default would be pay by bandwidth). Every pool's defaults start
+    /// from these.
+    public static let ackDefaults = EIPParameters(bandwidth: 5, internetChargeType: "PayByTraffic")
+
     /// These parameters with every field that `overrides` sets taken from it.
     public func overridden(by overrides: EIPParameters) -> EIPParameters {
         EIPParameters(
@@ -73,7 +78,15 @@ public struct EIPParameters: Sendable, Hashable, Codable {
         if let value = internetChargeType, !["PayByBandwidth", "PayByTraffic"].contains(value) {
             found.append(.init(field: prefix + "internetChargeType", rule: "must be PayByBandwidth or PayByTraffic (got '\(value)')"))
         }
-        if let value = instanceChargeType, !["PostPaid", "PrePaid"].contains(value) {
+        if instanceChargeType == "PrePaid" {
+            found.append(
+                .init(
+                    field: prefix + "instanceChargeType",
+                    rule: "PrePaid (subscription) EIPs are not allocated here: Alibaba needs a PricingCycle and Period for them, "
+                        + "and one cannot be released before its term ends; use PostPaid, or bind a PrePaid EIP you own "
+                        + "with k8s.aliyun.com/pod-eip-instanceid (eipInstanceId)",
+                    isContextual: true))
+        } else if let value = instanceChargeType, value != "PostPaid" {
             found.append(.init(field: prefix + "instanceChargeType", rule: "must be PostPaid or PrePaid (got '\(value)')"))
         }
         if let value = isp, !Validation.isISP(value) {

@@ -3,6 +3,8 @@ public struct PoolSettings: Sendable, Hashable {
     /// The configured cloud account that owns the pool's addresses (`sim` by default).
     public var provider: String
     public var region: String
+    /// What new addresses are allocated with. The books read them over ``EIPParameters/ackDefaults``,
+    /// so a pool that sets no bandwidth or metering allocates as ACK does.
     public var defaults: EIPParameters
     /// Bandwidth packages new addresses join, first with room first.
     public var bandwidthPackages: [String]

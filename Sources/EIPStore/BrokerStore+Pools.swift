@@ -147,7 +147,7 @@ extension BrokerStore {
             name: try row.requiredString("name"),
             settings: PoolSettings(
                 provider: try row.requiredString("provider"), region: try row.requiredString("region"),
-                defaults: try row.requiredJSON(EIPParameters.self, "defaults"),
+                defaults: EIPParameters.ackDefaults.overridden(by: try row.requiredJSON(EIPParameters.self, "defaults")),
                 bandwidthPackages: try row.requiredJSON([String].self, "bandwidth_packages"),
                 warm: WarmRange(min: Int(try row.requiredInt64("warm_min")), max: Int(try row.requiredInt64("warm_max"))),
                 maxSize: Int(try row.requiredInt64("max_size")), clusters: try row.json([String].self, "clusters")),

@@ -37,6 +37,13 @@ struct AgentControllerTests {
             #expect(eip.spec.allocationType.type.rawValue == lease["allocationType"])
             #expect(eip.spec.allocationType.releaseStrategy.kind == lease["releaseStrategy"])
             #expect(eip.status.eipAddress == lease["ipAddress"])
+            // Before it was bound, the PodEIP showed the lease without an address (OpenKruise
+            // Game reads a non-empty eipAddress as the network being Ready).
+            let versions = try agent.fake.withStore { store in
+                try store.history.filter { $0.resource == FakeResource.podEIPs.plural }.map { try $0.object.decode(PodEIPObject.self) }
+            }
+            #expect(versions.contains { $0.status.status == "Allocated" && $0.status.eipAddress == nil })
+            #expect(versions.allSatisfy { $0.status.eipAddress == nil || $0.status.status == "InUse" }, "\(versions.map(\.status))")
             #expect(eip.status.privateIPAddress == "192.168.0.10")
             #expect(eip.status.privateIPAddress == lease["privateIpAddress"])
             #expect(eip.status.networkInterfaceID == lease["networkInterfaceId"])
@@ -115,6 +122,41 @@ struct AgentControllerTests {
                     && agent.podEIP("relay-0")?.status.privateIPAddress == "192.168.0.32"
             }
             #expect(try agent.pod("relay-0")?.metadata.annotations[PodAnnotation.allocatedAddress] == address)
+        }
+    }
+
+    /// Never ends as ACK's page says: by deleting the PodEIP by hand. Once the pod is gone that
+    /// releases the lease at once; a PodEIP deleted while its pod runs waits for the pod to exit,
+    /// and then its lease is released whatever the strategy.
+    @Test
+    func deletingThePodEIPOfANeverLeaseReleasesIt() async throws {
+        try await AgentHarness.with { agent in
+            let annotations = [PodAnnotation.podWithEIP: "true", PodAnnotation.releaseStrategy: "Never"]
+            for (name, ip) in [("keep-0", "192.168.0.45"), ("keep-1", "192.168.0.46")] {
+                try agent.createPod(name, ip: ip, annotations: annotations, ownerKind: "StatefulSet")
+            }
+            try await waitUntil("both pods have their EIPs") {
+                try agent.podEIP("keep-0")?.status.status == "InUse" && agent.podEIP("keep-1")?.status.status == "InUse"
+            }
+            let leases = try ["keep-0", "keep-1"].map {
+                try #require(try agent.podEIP($0)?.metadata.annotations[AgentHarness.leaseAnnotation])
+            }
+
+            // Pod gone, lease retained; deleting the PodEIP releases it.
+            try agent.fake.terminatePod("default", "keep-0")
+            try await waitUntil("keep-0's PodEIP shows the retained lease") { try agent.podEIP("keep-0")?.status.status == "Allocated" }
+            try agent.deletePodEIP("keep-0")
+            try await waitUntil("keep-0's PodEIP is gone") { try agent.podEIP("keep-0") == nil }
+            #expect(try await agent.kit.lease(leases[0], token: agent.token)["phase"] == "Released")
+
+            // Pod running: the PodEIP waits in Terminating, the pod keeps its address.
+            try agent.deletePodEIP("keep-1")
+            try await agent.waitForHeartbeats(2)
+            #expect(try agent.podEIP("keep-1")?.metadata.deletionTimestamp != nil)
+            #expect(try await agent.kit.lease(leases[1], token: agent.token)["phase"] == "InUse")
+            try agent.fake.terminatePod("default", "keep-1")
+            try await waitUntil("keep-1's PodEIP is gone") { try agent.podEIP("keep-1") == nil }
+            #expect(try await agent.kit.lease(leases[1], token: agent.token)["phase"] == "Released")
         }
     }
 
@@ -418,6 +460,11 @@ struct AgentHarness {
 
     func podEIP(_ name: String) throws -> PodEIPObject? {
         try fake.object(PodEIPObject.self, .podEIPs, "default", name)
+    }
+
+    /// Deletes the PodEIP `name` as `kubectl delete podeip` does (its finalizer holds it).
+    func deletePodEIP(_ name: String) throws {
+        _ = try fake.withStore { try $0.delete(.podEIPs, namespace: "default", name: name, options: nil) }
     }
 
     /// The address annotated on pod `name`, if any.

@@ -106,6 +106,39 @@ struct AlibabaBrokerTests {
         }
     }
 
+    /// No charge type anywhere, neither on the pod nor on the pool: the cloud is asked for what
+    /// ACK asks, PayByTraffic at 5 Mbps (Alibaba's own default would be PayByBandwidth). PrePaid
+    /// is refused before anything is allocated, naming the field and what to do instead.
+    @Test(arguments: Backend.allCases)
+    func aPoolThatSetsNoMeteringAllocatesAsACKDoes(_ backend: Backend) async throws {
+        try await Self.withBroker(backend) { broker, fixture in
+            let kit = LeaseTestKit(broker)
+            let token = try await kit.cluster("alpha", quota: 10, ["vpcIds": ["vpc-sim"]])
+            let pool = try await kit.pool([
+                "name": "plain", "provider": "aliyun", "region": Self.region, "maxSize": 5, "warm": ["min": 0, "max": 0],
+            ])
+            #expect(pool.int("bandwidth") == 5)
+            #expect(pool["internetChargeType"] == "PayByTraffic")
+            let allocated = try await kit.settle(
+                try await kit.allocate(token: token, ["namespace": "games", "pod": "plain-0", "podUid": "u-1", "pool": "plain"]),
+                into: "Allocated", token: token
+            )
+            #expect(allocated["internetChargeType"] == "PayByTraffic")
+            let allocationID = try #require(allocated["allocationId"])
+            let eip = try #require(try await fixture.emulator.cloud.peek(allocationID: allocationID, region: Self.region))
+            #expect(eip.parameters.internetChargeType == "PayByTraffic")
+            #expect(eip.parameters.bandwidth == 5)
+
+            let prePaid = try await kit.allocate(
+                token: token, ["namespace": "games", "pod": "plain-1", "podUid": "u-2", "pool": "plain", "instanceChargeType": "PrePaid"])
+            #expect(prePaid.status == 422, "\(prePaid.text)")
+            let violations = prePaid.object["errors"] as? [[String: Any]] ?? []
+            #expect(violations.first?["field"] as? String == "instanceChargeType", "\(prePaid.text)")
+            #expect((violations.first?["rule"] as? String)?.contains("PricingCycle and Period") == true, "\(prePaid.text)")
+            #expect(fixture.emulator.stats.requests(of: "AllocateEipAddress") == 1)
+        }
+    }
+
     /// A lease whose association the cloud throttles says so while the provider retries: its
     /// `lastError` names the refusal and the next try, and clears once the association is made.
     @Test(arguments: Backend.allCases)

@@ -19,7 +19,8 @@ struct DriftRepairTests {
     }
 
     static func orphan(_ cloud: SimulatedCloud, region: String, token: String, tags: [String: String]) async throws -> CloudEIP {
-        try await cloud.allocate(CloudAllocationRequest(region: region, parameters: EIPParameters(), clientToken: token, tags: tags))
+        // Made as a broker makes a pool's EIPs (a pool that sets nothing asks for ACK's defaults).
+        try await cloud.allocate(CloudAllocationRequest(region: region, parameters: .ackDefaults, clientToken: token, tags: tags))
     }
 
     /// A cluster, a one-address pool with no warm room, and an `Allocated` lease from it.

@@ -9,11 +9,20 @@ struct EIPParametersTests {
         publicIpAddressPoolId: "pippool-1a2b", resourceGroupId: "rg-acfm2", name: "web", description: "the web tier"
     )
 
+    /// A subscription EIP needs a term the pod cannot give and outlives any pod: refused up front,
+    /// naming the field and what to do instead.
+    @Test func prePaidIsRefusedWithWhatItNeeds() throws {
+        let violation = try #require(EIPParameters(instanceChargeType: "PrePaid").violations(prefix: "defaults.").first)
+        #expect(violation.field == "defaults.instanceChargeType")
+        #expect(violation.rule.contains("PricingCycle and Period"))
+        #expect(violation.rule.contains("pod-eip-instanceid"))
+    }
+
     @Test func emptyAndFullValidParametersHaveNoViolations() {
         #expect(EIPParameters().violations().isEmpty)
         #expect(Self.full.violations().isEmpty)
         #expect(
-            EIPParameters(bandwidth: 1, internetChargeType: "PayByBandwidth", instanceChargeType: "PrePaid", isp: "BGP").violations()
+            EIPParameters(bandwidth: 1, internetChargeType: "PayByBandwidth", instanceChargeType: "PostPaid", isp: "BGP").violations()
                 .isEmpty)
         #expect(
             EIPParameters(bandwidth: 1000, name: String(repeating: "n", count: 128), description: String(repeating: "d", count: 256))

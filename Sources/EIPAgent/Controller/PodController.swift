@@ -11,6 +11,7 @@ import Synchronization
 ///   never blocks the others.
 /// - Every ``PodControllerConfiguration/resyncInterval`` every known pod is queued again, and so
 ///   is every PodEIP whose pod is gone (pods deleted while the agent was down).
+/// - PodEIPs are watched too: one deleted by hand queues its pod at once.
 /// - In cluster scope only, after the first complete list and then every
 ///   ``PodControllerConfiguration/heartbeatInterval``, the broker gets the heartbeat: every pod
 ///   that has (or may have) a lease and has not exited, whatever its annotations say. A node agent sees one node, and a heartbeat is the complete list
@@ -46,8 +47,13 @@ public final class PodController: Sendable {
     /// again afterwards (as ``LeaderElector`` does on each new term).
     public func run() async throws {
         var fieldSelector: String?
-        if case .node(let node) = configuration.scope { fieldSelector = "spec.nodeName=\(node)" }
+        var labelSelector: String?
+        if case .node(let node) = configuration.scope {
+            fieldSelector = "spec.nodeName=\(node)"
+            labelSelector = "\(AgentScope.nodeLabel)=\(node)"
+        }
         let informer = Informer<Pod>(client: client, fieldSelector: fieldSelector, clock: clock, logger: logger)
+        let podEIPs = Informer<PodEIPObject>(client: client, labelSelector: labelSelector, clock: clock, logger: logger)
         let queue = PodWorkQueue(backoff: configuration.retryBackoff, clock: clock)
         let (synced, syncedContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
 
@@ -62,6 +68,17 @@ public final class PodController: Sendable {
                         }
                     }
                     syncedContinuation.finish()
+                }
+                // A PodEIP deleted by hand ends its lease (see PodEIPReconciler.release).
+                group.addTask { try await podEIPs.run() }
+                group.addTask {
+                    for await event in podEIPs.events {
+                        switch event {
+                        case .added(let object), .updated(_, let object):
+                            if object.metadata.deletionTimestamp != nil { await queue.add(object.key) }
+                        case .deleted, .synced: break
+                        }
+                    }
                 }
                 for _ in 0..<configuration.concurrency {
                     group.addTask { await self.work(queue, informer) }

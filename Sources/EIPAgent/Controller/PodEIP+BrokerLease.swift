@@ -3,7 +3,8 @@ package import EIPCore
 
 extension PodEIP {
     /// The PodEIP that shows a lease as the broker answered it: the seed's spec and status
-    /// fields, with `status.status` the lease's phase.
+    /// fields, with `status.status` the lease's phase. `status.eipAddress` is shown only once the
+    /// EIP is bound (`InUse`): OpenKruise Game reports a pod's network Ready as soon as it is set.
     package init(brokerLease lease: BrokerLease) {
         let strategy =
             ReleaseStrategy(
@@ -17,7 +18,7 @@ extension PodEIP {
                 )
             ),
             status: PodEIPStatus(
-                eipAddress: lease.ipAddress, internetChargeType: lease.internetChargeType, isp: lease.isp,
+                eipAddress: lease.phase == .inUse ? lease.ipAddress : nil, internetChargeType: lease.internetChargeType, isp: lease.isp,
                 networkInterfaceID: lease.networkInterfaceId, podLastSeen: lease.podLastSeen.map(Timestamp.init),
                 privateIPAddress: lease.privateIpAddress, publicIpAddressPoolID: lease.publicIpAddressPoolId,
                 resourceGroupID: lease.resourceGroupId, name: lease.name, bandwidthPackageID: lease.bandwidthPackageId,

@@ -106,9 +106,11 @@ final class PodEIPReconciler: Sendable {
         logger.debug("pod has its EIP", metadata: ["pod": "\(key)", "lease": "\(lease.id)", "address": "\(lease.ipAddress ?? "-")"])
     }
 
-    /// The pod `key` is gone: releases its lease through the broker (which applies the release
-    /// strategy), then lifts the finalizer of its PodEIP and deletes it once the lease is
-    /// released. A retained lease (TTL, Never) keeps its PodEIP, showing the lease.
+    /// The pod `key` has exited or is gone: releases its lease through the broker (which applies
+    /// the release strategy), then lifts the finalizer of its PodEIP and deletes it once the lease
+    /// is released. A retained lease (TTL, Never) keeps its PodEIP, showing the lease, until
+    /// someone deletes the PodEIP: that ends the lease at once (a forced release), as ACK has
+    /// Never ended. A PodEIP deleted while its pod runs waits for the pod to exit.
     func release(_ key: ObjectKey) async throws {
         let object: PodEIPObject
         do {
@@ -120,7 +122,8 @@ final class PodEIPReconciler: Sendable {
         var lease: BrokerLease?
         if let leaseID = object.metadata.annotations[Self.leaseAnnotation] {
             do {
-                lease = try await broker.release(leaseID: leaseID, wait: configuration.brokerWait)
+                let deleted = object.metadata.deletionTimestamp != nil
+                lease = try await broker.release(leaseID: leaseID, force: deleted, wait: configuration.brokerWait)
             } catch let error as BrokerClientError where error.code == .notFound {
                 lease = nil
             }
