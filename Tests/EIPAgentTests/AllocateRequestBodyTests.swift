@@ -88,7 +88,7 @@ struct AllocateRequestBodyTests {
         [PodAnnotation.eciEIPInstanceID: "eip-1"],
         [
             PodAnnotation.podWithEIP: "true", PodAnnotation.bandwidth: "1000", PodAnnotation.chargeType: "PayByTraffic",
-            PodAnnotation.instanceChargeType: "PrePaid", PodAnnotation.commonBandwidthPackageID: "cbwp-1", PodAnnotation.isp: "BGP",
+            PodAnnotation.instanceChargeType: "PostPaid", PodAnnotation.commonBandwidthPackageID: "cbwp-1", PodAnnotation.isp: "BGP",
             PodAnnotation.publicIPAddressPoolID: "pippool-1", PodAnnotation.resourceGroupID: "rg-1",
             PodAnnotation.name: String(repeating: "n", count: 128), PodAnnotation.description: String(repeating: "d", count: 256),
             PodAnnotation.releaseStrategy: "8784h", PodAnnotation.brokerPool: "relay-pool",
