@@ -48,9 +48,12 @@ public enum PodAnnotation {
     /// Whether `annotations` mention an EIP: any of the request annotations above, whatever its
     /// value, and whether or not it parses. A pod that does may hold a lease.
     public static func mentionsAnEIP(_ annotations: [String: String]) -> Bool {
-        let requestOnly = [podWithEIP, eciWithEIP, eipInstanceID, eciEIPInstanceID, releaseStrategy]
-        return (requestOnly + autoAllocationOnly).contains { annotations[$0] != nil }
+        requestAnnotations.contains { annotations[$0] != nil }
     }
+
+    /// Every annotation that asks something of the broker.
+    private static let requestAnnotations =
+        [podWithEIP, eciWithEIP, eipInstanceID, eciEIPInstanceID, releaseStrategy] + autoAllocationOnly
 
     /// The annotations that shape a newly allocated EIP (and the pool it comes from), in the
     /// order the parser checks them. None of them may accompany a static EIP.

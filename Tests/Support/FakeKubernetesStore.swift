@@ -256,7 +256,7 @@ struct FakeKubernetesStore: Sendable {
         if !(old.value(at: "metadata.finalizers")?.array ?? []).isEmpty {
             if old.value(at: "metadata.deletionTimestamp") != nil {
                 // Already marked: a pod's grace period may still be cut to 0.
-                guard (old.value(at: "metadata.deletionGracePeriodSeconds") ?? .int(0)) != .int(0) else { return old }
+                guard Self.isInGracePeriod(old) else { return old }
                 var shortened = old
                 shortened.set("metadata.deletionGracePeriodSeconds", .int(0))
                 return commit(resource, "MODIFIED", key: key, object: shortened, previous: old)
@@ -267,6 +267,11 @@ struct FakeKubernetesStore: Sendable {
             return commit(resource, "MODIFIED", key: key, object: marked, previous: old)
         }
         return commit(resource, "DELETED", key: key, object: old, previous: old)
+    }
+
+    /// Whether `object` is marked for deletion with a grace period still to run.
+    private static func isInGracePeriod(_ object: FakeJSON) -> Bool {
+        (object.value(at: "metadata.deletionGracePeriodSeconds") ?? .int(0)) != .int(0)
     }
 
     /// The grace period the API server gives a pod being deleted: the request's
@@ -294,8 +299,9 @@ struct FakeKubernetesStore: Sendable {
             new.set("metadata.generation", .int(generation + 1))
         }
         // A pod in its grace period stays, finalizers or not, until its kubelet deletes it.
-        let inGracePeriod = (old.value(at: "metadata.deletionGracePeriodSeconds") ?? .int(0)) != .int(0)
-        if old.value(at: "metadata.deletionTimestamp") != nil, !inGracePeriod, (new.value(at: "metadata.finalizers")?.array ?? []).isEmpty {
+        if old.value(at: "metadata.deletionTimestamp") != nil, !Self.isInGracePeriod(old),
+            (new.value(at: "metadata.finalizers")?.array ?? []).isEmpty
+        {
             return commit(resource, "DELETED", key: key, object: new, previous: old)
         }
         return commit(resource, "MODIFIED", key: key, object: new, previous: old)
