@@ -13,19 +13,41 @@ public struct AgentConfiguration: Sendable {
     /// Cluster mode's election; `nil` runs the controller unconditionally (node mode, or a
     /// single replica).
     public var leaderElection: LeaderElectionConfiguration?
+    /// Node mode: how one elected agent applies the release strategy of the pods of dead nodes
+    /// (see ``DeadNodeSweeper``); `nil` leaves them until their node's agent returns.
+    public var deadNodes: DeadNodeConfiguration?
 
     public init(
-        brokerURL: URL, tokens: BrokerTokenSource, controller: PodControllerConfiguration, leaderElection: LeaderElectionConfiguration?
+        brokerURL: URL, tokens: BrokerTokenSource, controller: PodControllerConfiguration, leaderElection: LeaderElectionConfiguration?,
+        deadNodes: DeadNodeConfiguration? = nil
     ) {
         self.brokerURL = brokerURL
         self.tokens = tokens
         self.controller = controller
         self.leaderElection = leaderElection
+        self.deadNodes = deadNodes
+    }
+}
+
+/// The settings of node mode's dead-node sweep.
+public struct DeadNodeConfiguration: Sendable, Hashable {
+    /// The election among the node agents (its own Lease, such as `eip-agent-dead-nodes`).
+    public var election: LeaderElectionConfiguration
+    /// How long a node stays not `Ready` before its pods' EIPs get their strategy applied (a
+    /// node gone from the API is dead at once). Kubernetes evicts after 5 minutes by default.
+    public var period: Duration
+    /// The wait between sweeps.
+    public var interval: Duration
+
+    public init(election: LeaderElectionConfiguration, period: Duration = .seconds(300), interval: Duration = .seconds(60)) {
+        self.election = election
+        self.period = period
+        self.interval = interval
     }
 }
 
 /// The agent on `kubernetes`: the pod controller talking to the broker, under the leader
-/// election when one is configured, as one service. Run it after `kubernetes` (a service itself)
+/// election when one is configured (and in node mode the dead-node sweep), as one service. Run it after `kubernetes` (a service itself)
 /// in one `ServiceGroup`; tests run it against the fake API server and a test broker.
 ///
 /// ```swift
@@ -49,5 +71,12 @@ public func buildAgent(
         configuration: configuration.controller, clock: clock, logger: logger
     )
     let elector = configuration.leaderElection.map { LeaderElector(client: kubernetes, configuration: $0, clock: clock, logger: logger) }
-    return AgentService(controller: controller, elector: elector, logger: logger)
+    var sweeper: DeadNodeSweeper?
+    if case .node = configuration.controller.scope, let deadNodes = configuration.deadNodes {
+        sweeper = DeadNodeSweeper(
+            client: kubernetes, elector: LeaderElector(client: kubernetes, configuration: deadNodes.election, clock: clock, logger: logger),
+            reconciler: controller.reconciler, period: deadNodes.period, interval: deadNodes.interval, clock: clock, logger: logger
+        )
+    }
+    return AgentService(controller: controller, elector: elector, deadNodeSweeper: sweeper, logger: logger)
 }

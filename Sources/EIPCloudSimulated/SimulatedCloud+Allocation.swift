@@ -3,10 +3,14 @@ import EIPCore
 import EIPSQL
 
 extension SimulatedCloud {
-    /// What `AllocateEipAddress` fills in when the request leaves a parameter out.
-    static let defaultParameters = EIPParameters(
-        bandwidth: 5, internetChargeType: "PayByBandwidth", instanceChargeType: "PostPaid", isp: "BGP"
-    )
+    /// What `AllocateEipAddress` fills in when the request leaves a parameter out, as Alibaba
+    /// does: 5 Mbps, pay by bandwidth, pay-as-you-go, BGP, the account's default resource group.
+    var defaultParameters: EIPParameters {
+        EIPParameters(
+            bandwidth: 5, internetChargeType: "PayByBandwidth", instanceChargeType: "PostPaid", isp: "BGP",
+            resourceGroupId: SimulatedIdentifiers.defaultResourceGroup(account: account)
+        )
+    }
 
     /// Allocates an EIP, or returns the one an earlier call with the same client token made.
     ///
@@ -21,7 +25,7 @@ extension SimulatedCloud {
             guard !request.region.isEmpty else {
                 throw CloudError(.rejected, code: "InvalidRegionId.Malformed", message: "The region is empty.")
             }
-            let parameters = Self.defaultParameters.overridden(by: request.parameters)
+            let parameters = defaultParameters.overridden(by: request.parameters)
             let token = request.clientToken.isEmpty ? nil : request.clientToken
             do {
                 return try await database.transaction { sql in

@@ -32,7 +32,7 @@ extension SimulatedCloud {
                     message: "The IP address '\(ipAddress)' is not in the simulated public range 198.18.0.0/15 (host 1-254)."
                 )
             }
-            let parameters = Self.defaultParameters.overridden(by: request.parameters)
+            let parameters = defaultParameters.overridden(by: request.parameters)
             let token = request.clientToken.isEmpty ? nil : request.clientToken
             do {
                 return try await database.transaction { sql in

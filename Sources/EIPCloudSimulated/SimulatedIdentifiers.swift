@@ -15,6 +15,14 @@ enum SimulatedIdentifiers {
         return "eni-" + String(repeating: "0", count: 16 - hex.count) + hex
     }
 
+    /// The account's default resource group, which an EIP allocated without `ResourceGroupId`
+    /// joins (as every Alibaba account has one): `rg-acfm` and 12 characters derived from the
+    /// account with FNV-1a.
+    static func defaultResourceGroup(account: String) -> String {
+        let hex = String(FNV1a.hash64("resource-group|\(account)"), radix: 16)
+        return "rg-acfm" + String((String(repeating: "0", count: 16 - hex.count) + hex).prefix(12))
+    }
+
     /// The name of the `sim_counters` row that numbers public addresses, shared by all accounts
     /// because `sim_eips.ip_address` is unique across them.
     static let addressCounter = "ip:198.18.0.0/15"

@@ -36,6 +36,13 @@ public struct EIPParameters: Sendable, Hashable, Codable {
     /// from these.
     public static let ackDefaults = EIPParameters(bandwidth: 5, internetChargeType: "PayByTraffic")
 
+    /// Why a `PrePaid` EIP is never allocated, said alike by the broker (422) and by the agent's
+    /// annotation parser.
+    public static let prePaidRefusal =
+        "PrePaid (subscription) EIPs are not allocated here: Alibaba needs a PricingCycle and Period for them, "
+        + "and one cannot be released before its term ends; use PostPaid, or bind a PrePaid EIP you own "
+        + "with k8s.aliyun.com/pod-eip-instanceid (eipInstanceId)"
+
     /// These parameters with every field that `overrides` sets taken from it.
     public func overridden(by overrides: EIPParameters) -> EIPParameters {
         EIPParameters(
@@ -79,13 +86,7 @@ public struct EIPParameters: Sendable, Hashable, Codable {
             found.append(.init(field: prefix + "internetChargeType", rule: "must be PayByBandwidth or PayByTraffic (got '\(value)')"))
         }
         if instanceChargeType == "PrePaid" {
-            found.append(
-                .init(
-                    field: prefix + "instanceChargeType",
-                    rule: "PrePaid (subscription) EIPs are not allocated here: Alibaba needs a PricingCycle and Period for them, "
-                        + "and one cannot be released before its term ends; use PostPaid, or bind a PrePaid EIP you own "
-                        + "with k8s.aliyun.com/pod-eip-instanceid (eipInstanceId)",
-                    isContextual: true))
+            found.append(.init(field: prefix + "instanceChargeType", rule: Self.prePaidRefusal, isContextual: true))
         } else if let value = instanceChargeType, value != "PostPaid" {
             found.append(.init(field: prefix + "instanceChargeType", rule: "must be PostPaid or PrePaid (got '\(value)')"))
         }

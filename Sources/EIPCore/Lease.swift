@@ -13,6 +13,8 @@ public struct Lease: Sendable, Hashable {
     public var releaseStrategy: ReleaseStrategy
     /// The cloud parameters asked for (pool defaults with the request's overrides).
     public var parameters: EIPParameters
+    /// The EIP's parameters as the cloud reports them, once it has one.
+    public var reported: EIPParameters?
     public var bandwidthPackageID: String?
     public var allocationID: String?
     public var ipAddress: String?
@@ -36,7 +38,7 @@ public struct Lease: Sendable, Hashable {
     public init(
         id: String, cluster: String, namespace: String, pod: String, podUID: String, pool: String?,
         allocationType: AllocationType, releaseStrategy: ReleaseStrategy, parameters: EIPParameters,
-        bandwidthPackageID: String? = nil, allocationID: String? = nil, ipAddress: String? = nil,
+        reported: EIPParameters? = nil, bandwidthPackageID: String? = nil, allocationID: String? = nil, ipAddress: String? = nil,
         networkInterfaceID: String? = nil, privateIPAddress: String? = nil, phase: LeasePhase = .pending,
         goal: LeaseGoal = .allocated, allowRob: Bool = false, retained: Bool = false, podLastSeen: Timestamp? = nil,
         releaseAt: Timestamp? = nil, lastError: String? = nil, version: Int = 1, createdAt: Timestamp,
@@ -51,6 +53,7 @@ public struct Lease: Sendable, Hashable {
         self.allocationType = allocationType
         self.releaseStrategy = releaseStrategy
         self.parameters = parameters
+        self.reported = reported
         self.bandwidthPackageID = bandwidthPackageID
         self.allocationID = allocationID
         self.ipAddress = ipAddress
@@ -66,6 +69,12 @@ public struct Lease: Sendable, Hashable {
         self.version = version
         self.createdAt = createdAt
         self.updatedAt = updatedAt
+    }
+
+    /// The EIP as the cloud reports it where known, else as asked: what the API and the PodEIP
+    /// show.
+    public var shownParameters: EIPParameters {
+        reported.map { parameters.overridden(by: $0) } ?? parameters
     }
 
     /// Whether the reconciler has work to do on this lease.

@@ -15,20 +15,24 @@ public struct PodEIPRequest: Sendable, Hashable {
     public var source: Source
     /// The cloud parameters the annotations set. A field left `nil` takes the pool's default:
     /// the seed's defaults (such as `PayByTraffic`) are the pool's to set, not the agent's.
-    /// Always empty for a static EIP.
+    /// Always empty for a static EIP (see ``ignoredAnnotations``).
     public var overrides: EIPParameters
     /// The shared bandwidth package (`cbwp-...`) to join, overriding the pool's packages.
     public var bandwidthPackageID: String?
     public var releaseStrategy: ReleaseStrategy
+    /// The annotations that shape a new EIP but came with a static one, which they never change
+    /// (as in ACK): left unread, in the parser's order, for the agent to tell the pod.
+    public var ignoredAnnotations: [String]
 
     public init(
         source: Source, overrides: EIPParameters = EIPParameters(), bandwidthPackageID: String? = nil,
-        releaseStrategy: ReleaseStrategy = .follow
+        releaseStrategy: ReleaseStrategy = .follow, ignoredAnnotations: [String] = []
     ) {
         self.source = source
         self.overrides = overrides
         self.bandwidthPackageID = bandwidthPackageID
         self.releaseStrategy = releaseStrategy
+        self.ignoredAnnotations = ignoredAnnotations
     }
 
     /// `Auto` for a pool's address, `Static` for a given EIP: the PodEIP's `allocationType.type`.

@@ -9,7 +9,9 @@
 ///   either name may be used; both with different values are refused, naming the primary one.
 /// - Parameters left out stay `nil`, so the pool's defaults apply (the seed's `PayByTraffic`
 ///   default included: the pool decides).
-/// - A static EIP keeps its own settings: any parameter annotation or a pool with it is refused.
+/// - A static EIP keeps its own settings: parameter annotations (and a pool) beside it are not
+///   read, only listed (``PodEIPRequest/ignoredAnnotations``), as ACK ignores them.
+/// - `PrePaid` is refused as the broker refuses it (``EIPParameters/prePaidRefusal``).
 ///
 /// The first broken rule is thrown, checked in a fixed order, so the same pod always gets the
 /// same message.
@@ -38,14 +40,10 @@ public enum PodEIPRequestParser {
             guard Validation.isCloudID(instanceID.value, prefix: "eip-") else {
                 throw instanceID.error("must be an EIP instance id like eip-bp14qxxxx: letters, digits and '-', at most 64 characters")
             }
-            if let conflicting = PodAnnotation.autoAllocationOnly.first(where: { reader[$0] != nil }) {
-                let reason = conflicting == PodAnnotation.brokerPool ? "it comes from no pool" : "it keeps its own settings"
-                throw PodAnnotationError(
-                    annotation: conflicting, rule: "cannot be used with a static EIP (\(instanceID.annotation)): \(reason)",
-                    value: reader[conflicting] ?? ""
-                )
-            }
-            return PodEIPRequest(source: .static(allocationID: instanceID.value), releaseStrategy: try reader.releaseStrategy())
+            return PodEIPRequest(
+                source: .static(allocationID: instanceID.value), releaseStrategy: try reader.releaseStrategy(),
+                ignoredAnnotations: PodAnnotation.autoAllocationOnly.filter { reader[$0] != nil }
+            )
         }
 
         let pool = try reader.pool(default: defaultPool)
@@ -53,7 +51,10 @@ public enum PodEIPRequestParser {
         overrides.bandwidth = try reader.bandwidth()
         overrides.internetChargeType = try reader.found(PodAnnotation.internetChargeType, compatible: PodAnnotation.chargeType)?
             .checked(oneOf: ["PayByTraffic", "PayByBandwidth"])
-        overrides.instanceChargeType = try reader.found(PodAnnotation.instanceChargeType)?.checked(oneOf: ["PostPaid", "PrePaid"])
+        if let instanceChargeType = reader.found(PodAnnotation.instanceChargeType) {
+            overrides.instanceChargeType = try instanceChargeType.checked(oneOf: ["PostPaid", "PrePaid"])
+            if overrides.instanceChargeType == "PrePaid" { throw instanceChargeType.error(EIPParameters.prePaidRefusal) }
+        }
         let bandwidthPackageID = try reader.found(PodAnnotation.commonBandwidthPackageID)?.checked(cloudID: "cbwp-")
         overrides.isp = try reader.found(PodAnnotation.isp)?.checkedISP()
         overrides.publicIpAddressPoolId = try reader.found(PodAnnotation.publicIPAddressPoolID)?.checked(cloudID: "pippool-")

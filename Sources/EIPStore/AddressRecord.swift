@@ -17,7 +17,10 @@ public struct AddressRecord: Sendable, Hashable {
     public var region: String
     public var pool: String?
     public var isStatic: Bool
+    /// What it was allocated with: the pool's defaults and the request's overrides.
     public var parameters: EIPParameters
+    /// What the cloud reports of it, once allocated (or adopted).
+    public var reported: EIPParameters?
     public var bandwidthPackageID: String?
     public var state: State
     public var leaseID: String?
@@ -33,6 +36,7 @@ public struct AddressRecord: Sendable, Hashable {
         pool = row.string("pool")
         isStatic = row.bool("static")
         parameters = try row.requiredJSON(EIPParameters.self, "parameters")
+        reported = try row.json(EIPParameters.self, "reported")
         bandwidthPackageID = row.string("bandwidth_package_id")
         state = try row.required(State.self, "state")
         leaseID = row.string("lease_id")

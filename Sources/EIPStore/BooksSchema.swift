@@ -200,5 +200,14 @@ extension SchemaMigrations {
                     // next heartbeat: each silence is reported once, by whichever replica sees it first.
                     "ALTER TABLE clusters ADD COLUMN silent_since BIGINT"
                 ]),
+            Migration(
+                version: 6, name: "what the cloud reports of each EIP",
+                statements: [
+                    // JSON EIPParameters as the cloud describes the EIP (ISP, charge types, bandwidth,
+                    // resource group, public IP pool), recorded when it is allocated or adopted;
+                    // `parameters` stays what was asked. NULL for EIPs recorded before this.
+                    "ALTER TABLE addresses ADD COLUMN reported TEXT",
+                    "ALTER TABLE leases ADD COLUMN reported TEXT",
+                ]),
         ])
 }

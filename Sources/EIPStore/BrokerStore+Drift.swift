@@ -129,11 +129,11 @@ extension BrokerStore {
             }
             try await sql.query(
                 """
-                INSERT INTO addresses (id, allocation_id, ip_address, provider, region, pool, static, parameters, bandwidth_package_id, state, cloud_attempted, created_at, updated_at)
+                INSERT INTO addresses (id, allocation_id, ip_address, provider, region, pool, static, parameters, reported, bandwidth_package_id, state, cloud_attempted, created_at, updated_at)
                 VALUES (\(Self.newID(prefix: "a-")), \(eip.allocationID), \(eip.ipAddress), \(provider), \(eip.region), \(poolName), 0,
-                        \(JSONColumn.encode(pool.defaults)), \(eip.bandwidthPackageID), 'idle', 1, \(now.milliseconds), \(now.milliseconds))
+                        \(JSONColumn.encode(pool.defaults)), \(JSONColumn.encode(eip.parameters)), \(eip.bandwidthPackageID), 'idle', 1, \(now.milliseconds), \(now.milliseconds))
                 ON CONFLICT (allocation_id) DO UPDATE SET state = 'idle', lease_id = NULL, pool = excluded.pool, ip_address = excluded.ip_address,
-                    parameters = excluded.parameters, bandwidth_package_id = excluded.bandwidth_package_id, static = 0, updated_at = excluded.updated_at
+                    parameters = excluded.parameters, reported = excluded.reported, bandwidth_package_id = excluded.bandwidth_package_id, static = 0, updated_at = excluded.updated_at
                 WHERE addresses.state IN ('released', 'lost')
                 """
             )

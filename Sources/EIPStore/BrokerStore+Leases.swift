@@ -174,6 +174,7 @@ extension BrokerStore {
             {
                 lease.allocationID = idle.allocationID
                 lease.ipAddress = idle.ipAddress
+                lease.reported = idle.reported
                 lease.bandwidthPackageID = idle.bandwidthPackageID
                 lease.phase = .allocated
             } else {
@@ -312,11 +313,11 @@ extension BrokerStore {
     private static func insert(_ lease: Lease, in sql: any SQLExecutor) async throws {
         try await sql.query(
             """
-            INSERT INTO leases (id, cluster, namespace, pod, pod_uid, pool, allocation_type, release_strategy, release_after_ms, parameters,
+            INSERT INTO leases (id, cluster, namespace, pod, pod_uid, pool, allocation_type, release_strategy, release_after_ms, parameters, reported,
                 bandwidth_package_id, allocation_id, ip_address, phase, goal, active, needs_work, allow_rob, pod_last_seen, version, created_at, updated_at)
             VALUES (\(lease.id), \(lease.cluster), \(lease.namespace), \(lease.pod), \(lease.podUID), \(lease.pool), \(lease.allocationType.rawValue),
                 \(lease.releaseStrategy.kind), \(lease.releaseStrategy.ttlMilliseconds), \(JSONColumn.encode(lease.parameters)),
-                \(lease.bandwidthPackageID), \(lease.allocationID), \(lease.ipAddress), \(lease.phase.rawValue), \(lease.goal.rawValue), 1,
+                \(lease.reported.map(JSONColumn.encode)), \(lease.bandwidthPackageID), \(lease.allocationID), \(lease.ipAddress), \(lease.phase.rawValue), \(lease.goal.rawValue), 1,
                 \(lease.needsWork), \(lease.allowRob), \(lease.podLastSeen?.milliseconds), 1, \(lease.createdAt.milliseconds), \(lease.updatedAt.milliseconds))
             """
         )
@@ -348,7 +349,8 @@ extension BrokerStore {
             allocationType: try row.required(AllocationType.self, "allocation_type"),
             releaseStrategy: try releaseStrategy(from: row),
             parameters: try row.requiredJSON(EIPParameters.self, "parameters"),
-            bandwidthPackageID: row.string("bandwidth_package_id"), allocationID: row.string("allocation_id"),
+            reported: try row.json(EIPParameters.self, "reported"), bandwidthPackageID: row.string("bandwidth_package_id"),
+            allocationID: row.string("allocation_id"),
             ipAddress: row.string("ip_address"),
             networkInterfaceID: row.string("network_interface_id"), privateIPAddress: row.string("private_ip_address"),
             phase: try row.required(LeasePhase.self, "phase"), goal: try row.required(LeaseGoal.self, "goal"),

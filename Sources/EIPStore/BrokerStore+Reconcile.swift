@@ -92,14 +92,17 @@ extension BrokerStore {
     }
 
     /// Records the EIP the cloud allocated (or verified, for a static one) for a pending lease.
-    public func recordAllocated(leaseID: String, owner: String, allocationID: String, ipAddress: String, actor: String) async throws {
+    public func recordAllocated(
+        leaseID: String, owner: String, allocationID: String, ipAddress: String, reported: EIPParameters, actor: String
+    ) async throws {
         try await withClaimedLease(leaseID, owner: owner) { lease, now, sql in
+            let reported = JSONColumn.encode(reported)
             try await sql.query(
-                "UPDATE addresses SET allocation_id = \(allocationID), ip_address = \(ipAddress), state = 'leased', updated_at = \(now.milliseconds) WHERE lease_id = \(leaseID)"
+                "UPDATE addresses SET allocation_id = \(allocationID), ip_address = \(ipAddress), reported = \(reported), state = 'leased', updated_at = \(now.milliseconds) WHERE lease_id = \(leaseID)"
             )
             try await sql.query(
                 """
-                UPDATE leases SET phase = \(LeasePhase.allocated.rawValue), allocation_id = \(allocationID), ip_address = \(ipAddress), last_error = NULL,
+                UPDATE leases SET phase = \(LeasePhase.allocated.rawValue), allocation_id = \(allocationID), ip_address = \(ipAddress), reported = \(reported), last_error = NULL,
                     version = version + 1, updated_at = \(now.milliseconds) WHERE id = \(leaseID)
                 """
             )

@@ -46,12 +46,14 @@ extension BrokerStore {
     }
 
     /// Records a warm address the cloud allocated: it becomes idle in its pool.
-    public func recordWarmAllocated(addressID: String, allocationID: String, ipAddress: String, actor: String) async throws {
+    public func recordWarmAllocated(
+        addressID: String, allocationID: String, ipAddress: String, reported: EIPParameters, actor: String
+    ) async throws {
         try await transaction { sql in
             let now = clock.timestamp
             let rows = try await sql.query(
                 """
-                UPDATE addresses SET allocation_id = \(allocationID), ip_address = \(ipAddress), state = 'idle', claim_until = NULL, updated_at = \(now.milliseconds)
+                UPDATE addresses SET allocation_id = \(allocationID), ip_address = \(ipAddress), reported = \(JSONColumn.encode(reported)), state = 'idle', claim_until = NULL, updated_at = \(now.milliseconds)
                 WHERE id = \(addressID) AND state = 'allocating' AND lease_id IS NULL RETURNING pool
                 """
             )

@@ -47,8 +47,15 @@ struct EIPAgentCommand: AsyncParsableCommand {
     @Option(help: "Namespace of the leader election Lease [env: POD_NAMESPACE] (default: default)")
     var leaderElectionNamespace: String?
 
-    @Option(help: "Name of the leader election Lease")
+    @Option(help: "Name of the leader election Lease (node mode: of the dead-node sweep's, with -dead-nodes appended)")
     var leaderElectionName = "eip-agent"
+
+    @Option(
+        help: """
+            Node mode: seconds a node may stay NotReady before one elected agent applies the release strategy of its \
+            pods' EIPs (a deleted node at once); 0 turns the sweep off
+            """)
+    var deadNodePeriod = 300
 
     @Option(help: "This replica's identity in the election [env: POD_NAME] (default: the host name)")
     var leaderElectionIdentity: String?
@@ -72,6 +79,7 @@ struct EIPAgentCommand: AsyncParsableCommand {
         if nodeName != nil && leaderElect { throw ValidationError("use either --node-name (node mode) or --leader-elect (cluster mode)") }
         if concurrency < 1 { throw ValidationError("--concurrency must be at least 1") }
         if resyncInterval < 1 || heartbeatInterval < 1 { throw ValidationError("intervals must be at least 1 second") }
+        if deadNodePeriod < 0 { throw ValidationError("--dead-node-period must be 0 (off) or a number of seconds") }
     }
 
     func run() async throws {
@@ -98,11 +106,17 @@ struct EIPAgentCommand: AsyncParsableCommand {
         let kubernetesConfiguration = try kubeconfig.map { try KubernetesConfiguration.kubeconfig(atPath: $0) } ?? .automatic()
         let kubernetes = try KubernetesClient(configuration: kubernetesConfiguration, logger: logger)
         let scope: AgentScope = nodeName.map { .node($0) } ?? .cluster
-        let election =
-            leaderElect
-            ? LeaderElectionConfiguration(
-                leaseName: leaderElectionName, namespace: setting(leaderElectionNamespace, "POD_NAMESPACE") ?? "default",
+        func election(_ leaseName: String) -> LeaderElectionConfiguration {
+            LeaderElectionConfiguration(
+                leaseName: leaseName, namespace: setting(leaderElectionNamespace, "POD_NAMESPACE") ?? "default",
                 identity: setting(leaderElectionIdentity, "POD_NAME") ?? ProcessInfo.processInfo.hostName
+            )
+        }
+        let deadNodes =
+            nodeName != nil && deadNodePeriod > 0
+            ? DeadNodeConfiguration(
+                election: election(leaderElectionName + "-dead-nodes"), period: .seconds(deadNodePeriod),
+                interval: .seconds(min(60, resyncInterval))
             ) : nil
         let configuration = AgentConfiguration(
             brokerURL: url, tokens: tokens,
@@ -114,7 +128,7 @@ struct EIPAgentCommand: AsyncParsableCommand {
                     adding: setting(statefulWorkloadKinds, "EIPAGENT_STATEFUL_WORKLOAD_KINDS")?.split(separator: ",").map(String.init) ?? []
                 )
             ),
-            leaderElection: election
+            leaderElection: leaderElect ? election(leaderElectionName) : nil, deadNodes: deadNodes
         )
         logger.info(
             "eip-agent starting",

@@ -47,8 +47,12 @@ struct AgentControllerTests {
             #expect(eip.status.privateIPAddress == "192.168.0.10")
             #expect(eip.status.privateIPAddress == lease["privateIpAddress"])
             #expect(eip.status.networkInterfaceID == lease["networkInterfaceId"])
-            #expect(eip.status.isp == lease["isp"])
-            #expect(eip.status.internetChargeType == lease["internetChargeType"])
+            // The status shows the EIP as the cloud reports it: the line and the resource group
+            // the pool never set, and ACK's metering.
+            let cloudEIP = try #require(try await agent.cloud.describe(allocationID: eip.spec.allocationID ?? "", region: "cn-hangzhou"))
+            #expect(eip.status.isp == "BGP" && eip.status.isp == lease["isp"])
+            #expect(eip.status.internetChargeType == "PayByTraffic" && eip.status.internetChargeType == lease["internetChargeType"])
+            #expect(eip.status.resourceGroupID == cloudEIP.parameters.resourceGroupId && eip.status.resourceGroupID != nil)
 
             try agent.fake.terminatePod("default", "web-0")
             try await waitUntil("web-0's PodEIP is gone") { try agent.podEIP("web-0") == nil }
@@ -81,12 +85,20 @@ struct AgentControllerTests {
     func staticEIPIsPinnedAndASecondPodNamingItGetsAddressInUse() async throws {
         try await AgentHarness.with { agent in
             let eip = try await LeaseTestKit.customerEIP(in: agent.cloud)
-            try agent.createPod("rtsp-a", ip: "192.168.0.21", annotations: [PodAnnotation.eipInstanceID: eip.allocationID])
+            // The bandwidth annotation beside a pinned EIP changes nothing, as in ACK: an Event says so.
+            try agent.createPod(
+                "rtsp-a", ip: "192.168.0.21", annotations: [PodAnnotation.eipInstanceID: eip.allocationID, PodAnnotation.bandwidth: "10"])
             try await waitUntil("rtsp-a has the static EIP") {
                 try agent.pod("rtsp-a")?.metadata.annotations[PodAnnotation.allocatedAddress] == eip.ipAddress
             }
             #expect(try agent.podEIP("rtsp-a")?.spec.allocationID == eip.allocationID)
             #expect(try agent.podEIP("rtsp-a")?.spec.allocationType.type == .static)
+            let ignored = try #require(try agent.events(for: "rtsp-a").first { $0.reason == "EIPParametersIgnored" })
+            #expect(ignored.type == .normal)
+            #expect(ignored.message?.hasSuffix("ignored: \(PodAnnotation.bandwidth)") == true, "\(ignored.message ?? "")")
+            let bound = try #require(try await agent.cloud.describe(allocationID: eip.allocationID, region: eip.region))
+            #expect(bound.status == .inUse)
+            #expect(bound.parameters.bandwidth == eip.parameters.bandwidth && bound.parameters.bandwidth != 10)
 
             try agent.createPod("rtsp-b", ip: "192.168.0.22", annotations: [PodAnnotation.eipInstanceID: eip.allocationID])
             try await waitUntil("rtsp-b has an AddressInUse Warning event") {
@@ -243,6 +255,24 @@ struct AgentControllerTests {
         }
     }
 
+    /// A hostNetwork pod has the node's address: it gets a Warning and no EIP, while a pod
+    /// created after it on the same node is served.
+    @Test
+    func aHostNetworkPodGetsAWarningAndNoEIP() async throws {
+        try await AgentHarness.with { agent in
+            try agent.createPod("on-host", ip: "10.0.0.1", annotations: [PodAnnotation.podWithEIP: "true"], hostNetwork: true)
+            try await waitUntil("on-host has its Warning") { try agent.warnings(for: "on-host").contains { $0.reason == "HostNetworkPod" } }
+            try agent.createPod("in-pod-network", ip: "192.168.0.45", annotations: [PodAnnotation.podWithEIP: "true"])
+            try await waitUntil("in-pod-network has its EIP") { try agent.podEIP("in-pod-network")?.status.status == "InUse" }
+            #expect(try agent.podEIP("on-host") == nil)
+            #expect(try agent.address("on-host") == nil)
+            let message = try #require(try agent.warnings(for: "on-host").first?.message)
+            #expect(message.contains("hostNetwork") && message.contains("10.0.0.1"), "\(message)")
+            let pods = try await agent.kit.leases(token: agent.token).map { $0["pod"] }
+            #expect(pods == ["in-pod-network"])
+        }
+    }
+
     @Test
     func aFollowPodRecreatedUnderTheSameNameGetsANewLease() async throws {
         try await AgentHarness.with { agent in
@@ -289,6 +319,53 @@ struct AgentControllerTests {
             #expect(try agent.podEIP("on-node-2") == nil)
             #expect(try agent.address("on-node-2") == nil)
             #expect(try await agent.kit.cluster("agent-test", token: agent.token)["lastHeartbeat"] == nil)
+        }
+    }
+
+    /// A node that dies takes its agent with it: another node's agent, elected for the sweep,
+    /// applies the release strategy of its pods once the node object is deleted. Follow gives
+    /// the EIP up; a StatefulSet's TTL keeps it for the pod's return. The pods themselves are
+    /// still there (the pod garbage collector had not run yet).
+    @Test
+    func aNodeAgentElectedForTheSweepAppliesTheStrategiesOfTheDeadNodesPods() async throws {
+        try await AgentHarness.with(startAgent: false) { agent in
+            try agent.fake.createNode("node-1")
+            try agent.fake.createNode("node-2")
+            func deadNodes(_ identity: String) -> DeadNodeConfiguration {
+                DeadNodeConfiguration(
+                    election: LeaderElectionConfiguration(leaseName: "eip-agent-dead-nodes", namespace: "default", identity: identity),
+                    period: .seconds(3600), interval: .seconds(1))
+            }
+            let onNode1 = agent.startAgent(logs: CapturedLogs(), scope: .node("node-1"), deadNodes: deadNodes("agent-1"))
+            let logs = CapturedLogs()
+            let onNode2 = agent.startAgent(logs: logs, scope: .node("node-2"), deadNodes: deadNodes("agent-2"))
+            try agent.createPod("follow-0", ip: "192.168.0.71", annotations: [PodAnnotation.podWithEIP: "true"])
+            try agent.createPod(
+                "sticky-0", ip: "192.168.0.72", annotations: [PodAnnotation.podWithEIP: "true", PodAnnotation.releaseStrategy: "1h"],
+                ownerKind: "StatefulSet")
+            try await waitUntil("both pods on node-1 have their EIPs") {
+                try agent.podEIP("follow-0")?.status.status == "InUse" && agent.podEIP("sticky-0")?.status.status == "InUse"
+            }
+            let follow = try #require(try agent.podEIP("follow-0")?.metadata.annotations[AgentHarness.leaseAnnotation])
+            let sticky = try #require(try agent.podEIP("sticky-0")?.metadata.annotations[AgentHarness.leaseAnnotation])
+
+            // node-1 and its agent die; a node that is merely up stays untouched.
+            await onNode1.stop()
+            try await agent.waitForSweeps(logs, count: 2)
+            #expect(try await agent.kit.lease(follow, token: agent.token)["phase"] == "InUse")
+            try agent.fake.deleteNode("node-1")
+            try await waitUntil("follow-0's PodEIP is gone") { try agent.podEIP("follow-0") == nil }
+            #expect(try await agent.kit.lease(follow, token: agent.token)["phase"] == "Released")
+            try await waitUntil("sticky-0's lease is retained, unbound, and its PodEIP says so") {
+                let lease = try await agent.kit.lease(sticky, token: agent.token)
+                let shown = try agent.podEIP("sticky-0")?.status.status
+                return lease.fields["retained"] as? Bool == true && lease["phase"] == "Allocated" && shown == "Allocated"
+            }
+            let kept = try #require(try await agent.kit.lease(sticky, token: agent.token)["allocationId"])
+            #expect(try await agent.cloud.describe(allocationID: kept, region: "cn-hangzhou")?.status == .available)
+            #expect(try agent.pod("follow-0") != nil && agent.pod("sticky-0") != nil)
+            #expect(logs.text.contains("the pod's node is dead"))
+            await onNode2.stop()
         }
     }
 
@@ -418,7 +495,8 @@ struct AgentHarness {
     /// Besides StatefulSet, pods of the kind `GameServerSet` keep TTL and Never.
     func startAgent(
         logs: CapturedLogs, scope: AgentScope = .cluster, election: LeaderElectionConfiguration? = nil,
-        interval: Duration = .seconds(2), clock: ElapsedClock = .continuous, defaultPool: String? = "default"
+        interval: Duration = .seconds(2), clock: ElapsedClock = .continuous, defaultPool: String? = "default",
+        deadNodes: DeadNodeConfiguration? = nil
     ) -> RunningAgent {
         let configuration = AgentConfiguration(
             brokerURL: URL(string: broker.url)!, tokens: .value(token),
@@ -427,7 +505,7 @@ struct AgentHarness {
                 heartbeatInterval: interval, retryBackoff: RetryBackoff(initial: .milliseconds(100), maximum: .seconds(1)),
                 brokerWait: 10, statefulWorkloadKinds: StatefulWorkloadKinds(adding: ["GameServerSet"])
             ),
-            leaderElection: election
+            leaderElection: election, deadNodes: deadNodes
         )
         let service = buildAgent(
             configuration: configuration, kubernetes: client, httpClient: broker.client, clock: clock,
@@ -437,15 +515,18 @@ struct AgentHarness {
     }
 
     /// Creates a running pod in `default` on `node-1` with the EIP readiness gate and the pod IP
-    /// `ip`, controlled by an object of `ownerKind` when given.
-    func createPod(_ name: String, ip: String, annotations: [String: String], ownerKind: String? = nil) throws {
+    /// `ip`, controlled by an object of `ownerKind` when given, on the node's network when
+    /// `hostNetwork`.
+    func createPod(_ name: String, ip: String, annotations: [String: String], ownerKind: String? = nil, hostNetwork: Bool? = nil) throws {
         let owners = ownerKind.map {
             [OwnerReference(apiVersion: "apps/v1", kind: $0, name: "owner-of-\(name)", uid: UUID().uuidString, controller: true)]
         }
         try fake.createPod(
             Pod(
                 metadata: ObjectMeta(name: name, namespace: "default", annotations: annotations, ownerReferences: owners ?? []),
-                spec: PodSpec(nodeName: "node-1", readinessGates: [PodReadinessGate(conditionType: PodAnnotation.readinessGate)]),
+                spec: PodSpec(
+                    nodeName: "node-1", readinessGates: [PodReadinessGate(conditionType: PodAnnotation.readinessGate)],
+                    hostNetwork: hostNetwork),
                 status: PodStatus(
                     phase: "Running", podIP: ip, podIPs: [PodIP(ip: ip)],
                     containerStatuses: [ContainerStatus(name: "main", state: ContainerState(running: .init()))]
@@ -483,6 +564,13 @@ struct AgentHarness {
     /// The Warning events about pod `name`.
     func warnings(for name: String) throws -> [KubernetesEvent] {
         try events(for: name).filter { $0.type == .warning }
+    }
+
+    /// Waits until the dead-node sweep logging to `logs` has started `count` more sweeps than it
+    /// had when called.
+    func waitForSweeps(_ logs: CapturedLogs, count: Int) async throws {
+        let before = logs.text.components(separatedBy: "dead-node sweep started").count
+        try await waitUntil("\(count) more sweeps") { logs.text.components(separatedBy: "dead-node sweep started").count >= before + count }
     }
 
     /// Waits until the broker has recorded `count` more heartbeats of the cluster than it had

@@ -128,6 +128,13 @@ struct AlibabaBrokerTests {
             let eip = try #require(try await fixture.emulator.cloud.peek(allocationID: allocationID, region: Self.region))
             #expect(eip.parameters.internetChargeType == "PayByTraffic")
             #expect(eip.parameters.bandwidth == 5)
+            // The lease shows what the cloud reports of its EIP, not only what was asked: the
+            // line, the billing and the resource group the account put it in.
+            let resourceGroup = try #require(eip.parameters.resourceGroupId)
+            #expect(resourceGroup.hasPrefix("rg-"))
+            #expect(allocated["resourceGroupId"] == resourceGroup)
+            #expect(allocated["isp"] == "BGP")
+            #expect(allocated["instanceChargeType"] == "PostPaid")
 
             let prePaid = try await kit.allocate(
                 token: token, ["namespace": "games", "pod": "plain-1", "podUid": "u-2", "pool": "plain", "instanceChargeType": "PrePaid"])

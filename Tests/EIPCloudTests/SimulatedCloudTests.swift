@@ -74,10 +74,18 @@ struct SimulatedCloudTests {
             #expect(eip.region == Self.region)
             #expect(eip.tags == tags)
             #expect(eip.instanceID == nil && eip.bandwidthPackageID == nil)
+            // What the request leaves out takes Alibaba's defaults, the account's default
+            // resource group included (the same in every process: derived from the account).
+            let resourceGroup = try #require(eip.parameters.resourceGroupId)
+            #expect(resourceGroup.wholeMatch(of: /rg-acfm[0-9a-f]{12}/) != nil)
+            let elsewhere = try await SimulatedCloud(account: "sim-2", database: db.database).allocate(Self.request(tags: [:]))
+            #expect(
+                elsewhere.parameters.resourceGroupId?.hasPrefix("rg-acfm") == true && elsewhere.parameters.resourceGroupId != resourceGroup)
             #expect(
                 eip.parameters
                     == EIPParameters(
-                        bandwidth: 20, internetChargeType: "PayByBandwidth", instanceChargeType: "PostPaid", isp: "BGP_PRO", name: "web-1")
+                        bandwidth: 20, internetChargeType: "PayByBandwidth", instanceChargeType: "PostPaid", isp: "BGP_PRO",
+                        resourceGroupId: resourceGroup, name: "web-1")
             )
 
             #expect(try await cloud.describe(allocationID: eip.allocationID, region: Self.region) == eip)
@@ -88,7 +96,9 @@ struct SimulatedCloudTests {
             #expect(other.allocationID != eip.allocationID && other.ipAddress != eip.ipAddress)
             #expect(
                 other.parameters
-                    == EIPParameters(bandwidth: 5, internetChargeType: "PayByBandwidth", instanceChargeType: "PostPaid", isp: "BGP"))
+                    == EIPParameters(
+                        bandwidth: 5, internetChargeType: "PayByBandwidth", instanceChargeType: "PostPaid", isp: "BGP",
+                        resourceGroupId: resourceGroup))
 
             #expect(try await cloud.describeTagged(key: "eip-broker/owner", value: "broker-1", region: Self.region) == [eip])
             #expect(try await cloud.describeTagged(key: "eip-broker/owner", value: "broker-2", region: Self.region) == [other])

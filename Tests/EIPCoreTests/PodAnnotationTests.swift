@@ -107,9 +107,8 @@ struct PodAnnotationTests {
         #expect(try Self.auto([annotation: value]).overrides == EIPParameters(internetChargeType: value))
     }
 
-    @Test(arguments: ["PrePaid", "PostPaid"])
-    func instanceChargeType(value: String) throws {
-        #expect(try Self.auto([PodAnnotation.instanceChargeType: value]).overrides == EIPParameters(instanceChargeType: value))
+    @Test func instanceChargeTypePostPaid() throws {
+        #expect(try Self.auto([PodAnnotation.instanceChargeType: "PostPaid"]).overrides == EIPParameters(instanceChargeType: "PostPaid"))
     }
 
     @Test func commonBandwidthPackageJoinsThatPackage() throws {
@@ -312,6 +311,7 @@ struct PodAnnotationTests {
         .auto(PodAnnotation.internetChargeType, "paybytraffic", "must be PayByTraffic or PayByBandwidth"),
         .auto(PodAnnotation.chargeType, "PayByHour", "must be PayByTraffic or PayByBandwidth"),
         .auto(PodAnnotation.instanceChargeType, "Monthly", "must be PostPaid or PrePaid"),
+        .auto(PodAnnotation.instanceChargeType, "PrePaid", EIPParameters.prePaidRefusal),
         .auto(PodAnnotation.commonBandwidthPackageID, "bwp-1", "must look like cbwp-xxxx: letters, digits and '-', at most 64 characters"),
         .auto(PodAnnotation.isp, "BGP-PRO", "must be a line type such as BGP or BGP_PRO: 1-32 letters, digits or '_'"),
         .auto(PodAnnotation.publicIPAddressPoolID, "pool-1", "must look like pippool-xxxx: letters, digits and '-', at most 64 characters"),
@@ -339,26 +339,24 @@ struct PodAnnotationTests {
         #expect(error == PodAnnotationError(annotation: refusal.annotation, rule: refusal.rule, value: refusal.value))
     }
 
-    /// Every annotation that shapes a new EIP is refused beside a static one, under either name
-    /// of the instance id.
+    /// Every annotation that shapes a new EIP is ignored beside a static one, under either name
+    /// of the instance id, even with a value it would refuse, and listed in the parser's order.
     @Test(arguments: [
         (PodAnnotation.brokerPool, "default"), (PodAnnotation.bandwidth, "5"), (PodAnnotation.internetChargeType, "PayByTraffic"),
-        (PodAnnotation.chargeType, "PayByTraffic"), (PodAnnotation.instanceChargeType, "PostPaid"),
+        (PodAnnotation.chargeType, "PayByTraffic"), (PodAnnotation.instanceChargeType, "PrePaid"),
         (PodAnnotation.commonBandwidthPackageID, "cbwp-1"), (PodAnnotation.isp, "BGP"), (PodAnnotation.publicIPAddressPoolID, "pippool-1"),
         (PodAnnotation.resourceGroupID, "rg-1"), (PodAnnotation.name, "relay"), (PodAnnotation.description, "relay"),
+        (PodAnnotation.bandwidth, "not-a-number"),
     ])
-    func aStaticEIPRefusesAutoAllocationAnnotations(annotation: String, value: String) throws {
-        let reason = annotation == PodAnnotation.brokerPool ? "it comes from no pool" : "it keeps its own settings"
-        let error = try #require(Self.refusal([PodAnnotation.eipInstanceID: "eip-1", annotation: value]))
-        #expect(
-            error
-                == PodAnnotationError(
-                    annotation: annotation, rule: "cannot be used with a static EIP (k8s.aliyun.com/pod-eip-instanceid): \(reason)",
-                    value: value
-                ))
-        let eci = try #require(Self.refusal([PodAnnotation.eciEIPInstanceID: "eip-1", annotation: value]))
-        #expect(eci.annotation == annotation)
-        #expect(eci.rule == "cannot be used with a static EIP (k8s.aliyun.com/eci-eip-instanceid): \(reason)")
+    func aStaticEIPIgnoresAutoAllocationAnnotations(annotation: String, value: String) throws {
+        for instanceAnnotation in [PodAnnotation.eipInstanceID, PodAnnotation.eciEIPInstanceID] {
+            let request = try #require(try Self.parse([instanceAnnotation: "eip-1", annotation: value]))
+            #expect(request == PodEIPRequest(source: .static(allocationID: "eip-1"), ignoredAnnotations: [annotation]))
+        }
+        let several = try #require(
+            try Self.parse([PodAnnotation.eipInstanceID: "eip-1", PodAnnotation.isp: "BGP", PodAnnotation.bandwidth: "10"]))
+        #expect(several.ignoredAnnotations == [PodAnnotation.bandwidth, PodAnnotation.isp])
+        #expect(several.overrides == EIPParameters())
     }
 
     @Test func conflictingCompatibleNamesAreRefusedNamingThePrimary() throws {

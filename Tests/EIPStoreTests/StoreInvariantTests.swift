@@ -515,7 +515,8 @@ struct StoreInvariantTests {
             }
             #expect(reserved.count == 1)
             try await store.recordWarmAllocated(
-                addressID: reserved[0].id, allocationID: "eip-warm1", ipAddress: "198.18.0.1", actor: "keeper")
+                addressID: reserved[0].id, allocationID: "eip-warm1", ipAddress: "198.18.0.1", reported: reserved[0].parameters,
+                actor: "keeper")
             for _ in 0..<3 { _ = try await store.reserveWarmAddresses(limit: 10) }
             #expect(try await store.pool(named: "web")?.size == 1)
 

@@ -176,6 +176,32 @@ final class FakeKubernetes: Sendable {
         try deletePod(namespace, name, gracePeriodSeconds: 0)
     }
 
+    /// Registers node `name`, `Ready` or not, as its kubelet would.
+    func createNode(_ name: String, ready: Bool = true) throws {
+        let node = Node(metadata: ObjectMeta(name: name), status: NodeStatus(conditions: [Self.readyCondition(ready)]))
+        try withStore { store in _ = try store.create(.nodes, namespace: nil, body: try FakeJSON.of(node), keepStatus: true) }
+    }
+
+    /// Sets node `name`'s `Ready` condition, as its kubelet (`True`) or the node controller
+    /// after the kubelet went silent (`Unknown`) would.
+    func setNodeReady(_ name: String, _ ready: Bool) throws {
+        try withStore { store in
+            guard let old = store.object(.nodes, nil, name) else { throw FakeStatusError.notFound(.nodes, name) }
+            var new = old
+            new.set("status.conditions", .array([try FakeJSON.of(Self.readyCondition(ready))]))
+            store.commit(.nodes, "MODIFIED", key: FakeKubernetesStore.key(nil, name), object: new, previous: old)
+        }
+    }
+
+    /// Deletes node `name`, as `kubectl delete node` (or the cloud's node controller) does.
+    func deleteNode(_ name: String) throws {
+        _ = try withStore { try $0.delete(.nodes, namespace: nil, name: name, options: nil) }
+    }
+
+    private static func readyCondition(_ ready: Bool) -> NodeCondition {
+        NodeCondition(type: "Ready", status: ready ? "True" : "Unknown")
+    }
+
     /// The stored object, decoded.
     func object<Object: Decodable>(_ type: Object.Type, _ resource: FakeResource, _ namespace: String?, _ name: String) throws -> Object? {
         try withStore { $0.object(resource, namespace, name) }?.decode(Object.self)

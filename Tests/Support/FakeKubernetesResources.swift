@@ -10,6 +10,8 @@ struct FakeResource: Sendable, Hashable {
     var isBuiltIn: Bool
     /// Custom resources refuse an update without `metadata.resourceVersion` (422).
     var requiresResourceVersionOnUpdate: Bool
+    /// Nodes are cluster-scoped: a path under `namespaces/` finds nothing (404).
+    var isNamespaced = true
 
     var apiVersion: String { group.isEmpty ? version : "\(group)/\(version)" }
     /// `pods`, `podeips.alibabacloud.com`: how the API server names the resource in messages.
@@ -32,7 +34,12 @@ struct FakeResource: Sendable, Hashable {
         isBuiltIn: true, requiresResourceVersionOnUpdate: false
     )
 
-    static let all: [FakeResource] = [pods, events, podEIPs, leases]
+    static let nodes = FakeResource(
+        group: "", version: "v1", plural: "nodes", kind: "Node", hasStatusSubresource: true, isBuiltIn: true,
+        requiresResourceVersionOnUpdate: false, isNamespaced: false
+    )
+
+    static let all: [FakeResource] = [pods, events, podEIPs, leases, nodes]
 
     static func find(group: String, version: String, plural: String) -> FakeResource? {
         all.first { $0.group == group && $0.version == version && $0.plural == plural }

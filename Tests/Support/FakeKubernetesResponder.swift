@@ -40,6 +40,7 @@ struct FakeKubernetesResponder: HTTPResponder {
             guard let plural = parts.first, let resource = FakeResource.find(group: group, version: version, plural: plural) else {
                 return nil
             }
+            guard resource.isNamespaced || namespace == nil else { return nil }
             self.resource = resource
             parts = parts.dropFirst()
             name = parts.first

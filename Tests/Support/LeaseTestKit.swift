@@ -108,6 +108,13 @@ struct LeaseTestKit: Sendable {
         return try await settle(response, into: phase, token: token)
     }
 
+    /// The first page of leases `token` sees.
+    func leases(token: String) async throws -> [Object] {
+        let response = try await broker.call(.GET, "/v1/leases", token: token)
+        try #require(response.status == 200, "\(response.text)")
+        return (response.object["items"] as? [[String: Any]] ?? []).map(Object.init)
+    }
+
     func lease(_ id: String, token: String) async throws -> Object {
         let response = try await broker.call(.GET, "/v1/leases/\(id)", token: token)
         try #require(response.status == 200, "\(response.text)")

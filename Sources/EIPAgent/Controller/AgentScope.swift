@@ -9,6 +9,11 @@ public enum AgentScope: Sendable, Hashable {
     /// mode relies on watch events and resync (of the PodEIPs labelled with its node) instead.
     case node(String)
 
+    /// The node of node mode; `nil` in cluster scope.
+    public var node: String? {
+        if case .node(let name) = self { name } else { nil }
+    }
+
     /// The label put on each PodEIP in node mode, naming the node of its pod, so each node's
     /// agent resyncs only its own PodEIPs.
     public static let nodeLabel = "eip-broker.io/node"

@@ -14,8 +14,9 @@ import Synchronization
 /// - PodEIPs are watched too: one deleted by hand queues its pod at once.
 /// - In cluster scope only, after the first complete list and then every
 ///   ``PodControllerConfiguration/heartbeatInterval``, the broker gets the heartbeat: every pod
-///   that has (or may have) a lease and has not exited, whatever its annotations say. A node agent sees one node, and a heartbeat is the complete list
-///   of the cluster, so it sends none (see ``AgentScope/node(_:)``).
+///   that has (or may have) a lease and has not exited, whatever its annotations say. A node
+///   agent sees one node, and a heartbeat is the complete list of the cluster, so it sends none
+///   (see ``AgentScope/node(_:)``).
 ///
 /// ```swift
 /// let controller = PodController(client: kubernetes, broker: broker, configuration: .init(defaultPool: "default"), logger: logger)
@@ -27,7 +28,8 @@ public final class PodController: Sendable {
     private let configuration: PodControllerConfiguration
     private let clock: ElapsedClock
     private let logger: Logger
-    private let reconciler: PodEIPReconciler
+    /// Also what node mode's ``DeadNodeSweeper`` releases with.
+    let reconciler: PodEIPReconciler
 
     /// - Parameter clock: what retries, resyncs and heartbeats wait on (the continuous clock
     ///   unless a test moves one by hand).
@@ -56,6 +58,7 @@ public final class PodController: Sendable {
         let podEIPs = Informer<PodEIPObject>(client: client, labelSelector: labelSelector, clock: clock, logger: logger)
         let queue = PodWorkQueue(backoff: configuration.retryBackoff, clock: clock)
         let (synced, syncedContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let (podEIPsSynced, podEIPsSyncedContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
 
         try await withTaskCancellationHandler {
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -76,17 +79,21 @@ public final class PodController: Sendable {
                         switch event {
                         case .added(let object), .updated(_, let object):
                             if object.metadata.deletionTimestamp != nil { await queue.add(object.key) }
-                        case .deleted, .synced: break
+                        case .synced: podEIPsSyncedContinuation.yield()
+                        case .deleted: break
                         }
                     }
+                    podEIPsSyncedContinuation.finish()
                 }
                 for _ in 0..<configuration.concurrency {
                     group.addTask { await self.work(queue, informer) }
                 }
+                // The resync and the heartbeat read both caches: neither starts before both are full.
                 group.addTask {
-                    var iterator = synced.makeAsyncIterator()
-                    guard await iterator.next() != nil else { return }
-                    try await self.periodic(queue, informer)
+                    var pods = synced.makeAsyncIterator()
+                    var withPodEIPs = podEIPsSynced.makeAsyncIterator()
+                    guard await pods.next() != nil, await withPodEIPs.next() != nil else { return }
+                    try await self.periodic(queue, informer, podEIPs)
                 }
                 do {
                     try await group.next()
@@ -115,18 +122,18 @@ public final class PodController: Sendable {
     }
 
     /// After the first sync: resync (and, in cluster scope, the heartbeat) on their intervals.
-    private func periodic(_ queue: PodWorkQueue, _ informer: Informer<Pod>) async throws {
+    private func periodic(_ queue: PodWorkQueue, _ informer: Informer<Pod>, _ podEIPs: Informer<PodEIPObject>) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 while !Task.isCancelled {
-                    await self.resync(queue, informer)
+                    await self.resync(queue, informer, podEIPs)
                     try await self.clock.sleep(self.configuration.resyncInterval)
                 }
             }
             if configuration.scope == .cluster {
                 group.addTask {
                     while !Task.isCancelled {
-                        await self.heartbeat(informer)
+                        await self.heartbeat(informer, podEIPs)
                         try await self.clock.sleep(self.configuration.heartbeatInterval)
                     }
                 }
@@ -136,33 +143,20 @@ public final class PodController: Sendable {
     }
 
     /// Queues every known pod, and every PodEIP of this agent's scope whose pod is gone.
-    private func resync(_ queue: PodWorkQueue, _ informer: Informer<Pod>) async {
+    private func resync(_ queue: PodWorkQueue, _ informer: Informer<Pod>, _ podEIPs: Informer<PodEIPObject>) async {
         let pods = informer.objects
         let live = Set(pods.map(\.key))
         for pod in pods { await queue.add(pod.key) }
-        var options = ListOptions()
-        if case .node(let node) = configuration.scope { options.labelSelector = "\(AgentScope.nodeLabel)=\(node)" }
-        do {
-            let podEIPs = try await client.listAll(PodEIPObject.self, options: options)
-            for object in podEIPs.items where !live.contains(object.key) { await queue.add(object.key) }
-        } catch {
-            logger.warning("cannot list PodEIPs for the resync", metadata: ["error": "\(error)"])
-        }
+        for object in podEIPs.objects where !live.contains(object.key) { await queue.add(object.key) }
     }
 
     /// Sends the broker every pod that has (or may have) a lease and has not exited (cluster
     /// scope only): pods whose annotations mention an EIP, whether they parse or not, and pods
-    /// with a PodEIP. A pod in its grace period is still listed. When the PodEIPs cannot be read
-    /// the list could not be complete, and a partial list would release the leases left out, so
-    /// no heartbeat is sent.
-    private func heartbeat(_ informer: Informer<Pod>) async {
-        let withPodEIPs: Set<ObjectKey>
-        do {
-            withPodEIPs = Set(try await client.listAll(PodEIPObject.self).items.map(\.key))
-        } catch {
-            logger.warning("heartbeat skipped: cannot list PodEIPs", metadata: ["error": "\(error)"])
-            return
-        }
+    /// with a PodEIP (from the PodEIP informer's cache, which the first heartbeat waits for, so
+    /// the list is never partial: a partial list would release the leases left out). A pod in
+    /// its grace period is still listed.
+    private func heartbeat(_ informer: Informer<Pod>, _ podEIPs: Informer<PodEIPObject>) async {
+        let withPodEIPs = Set(podEIPs.objects.map(\.key))
         let pods = informer.objects.compactMap { pod -> Components.Schemas.HeartbeatPod? in
             guard !pod.hasExited, let uid = pod.metadata.uid,
                 PodAnnotation.mentionsAnEIP(pod.metadata.annotations) || withPodEIPs.contains(pod.key)

@@ -51,6 +51,23 @@ final class PodEIPReconciler: Sendable {
             return
         }
         guard var request, let uid = pod.metadata.uid, let podIP = pod.status.podIP, !podIP.isEmpty else { return }
+        // A pod on the node's network has the node's address: an EIP bound to it would be the
+        // node's, shared by every hostNetwork pod there and outliving this one.
+        guard pod.spec.hostNetwork != true else {
+            await report(
+                pod, .warning, reason: "HostNetworkPod",
+                message:
+                    "the pod uses the node's network (hostNetwork: true): an EIP would be bound to the node's address \(podIP), so none is allocated"
+            )
+            return
+        }
+        if case .static(let allocationID) = request.source, !request.ignoredAnnotations.isEmpty {
+            await report(
+                pod, .normal, reason: "EIPParametersIgnored",
+                message:
+                    "the static EIP \(allocationID) keeps its own settings; ignored: \(request.ignoredAnnotations.joined(separator: ", "))"
+            )
+        }
         if request.releaseStrategy != .follow, !configuration.statefulWorkloadKinds.owns(pod) {
             let owner = pod.controller.map { "is controlled by a \($0.kind)" } ?? "has no controller"
             await report(
@@ -71,11 +88,11 @@ final class PodEIPReconciler: Sendable {
                 pod, .warning, reason: error.code.rawValue, message: "allocating an EIP failed: \(error.detail ?? error.description)")
             throw error
         }
-        var object = try await savePodEIP(key, lease: lease)
+        var object = try await savePodEIP(key, lease: lease, node: configuration.scope.node)
 
         if lease.phase == .allocated || (lease.phase == .inUse && lease.privateIpAddress != podIP) {
             lease = try await broker.associate(leaseID: lease.id, privateIPAddress: podIP, wait: configuration.brokerWait)
-            object = try await savePodEIP(key, lease: lease, existing: object)
+            object = try await savePodEIP(key, lease: lease, existing: object, node: configuration.scope.node)
         }
         switch lease.phase {
         case .inUse:
@@ -143,8 +160,13 @@ final class PodEIPReconciler: Sendable {
         logger.debug("released the pod's EIP", metadata: ["pod": "\(key)"])
     }
 
-    /// Creates or updates the PodEIP of `key` to show `lease`, with the agent's finalizer.
-    private func savePodEIP(_ key: ObjectKey, lease: BrokerLease, existing: PodEIPObject? = nil) async throws -> PodEIPObject {
+    /// Creates or updates the PodEIP of `key` to show `lease`, with the agent's finalizer, and
+    /// labelled with `node` when given: in node mode the label follows the pod, so a pod of the
+    /// same name scheduled on another node is that node's agent's to resync (and no longer the
+    /// dead-node sweep's).
+    private func savePodEIP(_ key: ObjectKey, lease: BrokerLease, existing: PodEIPObject? = nil, node: String? = nil) async throws
+        -> PodEIPObject
+    {
         let shown = PodEIP(brokerLease: lease)
         var object: PodEIPObject
         if let existing {
@@ -156,16 +178,18 @@ final class PodEIPReconciler: Sendable {
                 var created = PodEIPObject(namespace: key.namespace, name: key.name, podEIP: shown)
                 created.metadata.finalizers = [PodEIP.finalizer]
                 created.metadata.annotations[Self.leaseAnnotation] = lease.id
-                if case .node(let node) = configuration.scope { created.metadata.labels[AgentScope.nodeLabel] = node }
+                if let node { created.metadata.labels[AgentScope.nodeLabel] = node }
                 object = try await client.create(created)
             }
         }
         if object.spec != shown.spec || !object.metadata.finalizers.contains(PodEIP.finalizer)
             || object.metadata.annotations[Self.leaseAnnotation] != lease.id
+            || (node != nil && object.metadata.labels[AgentScope.nodeLabel] != node)
         {
             object.spec = shown.spec
             if !object.metadata.finalizers.contains(PodEIP.finalizer) { object.metadata.finalizers.append(PodEIP.finalizer) }
             object.metadata.annotations[Self.leaseAnnotation] = lease.id
+            if let node { object.metadata.labels[AgentScope.nodeLabel] = node }
             object = try await client.update(object)
         }
         if object.status != shown.status {

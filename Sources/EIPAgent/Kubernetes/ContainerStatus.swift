@@ -18,37 +18,24 @@ public struct ContainerStatus: Sendable, Hashable, Codable {
 }
 
 /// Which of `waiting`, `running` and `terminated` a container is in (the kubelet sets one of
-/// them), with the exit code once it has terminated.
+/// them). Only which one matters here: ``Pod/hasExited`` asks whether every container has
+/// terminated, so what each state carries (reasons, exit codes) is not read.
 public struct ContainerState: Sendable, Hashable, Codable {
     /// The container has not started, or is waiting to start again.
-    public var waiting: Waiting?
+    public var waiting: Reached?
     /// The container is running.
-    public var running: Running?
+    public var running: Reached?
     /// The container has exited.
-    public var terminated: Terminated?
+    public var terminated: Reached?
 
-    public init(waiting: Waiting? = nil, running: Running? = nil, terminated: Terminated? = nil) {
+    public init(waiting: Reached? = nil, running: Reached? = nil, terminated: Reached? = nil) {
         self.waiting = waiting
         self.running = running
         self.terminated = terminated
     }
 
-    public struct Waiting: Sendable, Hashable, Codable {
-        public var reason: String?
-        public init(reason: String? = nil) { self.reason = reason }
-    }
-
-    public struct Running: Sendable, Hashable, Codable {
+    /// A state the container is in; its details are not decoded.
+    public struct Reached: Sendable, Hashable, Codable {
         public init() {}
-    }
-
-    public struct Terminated: Sendable, Hashable, Codable {
-        public var exitCode: Int
-        public var reason: String?
-
-        public init(exitCode: Int, reason: String? = nil) {
-            self.exitCode = exitCode
-            self.reason = reason
-        }
     }
 }

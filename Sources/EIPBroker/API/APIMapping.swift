@@ -5,16 +5,17 @@ import Foundation
 /// Conversions between the generated API types and the domain's.
 extension Components.Schemas.Lease {
     init(_ lease: Lease) {
+        let parameters = lease.shownParameters
         self.init(
             id: lease.id, cluster: lease.cluster, namespace: lease.namespace, pod: lease.pod, podUid: lease.podUID, pool: lease.pool,
             allocationType: lease.allocationType == .static ? ._static : .auto,
             releaseStrategy: Components.Schemas.ReleaseStrategyKind(rawValue: lease.releaseStrategy.kind) ?? .follow,
             releaseAfter: lease.releaseStrategy.releaseAfter,
             phase: Components.Schemas.LeasePhase(rawValue: lease.phase.rawValue) ?? .failed,
-            allocationId: lease.allocationID, ipAddress: lease.ipAddress, isp: lease.parameters.isp, bandwidth: lease.parameters.bandwidth,
-            internetChargeType: lease.parameters.internetChargeType, instanceChargeType: lease.parameters.instanceChargeType,
-            bandwidthPackageId: lease.bandwidthPackageID, publicIpAddressPoolId: lease.parameters.publicIpAddressPoolId,
-            resourceGroupId: lease.parameters.resourceGroupId, name: lease.parameters.name, description: lease.parameters.description,
+            allocationId: lease.allocationID, ipAddress: lease.ipAddress, isp: parameters.isp, bandwidth: parameters.bandwidth,
+            internetChargeType: parameters.internetChargeType, instanceChargeType: parameters.instanceChargeType,
+            bandwidthPackageId: lease.bandwidthPackageID, publicIpAddressPoolId: parameters.publicIpAddressPoolId,
+            resourceGroupId: parameters.resourceGroupId, name: parameters.name, description: parameters.description,
             networkInterfaceId: lease.networkInterfaceID, privateIpAddress: lease.privateIPAddress, podLastSeen: lease.podLastSeen?.date,
             retained: lease.retained, releaseAt: lease.releaseAt?.date, lastError: lease.lastError, createdAt: lease.createdAt.date,
             updatedAt: lease.updatedAt.date

@@ -179,7 +179,8 @@ struct LeaseReconciler: Service {
                     "EIP \(allocationID) is \(eip.status.rawValue) on \(eip.instanceID ?? "another instance"); set allowRob to take it")
             }
             try await store.recordAllocated(
-                leaseID: lease.id, owner: owner, allocationID: allocationID, ipAddress: eip.ipAddress, actor: brokerID)
+                leaseID: lease.id, owner: owner, allocationID: allocationID, ipAddress: eip.ipAddress, reported: eip.parameters,
+                actor: brokerID)
             return
         }
         try await store.markCloudAttempt(addressID: address.id)
@@ -205,7 +206,8 @@ struct LeaseReconciler: Service {
             }
         }
         try await store.recordAllocated(
-            leaseID: lease.id, owner: owner, allocationID: eip.allocationID, ipAddress: eip.ipAddress, actor: brokerID)
+            leaseID: lease.id, owner: owner, allocationID: eip.allocationID, ipAddress: eip.ipAddress, reported: eip.parameters,
+            actor: brokerID)
     }
 
     private func associate(_ lease: Lease, address: AddressRecord?) async throws {

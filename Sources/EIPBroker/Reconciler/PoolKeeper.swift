@@ -83,7 +83,7 @@ struct PoolKeeper: Service {
                 try await cloud.joinBandwidthPackage(allocationID: eip.allocationID, bandwidthPackageID: package, region: address.region)
             }
             try await store.recordWarmAllocated(
-                addressID: address.id, allocationID: eip.allocationID, ipAddress: eip.ipAddress, actor: brokerID)
+                addressID: address.id, allocationID: eip.allocationID, ipAddress: eip.ipAddress, reported: eip.parameters, actor: brokerID)
         } catch let error as CloudError where error.isRetryable {
             logger.info("warm allocation will be retried", metadata: ["pool": "\(address.pool ?? "")", "error": "\(error)"])
             try? await store.retryWarmAddress(

@@ -96,9 +96,18 @@ public struct AlibabaCloudProvider: CloudProvider {
             if !request.tags.isEmpty {
                 try await tagSettling(answer.allocationID, with: request.tags, region: region)
             }
+            // What the EIP really got (ISP, charge types, resource group) comes from describing
+            // it; while Alibaba's index has not caught up, from the answer and the documented
+            // defaults.
+            if var described = try await lookUp(answer.allocationID, region: region)?.cloudEIP(region: region) {
+                described.tags.merge(request.tags) { described, _ in described }
+                return described
+            }
+            var parameters = Self.allocationDefaults.overridden(by: request.parameters)
+            parameters.resourceGroupId = answer.resourceGroupID ?? parameters.resourceGroupId
             return CloudEIP(
                 allocationID: answer.allocationID, ipAddress: answer.ipAddress, region: region, status: .available,
-                parameters: Self.allocationDefaults.overridden(by: request.parameters), tags: request.tags
+                parameters: parameters, tags: request.tags
             )
         }
     }
