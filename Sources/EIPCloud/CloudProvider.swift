@@ -42,6 +42,10 @@ public protocol CloudProvider: Sendable {
     /// Adds the EIP to a shared bandwidth package. Succeeds when it is already in it.
     func joinBandwidthPackage(allocationID: String, bandwidthPackageID: String, region: String) async throws
 
+    /// The shared bandwidth package `id` of `region` with the EIPs in it, or `nil` when the
+    /// account has no such package there.
+    func describeBandwidthPackage(id: String, region: String) async throws -> CloudBandwidthPackage?
+
     /// Removes the EIP from a shared bandwidth package. Succeeds when it is not in it, or is gone.
     func leaveBandwidthPackage(allocationID: String, bandwidthPackageID: String, region: String) async throws
 

@@ -13,7 +13,8 @@ enum EmulatedProduct: String, Sendable, CaseIterable {
         case .vpc:
             [
                 "AllocateEipAddress", "AllocateEipAddressPro", "DescribeEipAddresses", "AssociateEipAddress", "UnassociateEipAddress",
-                "ReleaseEipAddress", "AddCommonBandwidthPackageIp", "RemoveCommonBandwidthPackageIp", "TagResources",
+                "ReleaseEipAddress", "AddCommonBandwidthPackageIp", "RemoveCommonBandwidthPackageIp", "DescribeCommonBandwidthPackages",
+                "TagResources",
             ]
         case .ecs: ["DescribeNetworkInterfaces"]
         case .sts: ["AssumeRoleWithOIDC", "GetCallerIdentity"]

@@ -45,6 +45,17 @@ struct VPCActions: Sendable {
                 region: region
             )
             return [:]
+        case "DescribeCommonBandwidthPackages":
+            let pageNumber = try parameters.int("PageNumber", in: 1...Int(Int32.max)) ?? 1
+            let pageSize = try parameters.int("PageSize", in: 1...50) ?? 10
+            let all = try await cloud.describeBandwidthPackages(region: region, id: parameters.string("BandwidthPackageId"))
+            let page = all.dropFirst((pageNumber - 1) * pageSize).prefix(pageSize)
+            return [
+                "TotalCount": .int(all.count),
+                "PageNumber": .int(pageNumber),
+                "PageSize": .int(pageSize),
+                "CommonBandwidthPackages": ["CommonBandwidthPackage": .array(page.map(BandwidthPackageJSON.render))],
+            ]
         case "TagResources": return try await tag(parameters, region: region)
         default:
             throw EmulatorAPIError(.notFound, "InvalidAction.NotFound", "Specified api is not found, please check your url and method.")

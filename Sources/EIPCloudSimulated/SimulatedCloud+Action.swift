@@ -10,6 +10,7 @@ extension SimulatedCloud {
         case release
         case joinBandwidthPackage
         case leaveBandwidthPackage
+        case describeBandwidthPackages
         case tagResources
 
         /// The Alibaba Cloud API the call stands for.
@@ -23,6 +24,7 @@ extension SimulatedCloud {
             case .release: "ReleaseEipAddress"
             case .joinBandwidthPackage: "AddCommonBandwidthPackageIp"
             case .leaveBandwidthPackage: "RemoveCommonBandwidthPackageIp"
+            case .describeBandwidthPackages: "DescribeCommonBandwidthPackages"
             case .tagResources: "TagResources"
             }
         }

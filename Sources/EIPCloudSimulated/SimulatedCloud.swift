@@ -36,6 +36,8 @@ public struct SimulatedCloud: CloudProvider {
         public var settleTimeout: Duration
         /// The account's VPCs; the first is where clusters that name no VPC look for ENIs.
         public var vpcs: [SimulatedVPC]
+        /// The most EIPs one shared bandwidth package may hold (the account's quota).
+        public var bandwidthPackageIPLimit: Int
 
         /// - Parameters:
         ///   - quota: EIPs the account may hold (default 10 000).
@@ -43,11 +45,14 @@ public struct SimulatedCloud: CloudProvider {
         ///   - latency: time every call takes (default none).
         ///   - settleTimeout: the longest wait for an EIP to settle (default 30 s).
         ///   - vpcs: the account's VPCs (default: ``SimulatedVPC/default``, holding every address).
+        ///   - bandwidthPackageIPLimit: EIPs one shared bandwidth package may hold (Alibaba's
+        ///     default quota, 100).
         public init(
             quota: Int = 10_000, settleDelay: Duration = .milliseconds(20), latency: Duration = .zero,
-            settleTimeout: Duration = .seconds(30), vpcs: [SimulatedVPC] = [.default]
+            settleTimeout: Duration = .seconds(30), vpcs: [SimulatedVPC] = [.default], bandwidthPackageIPLimit: Int = 100
         ) {
             self.quota = quota
+            self.bandwidthPackageIPLimit = bandwidthPackageIPLimit
             self.settleDelay = settleDelay
             self.latency = latency
             self.settleTimeout = settleTimeout

@@ -2,7 +2,8 @@ import EIPCloud
 public import EIPSQL
 
 extension SchemaMigrations {
-    /// The simulated cloud's tables (`sim_eips`, `sim_enis`, `sim_counters`), recorded in
+    /// The simulated cloud's tables (`sim_eips`, `sim_enis`, `sim_counters`,
+    /// `sim_bandwidth_packages`), recorded in
     /// `sim_schema_migrations`. Apply it to the database a ``SimulatedCloud`` is given before its
     /// first call; it may be the broker's own database or one of its own.
     ///
@@ -58,6 +59,20 @@ extension SchemaMigrations {
                         value BIGINT NOT NULL
                     )
                     """,
-                ])
+                ]),
+            Migration(
+                version: 2, name: "shared bandwidth packages",
+                statements: [
+                    """
+                    CREATE TABLE sim_bandwidth_packages (
+                        id TEXT PRIMARY KEY,
+                        account TEXT NOT NULL,
+                        region TEXT NOT NULL,
+                        bandwidth BIGINT NOT NULL,
+                        isp TEXT NOT NULL,
+                        created_at BIGINT NOT NULL
+                    )
+                    """
+                ]),
         ])
 }

@@ -201,13 +201,18 @@ extension SchemaMigrations {
                     "ALTER TABLE clusters ADD COLUMN silent_since BIGINT"
                 ]),
             Migration(
-                version: 6, name: "what the cloud reports of each EIP",
+                version: 6, name: "what the cloud reports of each EIP, bandwidth packages found in the cloud",
                 statements: [
                     // JSON EIPParameters as the cloud describes the EIP (ISP, charge types, bandwidth,
                     // resource group, public IP pool), recorded when it is allocated or adopted;
                     // `parameters` stays what was asked. NULL for EIPs recorded before this.
                     "ALTER TABLE addresses ADD COLUMN reported TEXT",
                     "ALTER TABLE leases ADD COLUMN reported TEXT",
+                    // 1 for a package the broker registered itself because a pod named it and the
+                    // cloud has it (ACK joins any package of the account): any cluster on a pool of
+                    // that account and region may name it. 0: registered by an admin, for the pools
+                    // that list it.
+                    "ALTER TABLE bandwidth_packages ADD COLUMN discovered BIGINT NOT NULL DEFAULT 0",
                 ]),
         ])
 }

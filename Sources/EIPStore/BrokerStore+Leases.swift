@@ -211,16 +211,23 @@ extension BrokerStore {
 
     /// A cluster may name only one of the pool's own bandwidth packages; an admin may name any
     /// package registered in the pool's account and region.
+    /// A cluster may name a package of its pool, or one the broker found in the pool's account
+    /// and region (``BandwidthPackage/discovered``); an admin, any package registered there.
+    /// A package an admin registered for other pools stays theirs.
     private static func checkPackageOverride(_ id: String, for pool: Pool, actor: Principal, in sql: any SQLExecutor) async throws {
+        if pool.bandwidthPackages.contains(id) { return }
+        let package = try await sql.query("SELECT region, provider, discovered FROM bandwidth_packages WHERE id = \(id)").first
+        let inPoolsAccount = package?.string("region") == pool.region && package?.string("provider") == pool.provider
         if actor.clusterScope != nil {
-            guard pool.bandwidthPackages.contains(id) else {
-                throw BrokerError.unprocessable("bandwidthPackageId", "must be one of the bandwidth packages of pool '\(pool.name)'")
+            guard inPoolsAccount, package?.bool("discovered") == true else {
+                throw BrokerError.unprocessable(
+                    "bandwidthPackageId",
+                    "must be one of the bandwidth packages of pool '\(pool.name)', or one the broker found in its account and region for a pod"
+                )
             }
             return
         }
-        guard let package = try await sql.query("SELECT region, provider FROM bandwidth_packages WHERE id = \(id)").first,
-            package.string("region") == pool.region, package.string("provider") == pool.provider
-        else {
+        guard inPoolsAccount else {
             throw BrokerError.unprocessable(
                 "bandwidthPackageId", "bandwidth package '\(id)' is not registered in the pool's account and region")
         }

@@ -178,6 +178,32 @@ extension BrokerStore {
         return package
     }
 
+    /// Registers a package the cloud reported (``BandwidthPackage/discovered``), unless one of
+    /// that id is registered already (by an admin, or by a concurrent request): returns the
+    /// package as registered.
+    public func registerDiscoveredBandwidthPackage(_ package: BandwidthPackage, actor: Principal) async throws -> BandwidthPackage {
+        try await transaction { sql in
+            let inserted = try await sql.query(
+                """
+                INSERT INTO bandwidth_packages (id, provider, region, max_ips, discovered, created_at)
+                VALUES (\(package.id), \(package.provider), \(package.region), \(package.maxIPs), 1, \(package.createdAt.milliseconds))
+                ON CONFLICT (id) DO NOTHING RETURNING id
+                """
+            )
+            if !inserted.isEmpty {
+                try await sql.recordEvent(
+                    actor: actor.description, action: "bandwidthPackage.discovered", subjectType: "bandwidthPackage",
+                    subjectID: package.id, cluster: actor.clusterScope,
+                    message: "named by a pod and found in \(package.provider)/\(package.region): maxIps \(package.maxIPs)",
+                    at: clock.timestamp)
+            }
+            guard let row = try await sql.query("SELECT * FROM bandwidth_packages WHERE id = \(package.id)").first else {
+                throw BrokerError(.internalError, "bandwidth package '\(package.id)' vanished while it was registered")
+            }
+            return try Self.bandwidthPackage(from: row)
+        }
+    }
+
     public func bandwidthPackage(id: String) async throws -> BandwidthPackage? {
         try await database.query("SELECT * FROM bandwidth_packages WHERE id = \(id)").first.map(Self.bandwidthPackage(from:))
     }
@@ -217,7 +243,7 @@ extension BrokerStore {
     static func bandwidthPackage(from row: SQLRow) throws -> BandwidthPackage {
         BandwidthPackage(
             id: try row.requiredString("id"), provider: try row.requiredString("provider"), region: try row.requiredString("region"),
-            maxIPs: row.int("max_ips") ?? 0, members: row.int("members") ?? 0,
+            maxIPs: row.int("max_ips") ?? 0, members: row.int("members") ?? 0, discovered: row.bool("discovered"),
             createdAt: Timestamp(milliseconds: try row.requiredInt64("created_at"))
         )
     }

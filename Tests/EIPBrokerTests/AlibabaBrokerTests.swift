@@ -146,6 +146,69 @@ struct AlibabaBrokerTests {
         }
     }
 
+    /// A pod may name a package nobody registered, as on ACK: the broker finds it in the
+    /// account, registers it with the room the cloud leaves and joins it. One the account does
+    /// not have is refused with the cloud's answer, and nothing is allocated for it.
+    @Test(arguments: Backend.allCases)
+    func anUnregisteredBandwidthPackageIsLookedUpInTheAccount(_ backend: Backend) async throws {
+        try await Self.withBroker(backend) { broker, fixture in
+            let kit = LeaseTestKit(broker)
+            let cloud = fixture.emulator.cloud
+            let token = try await kit.cluster("alpha", quota: 10, ["vpcIds": ["vpc-sim"]])
+            try await kit.pool(["name": "plain", "provider": "aliyun", "region": Self.region, "maxSize": 5, "warm": ["min": 0, "max": 0]])
+            // The account's package already holds one EIP the broker does not own.
+            try await cloud.createBandwidthPackage(id: "cbwp-found1", region: Self.region)
+            let foreign = try await cloud.allocate(
+                CloudAllocationRequest(region: Self.region, parameters: EIPParameters(), clientToken: "foreign-1", tags: [:]))
+            try await cloud.joinBandwidthPackage(allocationID: foreign.allocationID, bandwidthPackageID: "cbwp-found1", region: Self.region)
+
+            let allocated = try await kit.settle(
+                try await kit.allocate(
+                    token: token,
+                    ["namespace": "games", "pod": "relay-0", "podUid": "u-1", "pool": "plain", "bandwidthPackageId": "cbwp-found1"]),
+                into: "Allocated", token: token)
+            #expect(allocated["bandwidthPackageId"] == "cbwp-found1")
+            let eip = try #require(try await cloud.peek(allocationID: allocated["allocationId"] ?? "", region: Self.region))
+            #expect(eip.bandwidthPackageID == "cbwp-found1")
+            let package = try await kit.bandwidthPackage("cbwp-found1")
+            #expect(package.fields["discovered"] as? Bool == true)
+            #expect(package.int("maxIps") == 99)
+            #expect(package.int("members") == 1)
+            #expect(fixture.emulator.stats.requests(of: "DescribeCommonBandwidthPackages") == 1)
+
+            // Registered now: the next pod naming it needs no lookup.
+            let second = try await kit.allocate(
+                token: token,
+                ["namespace": "games", "pod": "relay-1", "podUid": "u-2", "pool": "plain", "bandwidthPackageId": "cbwp-found1"])
+            _ = try await kit.settle(second, into: "Allocated", token: token)
+            #expect(fixture.emulator.stats.requests(of: "DescribeCommonBandwidthPackages") == 1)
+
+            // A package an admin registered for other pools is theirs: no lookup, no join.
+            let reserved = try await broker.call(
+                .POST, "/v1/bandwidth-packages", token: broker.adminToken,
+                json: TestBroker.json(["id": "cbwp-admin1", "maxIps": 5, "provider": "aliyun", "region": Self.region]))
+            try #require(reserved.status == 201, "\(reserved.text)")
+            let taken = try await kit.allocate(
+                token: token,
+                ["namespace": "games", "pod": "relay-3", "podUid": "u-4", "pool": "plain", "bandwidthPackageId": "cbwp-admin1"])
+            #expect(taken.status == 422, "\(taken.text)")
+            #expect(taken.text.contains("must be one of the bandwidth packages of pool 'plain'"), "\(taken.text)")
+            #expect(fixture.emulator.stats.requests(of: "DescribeCommonBandwidthPackages") == 1)
+
+            let allocations = fixture.emulator.stats.requests(of: "AllocateEipAddress")
+            let missing = try await kit.allocate(
+                token: token,
+                ["namespace": "games", "pod": "relay-2", "podUid": "u-3", "pool": "plain", "bandwidthPackageId": "cbwp-nowhere"])
+            #expect(missing.status == 422, "\(missing.text)")
+            let violation = (missing.object["errors"] as? [[String: Any]])?.first
+            #expect(violation?["field"] as? String == "bandwidthPackageId", "\(missing.text)")
+            #expect((violation?["rule"] as? String)?.contains("InvalidBandwidthPackageId.NotFound") == true, "\(missing.text)")
+            let unknown = try await broker.call(.GET, "/v1/bandwidth-packages/cbwp-nowhere", token: broker.adminToken)
+            #expect(unknown.status == 404)
+            #expect(fixture.emulator.stats.requests(of: "AllocateEipAddress") == allocations)
+        }
+    }
+
     /// A lease whose association the cloud throttles says so while the provider retries: its
     /// `lastError` names the refusal and the next try, and clears once the association is made.
     @Test(arguments: Backend.allCases)

@@ -53,8 +53,10 @@ struct SimulatedCloudTests {
 
             try await SchemaMigrations.simulatedCloud.apply(to: db.database)
             try await SchemaMigrations.simulatedCloud.apply(to: db.database)
-            let versions = try await db.database.query("SELECT version FROM sim_schema_migrations").map { $0.int("version") }
-            #expect(versions == [1])
+            let versions = try await db.database.query("SELECT version FROM sim_schema_migrations ORDER BY version").map {
+                $0.int("version")
+            }
+            #expect(versions == SchemaMigrations.simulatedCloud.migrations.map(\.version))
             #expect(try await cloud.describe(allocationID: eip.allocationID, region: Self.region) == eip)
         }
     }
@@ -286,6 +288,38 @@ struct SimulatedCloudTests {
             await Self.expectCloudError(.busy, code: "IncorrectEipStatus") {
                 try await cloud.unassociate(allocationID: eip.allocationID, region: Self.region)
             }
+        }
+    }
+
+    /// A package bought in the account is described with its EIPs and the account's limit;
+    /// another account, region or id finds nothing.
+    @Test(arguments: Backend.allCases)
+    func aBandwidthPackageIsDescribedWithItsEIPs(_ backend: Backend) async throws {
+        try await TestDatabase.with(backend) { db in
+            let cloud = SimulatedCloud(
+                database: db.database, configuration: SimulatedCloud.Configuration(bandwidthPackageIPLimit: 7))
+            try await cloud.createBandwidthPackage(id: "cbwp-bought1", region: Self.region, bandwidth: 300, isp: "BGP_PRO")
+            #expect(try await cloud.describeBandwidthPackage(id: "cbwp-bought1", region: Self.region)?.allocationIDs == [])
+            var members: [String] = []
+            for _ in 0..<2 {
+                let eip = try await cloud.allocate(Self.request())
+                try await cloud.joinBandwidthPackage(
+                    allocationID: eip.allocationID, bandwidthPackageID: "cbwp-bought1", region: Self.region)
+                members.append(eip.allocationID)
+            }
+            _ = try await cloud.allocate(Self.request())
+            let package = try #require(try await cloud.describeBandwidthPackage(id: "cbwp-bought1", region: Self.region))
+            #expect(
+                package
+                    == CloudBandwidthPackage(
+                        id: "cbwp-bought1", region: Self.region, isp: "BGP_PRO", bandwidth: 300, allocationIDs: members.sorted(), ipLimit: 7
+                    ))
+            #expect(package.room == 5)
+            #expect(try await cloud.describeBandwidthPackage(id: "cbwp-bought1", region: "cn-beijing") == nil)
+            #expect(try await cloud.describeBandwidthPackage(id: "cbwp-other", region: Self.region) == nil)
+            #expect(
+                try await SimulatedCloud(account: "sim-2", database: db.database).describeBandwidthPackages(region: Self.region).isEmpty)
+            #expect(try await cloud.describeBandwidthPackages(region: Self.region).map(\.id) == ["cbwp-bought1"])
         }
     }
 

@@ -19,6 +19,9 @@ extension BrokerAPI {
             ),
             bandwidthPackageID: body.bandwidthPackageId, allowRob: body.allowRob ?? false
         )
+        if case .pool(let pool, _, .some(let package)) = request.source {
+            try await discoverBandwidthPackage(package, pool: pool, cluster: cluster, caller: caller)
+        }
         let (lease, created) = try await store.allocate(request, actor: caller)
         signal.notify()
         let answer = Components.Schemas.Lease(try await waiter.waitUntilSettled(lease, seconds: wait))

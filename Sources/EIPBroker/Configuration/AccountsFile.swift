@@ -29,6 +29,7 @@ import Yams
 ///       endpoints: {vpc: https://vpc.aliyuncs.com}
 ///       timeout: 10s
 ///       rateLimits: {AllocateEipAddress: 120, default: 600}   # calls per minute
+///       bandwidthPackageIpLimit: 100 # EIPs per shared bandwidth package (the account's quota)
 /// ```
 enum AccountsFile {
     /// Parses the file's text into account configurations.
@@ -100,6 +101,7 @@ enum AccountsFile {
         var endpoints: [String: String]?
         var timeout: String?
         var rateLimits: [String: Double]?
+        var bandwidthPackageIpLimit: Int?
 
         struct Credentials: Decodable {
             var source: String
@@ -196,8 +198,14 @@ enum AccountsFile {
                     limits.actions[action] = .init(perMinute: perMinute)
                 }
             }
+            let packageLimit = bandwidthPackageIpLimit ?? 100
+            guard (1...10_000).contains(packageLimit) else {
+                throw BrokerError.invalid(
+                    "\(field).bandwidthPackageIpLimit", "must be the number of EIPs a shared bandwidth package may hold, 1 to 10000")
+            }
             return AlibabaCloudProvider.Configuration(
-                account: account, defaultRegion: region, credentials: source, endpoints: endpoints, rpc: rpc, rateLimits: limits)
+                account: account, defaultRegion: region, credentials: source, endpoints: endpoints, rpc: rpc, rateLimits: limits,
+                bandwidthPackageIPLimit: packageLimit)
         }
 
     }

@@ -21,13 +21,17 @@ extension AlibabaCloudProvider {
         /// How long and how often associate, unassociate and bandwidth package changes are
         /// polled until they settle.
         public var settle: SettlePolicy
+        /// The most EIPs one shared bandwidth package of the account may hold: its quota in
+        /// Quota Center (Alibaba's default, 100), which no API call reports per package.
+        public var bandwidthPackageIPLimit: Int
 
         public init(
             account: String, defaultRegion: String = "cn-hangzhou", credentials: AlibabaCredentialSource,
             endpoints: AlibabaEndpoints = AlibabaEndpoints(), rpc: AlibabaRPCClient.Configuration = .init(),
             rateLimits: AlibabaRateLimits = AlibabaRateLimits(), retryPolicy: AlibabaRetryPolicy = AlibabaRetryPolicy(),
-            credentialRefresh: AlibabaCredentialRefreshPolicy = .init(), settle: SettlePolicy = .init()
+            credentialRefresh: AlibabaCredentialRefreshPolicy = .init(), settle: SettlePolicy = .init(), bandwidthPackageIPLimit: Int = 100
         ) {
+            self.bandwidthPackageIPLimit = bandwidthPackageIPLimit
             self.account = account
             self.defaultRegion = defaultRegion
             self.credentials = credentials

@@ -219,6 +219,19 @@ public struct AlibabaCloudProvider: CloudProvider {
 
     // MARK: - Bandwidth packages
 
+    /// `DescribeCommonBandwidthPackages`; the IP limit is the account's configured quota
+    /// (``Configuration/bandwidthPackageIPLimit``): Alibaba does not report it per package.
+    public func describeBandwidthPackage(id: String, region: String) async throws -> CloudBandwidthPackage? {
+        try await mappingErrors {
+            let region = self.region(region)
+            return try await vpc.describeCommonBandwidthPackage(id, region: region).map {
+                CloudBandwidthPackage(
+                    id: $0.bandwidthPackageID, region: $0.regionID ?? region, isp: $0.isp, bandwidth: $0.bandwidth,
+                    allocationIDs: $0.allocationIDs, ipLimit: configuration.bandwidthPackageIPLimit)
+            }
+        }
+    }
+
     public func joinBandwidthPackage(allocationID: String, bandwidthPackageID: String, region: String) async throws {
         try await mappingErrors {
             let region = self.region(region)

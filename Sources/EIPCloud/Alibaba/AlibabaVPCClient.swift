@@ -103,6 +103,15 @@ public struct AlibabaVPCClient: Sendable {
         )
     }
 
+    /// `DescribeCommonBandwidthPackages` for the package `bandwidthPackageID`: it, or `nil`
+    /// when the account has no such package in `region` (Alibaba answers with an empty list).
+    public func describeCommonBandwidthPackage(_ bandwidthPackageID: String, region: String) async throws -> AlibabaBandwidthPackage? {
+        let page = try await api.call(
+            .vpc, region: region, action: "DescribeCommonBandwidthPackages",
+            parameters: ["BandwidthPackageId": bandwidthPackageID, "PageSize": "50"], as: DescribeCommonBandwidthPackagesResponse.self)
+        return page.packages.first { $0.bandwidthPackageID == bandwidthPackageID }
+    }
+
     /// `TagResources`, split into calls of at most 20 tags and 50 resources.
     public func tagResources(_ request: TagResourcesRequest, region: String) async throws {
         let tags = request.tags.sorted { $0.key < $1.key }

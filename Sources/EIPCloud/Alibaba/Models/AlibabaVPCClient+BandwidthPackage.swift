@@ -24,4 +24,24 @@ extension AlibabaVPCClient {
             return parameters
         }
     }
+
+    /// The packages of one page of `DescribeCommonBandwidthPackages`.
+    public struct DescribeCommonBandwidthPackagesResponse: Decodable, Sendable, Hashable {
+        public var packages: [AlibabaBandwidthPackage]
+        public var totalCount: Int
+        public var requestID: String?
+
+        public init(packages: [AlibabaBandwidthPackage], totalCount: Int? = nil, requestID: String? = nil) {
+            self.packages = packages
+            self.totalCount = totalCount ?? packages.count
+            self.requestID = requestID
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: AlibabaCodingKey.self)
+            packages = try container.wrappedList("CommonBandwidthPackages", "CommonBandwidthPackage", of: AlibabaBandwidthPackage.self)
+            totalCount = container.lenientInt(AlibabaCodingKey("TotalCount")) ?? packages.count
+            requestID = container.lenientString(AlibabaCodingKey("RequestId"))
+        }
+    }
 }
