@@ -114,6 +114,19 @@ extension BrokerStore {
         }
     }
 
+    /// Counts one more active lease against the cluster's quota, in a statement that re-checks
+    /// it: concurrent allocations serialize on the cluster's row. Quota first, so a refusal
+    /// leaves every other counter as it was.
+    static func takeQuotaSeat(of cluster: String, in sql: any SQLExecutor) async throws {
+        let quota = try await sql.query(
+            "UPDATE clusters SET active_leases = active_leases + 1 WHERE name = \(cluster) AND active_leases < quota RETURNING quota"
+        )
+        guard quota.isEmpty else { return }
+        let row = try await sql.query("SELECT quota FROM clusters WHERE name = \(cluster)").first
+        throw BrokerError(
+            .quotaExceeded, "cluster '\(cluster)' has used its quota of \(row?.int("quota") ?? 0) active leases", retryAfter: 30)
+    }
+
     private static func createLease(
         _ request: AllocationRequest, for cluster: Cluster, now: Timestamp, actor: Principal, in sql: any SQLExecutor
     ) async throws -> Lease {
@@ -129,16 +142,7 @@ extension BrokerStore {
             pool: nil, allocationType: .auto, releaseStrategy: request.releaseStrategy, parameters: EIPParameters(),
             phase: .pending, goal: .allocated, podLastSeen: now, createdAt: now, updatedAt: now
         )
-        // Quota first, in a statement that re-checks it: concurrent allocations serialize on the row.
-        let quota = try await sql.query(
-            "UPDATE clusters SET active_leases = active_leases + 1 WHERE name = \(request.cluster) AND active_leases < quota RETURNING quota"
-        )
-        guard !quota.isEmpty else {
-            let row = try await sql.query("SELECT quota FROM clusters WHERE name = \(request.cluster)").first
-            throw BrokerError(
-                .quotaExceeded, "cluster '\(request.cluster)' has used its quota of \(row?.int("quota") ?? 0) active leases", retryAfter: 30
-            )
-        }
+        try await takeQuotaSeat(of: request.cluster, in: sql)
         switch request.source {
         case .static(let allocationID, let allowRob):
             lease.allocationType = .static
@@ -274,7 +278,7 @@ extension BrokerStore {
     /// Records that a static EIP of the cluster's account and region is wanted by this lease;
     /// refuses one another lease holds. The refusal names the holder only to an admin or to the
     /// holder's own cluster: other tenants learn that it is taken, not by whom.
-    private static func claimStaticAddress(
+    static func claimStaticAddress(
         _ allocationID: String, for lease: Lease, location: ClusterLocation, actor: Principal, now: Timestamp, in sql: any SQLExecutor
     ) async throws {
         let claimed = try await sql.query(
@@ -317,7 +321,7 @@ extension BrokerStore {
             fieldViolations: [.init(field: "eipInstanceId", rule: "must not be held by another pod")], retryAfter: 5)
     }
 
-    private static func insert(_ lease: Lease, in sql: any SQLExecutor) async throws {
+    static func insert(_ lease: Lease, in sql: any SQLExecutor) async throws {
         try await sql.query(
             """
             INSERT INTO leases (id, cluster, namespace, pod, pod_uid, pool, allocation_type, release_strategy, release_after_ms, parameters, reported,

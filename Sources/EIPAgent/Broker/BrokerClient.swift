@@ -51,6 +51,16 @@ public struct BrokerClient: Sendable {
         }
     }
 
+    /// `POST /v1/lease-imports` (an admin token): the pod's EIP, made by someone else, becomes
+    /// its lease. - Returns: the lease, and whether this call made it (201) or it was there (200).
+    package func importLease(_ body: Components.Schemas.LeaseImport) async throws -> (lease: BrokerLease, created: Bool) {
+        switch try await client.importLease(body: .json(body)) {
+        case .created(let created): return (try created.body.json, true)
+        case .ok(let ok): return (try ok.body.json, false)
+        case .default(let status, let problem): throw Self.error(status, problem)
+        }
+    }
+
     /// `POST /v1/leases/{id}/associate?wait=` with the pod's IP.
     package func associate(leaseID: String, privateIPAddress: String, wait: Int) async throws -> BrokerLease {
         let output = try await client.associateLease(

@@ -1,5 +1,5 @@
-public import EIPCore
-public import Logging
+import EIPCore
+import Logging
 
 /// Node mode's answer to a node that died: nobody runs there to release what its pods held, so
 /// one agent, elected among the node agents (``elector``), watches the nodes and the PodEIPs labelled with

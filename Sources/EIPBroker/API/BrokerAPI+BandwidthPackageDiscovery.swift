@@ -9,13 +9,18 @@ extension BrokerAPI {
     /// cloud leaves (the account's per-package limit less the EIPs already in it), marked
     /// discovered; or refuses with what the cloud answered.
     ///
+    /// EIPs in `including` are in the package already but not yet in the books (an import):
+    /// their seats count as the broker's.
+    ///
     /// Only for a pool the caller's cluster may use, in the cluster's own account and region:
     /// the cloud is never asked on behalf of a pool the caller could not allocate from (the
     /// allocation itself then says why). A registered package is left as it is.
     /// - Throws: `Unprocessable` on `bandwidthPackageId` when the cloud has no such package (or
     ///   refuses to say), `BandwidthPackageFull` when it has no room, `CloudThrottled` or
     ///   `CloudUnavailable` when the cloud could not answer.
-    func discoverBandwidthPackage(_ id: String, pool poolName: String, cluster clusterName: String, caller: Principal) async throws {
+    func discoverBandwidthPackage(
+        _ id: String, pool poolName: String, cluster clusterName: String, caller: Principal, including: Set<String> = []
+    ) async throws {
         guard try await store.bandwidthPackage(id: id) == nil else { return }
         guard let cluster = try await store.cluster(named: clusterName), let pool = try await store.pool(named: poolName),
             pool.admits(cluster: clusterName), pool.provider == cluster.location.provider, pool.region == cluster.location.region
@@ -34,7 +39,8 @@ extension BrokerAPI {
                 "bandwidth package '\(id)' does not exist in \(account) (InvalidBandwidthPackageId.NotFound: DescribeCommonBandwidthPackages found none)"
             )
         }
-        guard found.room > 0 else {
+        let room = found.room + found.allocationIDs.filter(including.contains).count
+        guard room > 0 else {
             throw BrokerError(
                 .bandwidthPackageFull,
                 "bandwidthPackageId: bandwidth package '\(id)' holds \(found.allocationIDs.count) EIPs, its account's limit of \(found.ipLimit)"
@@ -42,7 +48,7 @@ extension BrokerAPI {
         }
         _ = try await store.registerDiscoveredBandwidthPackage(
             BandwidthPackage(
-                id: id, provider: pool.provider, region: pool.region, maxIPs: found.room, discovered: true, createdAt: store.clock.timestamp
+                id: id, provider: pool.provider, region: pool.region, maxIPs: room, discovered: true, createdAt: store.clock.timestamp
             ),
             actor: caller)
     }

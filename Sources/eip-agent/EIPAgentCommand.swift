@@ -13,7 +13,8 @@ import UnixSignals
 struct EIPAgentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eip-agent",
-        abstract: "Kubernetes agent of the EIP broker: pod annotations to leases, PodEIPs and readiness gates."
+        abstract: "Kubernetes agent of the EIP broker: pod annotations to leases, PodEIPs and readiness gates.",
+        subcommands: [AdoptCommand.self]
     )
 
     @Option(help: "The broker's base URL, such as https://eip-broker:8443 [env: EIPAGENT_BROKER_URL]")
