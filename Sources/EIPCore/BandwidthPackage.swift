@@ -5,21 +5,21 @@ public struct BandwidthPackage: Sendable, Hashable {
     public var region: String
     public var maxIPs: Int
     public var members: Int
-    /// Registered by the broker because a pod named it and the cloud has it (its `maxIPs` the
-    /// room the cloud reported), rather than by an admin: any cluster on a pool of the same
-    /// account and region may name it.
-    public var discovered: Bool
+    /// The pool through which the broker registered it itself, because a pod of that pool
+    /// named it and the cloud has it (its `maxIPs` the room the cloud left); `nil` when an
+    /// admin registered it. The pool's clusters may name it.
+    public var discoveredFor: String?
     public var createdAt: Timestamp
 
     public init(
-        id: String, provider: String, region: String, maxIPs: Int, members: Int = 0, discovered: Bool = false, createdAt: Timestamp
+        id: String, provider: String, region: String, maxIPs: Int, members: Int = 0, discoveredFor: String? = nil, createdAt: Timestamp
     ) {
         self.id = id
         self.provider = provider
         self.region = region
         self.maxIPs = maxIPs
         self.members = members
-        self.discovered = discovered
+        self.discoveredFor = discoveredFor
         self.createdAt = createdAt
     }
 }

@@ -208,11 +208,11 @@ extension SchemaMigrations {
                     // `parameters` stays what was asked. NULL for EIPs recorded before this.
                     "ALTER TABLE addresses ADD COLUMN reported TEXT",
                     "ALTER TABLE leases ADD COLUMN reported TEXT",
-                    // 1 for a package the broker registered itself because a pod named it and the
-                    // cloud has it (ACK joins any package of the account): any cluster on a pool of
-                    // that account and region may name it. 0: registered by an admin, for the pools
+                    // The pool through which the broker registered a package itself, because a pod of
+                    // that pool named it and the cloud has it (ACK joins any package of the account):
+                    // the pool's clusters may name it. NULL: registered by an admin, for the pools
                     // that list it.
-                    "ALTER TABLE bandwidth_packages ADD COLUMN discovered BIGINT NOT NULL DEFAULT 0",
+                    "ALTER TABLE bandwidth_packages ADD COLUMN discovered_for TEXT",
                 ]),
         ])
 }

@@ -12,11 +12,15 @@ public struct ImportedEIP: Sendable, Hashable {
     /// `nil` when it is not bound.
     public var networkInterfaceID: String?
     public var privateIPAddress: String?
+    /// It carries the broker's own owner tag: one of its allocations (its answer perhaps not
+    /// recorded yet) or an orphan the drift pass settles, never someone else's to import.
+    public var brokersOwn: Bool
 
     public init(
         allocationID: String, ipAddress: String, parameters: EIPParameters, bandwidthPackageID: String? = nil,
-        networkInterfaceID: String? = nil, privateIPAddress: String? = nil
+        networkInterfaceID: String? = nil, privateIPAddress: String? = nil, brokersOwn: Bool = false
     ) {
+        self.brokersOwn = brokersOwn
         self.allocationID = allocationID
         self.ipAddress = ipAddress
         self.parameters = parameters
@@ -66,6 +70,12 @@ extension BrokerStore {
                     )
                 }
                 return (existing, false)
+            }
+            guard !eip.brokersOwn else {
+                throw BrokerError(
+                    .addressInUse,
+                    "allocationId: EIP \(eip.allocationID) carries this broker's own tags: it is being allocated, or settled by drift repair",
+                    fieldViolations: [.init(field: "allocationId", rule: "must not be one of the broker's own EIPs")])
             }
             try await Self.takeQuotaSeat(of: request.cluster, in: sql)
             let bound = eip.networkInterfaceID != nil
@@ -134,10 +144,15 @@ extension BrokerStore {
             throw BrokerError(.poolExhausted, "pool '\(poolName)' holds its maximum of \(pool.maxSize) addresses", retryAfter: 30)
         }
         if let package = eip.bandwidthPackageID {
+            // A package the broker found was given the room the cloud left, its members then
+            // (this EIP among them) counted out: importing one of those seats it and gives its
+            // room back, so the count stays the cloud's.
             let seated = try await sql.query(
                 """
-                UPDATE bandwidth_packages SET members = members + 1
-                WHERE id = \(package) AND provider = \(pool.provider) AND region = \(pool.region) AND members < max_ips RETURNING id
+                UPDATE bandwidth_packages SET members = members + 1, max_ips = max_ips + CASE WHEN discovered_for IS NULL THEN 0 ELSE 1 END
+                WHERE id = \(package) AND provider = \(pool.provider) AND region = \(pool.region)
+                    AND (discovered_for IS NOT NULL OR members < max_ips)
+                RETURNING id
                 """
             )
             guard !seated.isEmpty else {
@@ -148,12 +163,15 @@ extension BrokerStore {
                 throw BrokerError(.bandwidthPackageFull, "bandwidth package '\(package)' holds as many of the broker's addresses as it may")
             }
         }
+        // Booked as the pool's own when it is what the pool would have allocated (so it may go
+        // back to the warm pool), else as the cloud describes it (released when its lease ends).
+        let parameters = eip.parameters.satisfies(pool.defaults) ? pool.defaults : eip.parameters
         let booked = try await sql.query(
             """
             INSERT INTO addresses (id, allocation_id, ip_address, provider, region, pool, static, parameters, reported, bandwidth_package_id,
                 state, lease_id, cloud_attempted, created_at, updated_at)
             VALUES (\(newID(prefix: "a-")), \(eip.allocationID), \(eip.ipAddress), \(pool.provider), \(pool.region), \(poolName), 0,
-                \(JSONColumn.encode(eip.parameters)), \(JSONColumn.encode(eip.parameters)), \(eip.bandwidthPackageID), 'leased', \(leaseID), 1,
+                \(JSONColumn.encode(parameters)), \(JSONColumn.encode(eip.parameters)), \(eip.bandwidthPackageID), 'leased', \(leaseID), 1,
                 \(now.milliseconds), \(now.milliseconds))
             ON CONFLICT (allocation_id) DO UPDATE SET state = 'leased', lease_id = excluded.lease_id, pool = excluded.pool,
                 ip_address = excluded.ip_address, parameters = excluded.parameters, reported = excluded.reported,

@@ -213,20 +213,19 @@ extension BrokerStore {
         return nil
     }
 
-    /// A cluster may name only one of the pool's own bandwidth packages; an admin may name any
-    /// package registered in the pool's account and region.
-    /// A cluster may name a package of its pool, or one the broker found in the pool's account
-    /// and region (``BandwidthPackage/discovered``); an admin, any package registered there.
-    /// A package an admin registered for other pools stays theirs.
+    /// A cluster may name a package of its pool, or one the broker found for a pod of that pool
+    /// (``BandwidthPackage/discoveredFor``); an admin, any package registered in the pool's
+    /// account and region. What an admin registered for other pools, or the broker found for
+    /// another pool, stays theirs.
     private static func checkPackageOverride(_ id: String, for pool: Pool, actor: Principal, in sql: any SQLExecutor) async throws {
         if pool.bandwidthPackages.contains(id) { return }
-        let package = try await sql.query("SELECT region, provider, discovered FROM bandwidth_packages WHERE id = \(id)").first
+        let package = try await sql.query("SELECT region, provider, discovered_for FROM bandwidth_packages WHERE id = \(id)").first
         let inPoolsAccount = package?.string("region") == pool.region && package?.string("provider") == pool.provider
         if actor.clusterScope != nil {
-            guard inPoolsAccount, package?.bool("discovered") == true else {
+            guard inPoolsAccount, package?.string("discovered_for") == pool.name else {
                 throw BrokerError.unprocessable(
                     "bandwidthPackageId",
-                    "must be one of the bandwidth packages of pool '\(pool.name)', or one the broker found in its account and region for a pod"
+                    "must be one of the bandwidth packages of pool '\(pool.name)', or one the broker found in its account for a pod of that pool"
                 )
             }
             return

@@ -178,15 +178,16 @@ extension BrokerStore {
         return package
     }
 
-    /// Registers a package the cloud reported (``BandwidthPackage/discovered``), unless one of
+    /// Registers a package the cloud reported (``BandwidthPackage/discoveredFor``), unless one of
     /// that id is registered already (by an admin, or by a concurrent request): returns the
     /// package as registered.
     public func registerDiscoveredBandwidthPackage(_ package: BandwidthPackage, actor: Principal) async throws -> BandwidthPackage {
         try await transaction { sql in
             let inserted = try await sql.query(
                 """
-                INSERT INTO bandwidth_packages (id, provider, region, max_ips, discovered, created_at)
-                VALUES (\(package.id), \(package.provider), \(package.region), \(package.maxIPs), 1, \(package.createdAt.milliseconds))
+                INSERT INTO bandwidth_packages (id, provider, region, max_ips, discovered_for, created_at)
+                VALUES (\(package.id), \(package.provider), \(package.region), \(package.maxIPs), \(package.discoveredFor),
+                    \(package.createdAt.milliseconds))
                 ON CONFLICT (id) DO NOTHING RETURNING id
                 """
             )
@@ -194,7 +195,8 @@ extension BrokerStore {
                 try await sql.recordEvent(
                     actor: actor.description, action: "bandwidthPackage.discovered", subjectType: "bandwidthPackage",
                     subjectID: package.id, cluster: actor.clusterScope,
-                    message: "named by a pod and found in \(package.provider)/\(package.region): maxIps \(package.maxIPs)",
+                    message:
+                        "named by a pod of pool \(package.discoveredFor ?? "") and found in \(package.provider)/\(package.region): maxIps \(package.maxIPs)",
                     at: clock.timestamp)
             }
             guard let row = try await sql.query("SELECT * FROM bandwidth_packages WHERE id = \(package.id)").first else {
@@ -243,7 +245,7 @@ extension BrokerStore {
     static func bandwidthPackage(from row: SQLRow) throws -> BandwidthPackage {
         BandwidthPackage(
             id: try row.requiredString("id"), provider: try row.requiredString("provider"), region: try row.requiredString("region"),
-            maxIPs: row.int("max_ips") ?? 0, members: row.int("members") ?? 0, discovered: row.bool("discovered"),
+            maxIPs: row.int("max_ips") ?? 0, members: row.int("members") ?? 0, discoveredFor: row.string("discovered_for"),
             createdAt: Timestamp(milliseconds: try row.requiredInt64("created_at"))
         )
     }

@@ -93,8 +93,13 @@ struct ACKAdoptionTests {
             #expect(try await adoption.run(dryRun: false).map(\.outcome) == Array(repeating: .skipped("the agent's already"), count: 3))
 
             // The agent takes over from there: it binds nothing again, and Follow still follows.
-            let running = agent.startAgent(logs: agent.fake.logs)
-            try await agent.waitForHeartbeats(2)
+            let logs = CapturedLogs()
+            let running = agent.startAgent(logs: logs)
+            try await waitUntil("the agent has reconciled the three adopted pods") {
+                ["web-7d9f", "relay-0", "rtsp-0"].allSatisfy {
+                    logs.text.contains("pod has its EIP") && logs.text.contains("pod=default/\($0)")
+                }
+            }
             #expect(agent.cloud.faults.calls(of: .allocate) == allocations)
             #expect(agent.cloud.faults.calls(of: .unassociate) == 0)
             try agent.fake.terminatePod("default", "web-7d9f")

@@ -97,8 +97,7 @@ struct AgentControllerTests {
             #expect(ignored.type == .normal)
             #expect(ignored.message?.hasSuffix("ignored: \(PodAnnotation.bandwidth)") == true, "\(ignored.message ?? "")")
             let bound = try #require(try await agent.cloud.describe(allocationID: eip.allocationID, region: eip.region))
-            #expect(bound.status == .inUse)
-            #expect(bound.parameters.bandwidth == eip.parameters.bandwidth && bound.parameters.bandwidth != 10)
+            #expect(bound.status == .inUse && bound.parameters == eip.parameters)
 
             try agent.createPod("rtsp-b", ip: "192.168.0.22", annotations: [PodAnnotation.eipInstanceID: eip.allocationID])
             try await waitUntil("rtsp-b has an AddressInUse Warning event") {
@@ -169,6 +168,28 @@ struct AgentControllerTests {
             try agent.fake.terminatePod("default", "keep-1")
             try await waitUntil("keep-1's PodEIP is gone") { try agent.podEIP("keep-1") == nil }
             #expect(try await agent.kit.lease(leases[1], token: agent.token)["phase"] == "Released")
+        }
+    }
+
+    /// On Alibaba Cloud (the emulator, over signed HTTP): the PodEIP shows no address until the
+    /// EIP is bound, and then the line, metering and resource group the cloud reports, though
+    /// neither the pod nor the pool named them.
+    @Test
+    func onAlibabaThePodEIPShowsWhatTheCloudReportsOnceBound() async throws {
+        try await AgentHarness.withAlibabaEmulator { agent in
+            try agent.createPod("relay-0", ip: "10.6.0.21", annotations: [PodAnnotation.podWithEIP: "true"])
+            try await waitUntil("relay-0 has its EIP") { try agent.podEIP("relay-0")?.status.status == "InUse" }
+            let object = try #require(try agent.podEIP("relay-0"))
+            let eip = try #require(try await agent.cloud.peek(allocationID: object.spec.allocationID ?? "", region: "cn-hangzhou"))
+            #expect(object.status.eipAddress == eip.ipAddress && eip.status == .inUse)
+            #expect(object.status.isp == "BGP" && eip.parameters.isp == "BGP")
+            #expect(object.status.internetChargeType == "PayByTraffic" && eip.parameters.internetChargeType == "PayByTraffic")
+            #expect(object.status.resourceGroupID != nil && object.status.resourceGroupID == eip.parameters.resourceGroupId)
+            let versions = try agent.fake.withStore { store in
+                try store.history.filter { $0.resource == FakeResource.podEIPs.plural }.map { try $0.object.decode(PodEIPObject.self) }
+            }
+            #expect(versions.contains { $0.status.status == "Allocated" && $0.status.eipAddress == nil })
+            #expect(versions.allSatisfy { $0.status.eipAddress == nil || $0.status.status == "InUse" }, "\(versions.map(\.status))")
         }
     }
 
@@ -369,6 +390,44 @@ struct AgentControllerTests {
         }
     }
 
+    /// A node NotReady past the period (its kubelet silent) may still run its pods, and its
+    /// agent: the sweep releases only the pods being deleted there (evicted, never confirmed),
+    /// and the running ones keep their EIPs, with no release-and-allocate loop.
+    @Test
+    func onANodeLongNotReadyOnlyEvictedPodsLoseTheirEIPs() async throws {
+        try await AgentHarness.with(startAgent: false) { agent in
+            try agent.fake.createNode("node-1")
+            try agent.fake.createNode("node-2")
+            let deadNodes = DeadNodeConfiguration(
+                election: LeaderElectionConfiguration(leaseName: "eip-agent-dead-nodes", namespace: "default", identity: "agent-2"),
+                period: .seconds(1), interval: .seconds(1))
+            let onNode1 = agent.startAgent(logs: CapturedLogs(), scope: .node("node-1"))
+            try agent.createPod("evicted-0", ip: "192.168.0.74", annotations: [PodAnnotation.podWithEIP: "true"])
+            try agent.createPod("running-0", ip: "192.168.0.75", annotations: [PodAnnotation.podWithEIP: "true"])
+            try await waitUntil("both pods have their EIPs") {
+                try agent.podEIP("evicted-0")?.status.status == "InUse" && agent.podEIP("running-0")?.status.status == "InUse"
+            }
+            let evicted = try #require(try agent.podEIP("evicted-0")?.metadata.annotations[AgentHarness.leaseAnnotation])
+            let running = try #require(try agent.podEIP("running-0")?.metadata.annotations[AgentHarness.leaseAnnotation])
+            let allocations = agent.cloud.faults.calls(of: .allocate)
+
+            // The kubelet goes silent; the eviction marks one pod, which nobody will confirm.
+            try agent.fake.setNodeReady("node-1", false)
+            try agent.fake.deletePod("default", "evicted-0", gracePeriodSeconds: 30)
+            let logs = CapturedLogs()
+            let sweeper = agent.startAgent(logs: logs, scope: .node("node-2"), deadNodes: deadNodes)
+            try await waitUntil("evicted-0's PodEIP is gone") { try agent.podEIP("evicted-0") == nil }
+            #expect(try await agent.kit.lease(evicted, token: agent.token)["phase"] == "Released")
+            try await agent.waitForSweeps(logs, count: 3)
+            #expect(try await agent.kit.lease(running, token: agent.token)["phase"] == "InUse")
+            #expect(try agent.podEIP("running-0")?.status.status == "InUse")
+            #expect(agent.cloud.faults.calls(of: .allocate) == allocations)
+            #expect(try agent.pod("evicted-0")?.isTerminating == true)
+            await sweeper.stop()
+            await onNode1.stop()
+        }
+    }
+
     @Test
     func aClusterAgentSendsItsHeartbeatOncePerIntervalOfItsClock() async throws {
         try await AgentHarness.with(startAgent: false) { agent in
@@ -467,24 +526,45 @@ struct AgentHarness {
     let fake: FakeKubernetes
     let client: KubernetesClient
 
+    /// Runs `body` with a broker on the simulated cloud, the cluster `agent-test`, its pool
+    /// `default` and the fake API server; and an agent, unless told otherwise.
     static func with(startAgent: Bool = true, _ body: (AgentHarness) async throws -> Void) async throws {
         try await LeaseTestKit.withBrokerAndCloud(.sqlite) { broker, cloud in
-            let kit = LeaseTestKit(broker)
-            let token = try await kit.cluster("agent-test", quota: 20)
-            try await kit.pool(["name": "default", "maxSize": 10])
-            try await FakeKubernetes.with { fake in
-                try await fake.withClient { client in
-                    let harness = AgentHarness(broker: broker, cloud: cloud, kit: kit, token: token, fake: fake, client: client)
-                    guard startAgent else { return try await body(harness) }
-                    let agent = harness.startAgent(logs: fake.logs)
-                    do {
-                        try await body(harness)
-                    } catch {
-                        await agent.stop()
-                        throw error
-                    }
+            try await serve(broker: broker, cloud: cloud, startAgent: startAgent, body)
+        }
+    }
+
+    /// The same with the broker's only account an Alibaba Cloud one pointed at the emulator
+    /// (signed OpenAPI calls over HTTP); `cloud` is the emulator's own simulated cloud.
+    static func withAlibabaEmulator(_ body: (AgentHarness) async throws -> Void) async throws {
+        try await AlibabaEmulatorFixture.with { fixture in
+            try await fixture.withBroker(.sqlite) { broker in
+                try await serve(
+                    broker: broker, cloud: fixture.cloud, cluster: ["vpcIds": ["vpc-sim"]],
+                    pool: ["provider": "aliyun", "region": "cn-hangzhou"], startAgent: true, body)
+            }
+        }
+    }
+
+    private static func serve(
+        broker: TestBroker, cloud: SimulatedCloud, cluster: [String: Any] = [:], pool: [String: Any] = [:], startAgent: Bool,
+        _ body: (AgentHarness) async throws -> Void
+    ) async throws {
+        let kit = LeaseTestKit(broker)
+        let token = try await kit.cluster("agent-test", quota: 20, cluster)
+        try await kit.pool(pool.merging(["name": "default", "maxSize": 10]) { $1 })
+        try await FakeKubernetes.with { fake in
+            try await fake.withClient { client in
+                let harness = AgentHarness(broker: broker, cloud: cloud, kit: kit, token: token, fake: fake, client: client)
+                guard startAgent else { return try await body(harness) }
+                let agent = harness.startAgent(logs: fake.logs)
+                do {
+                    try await body(harness)
+                } catch {
                     await agent.stop()
+                    throw error
                 }
+                await agent.stop()
             }
         }
     }

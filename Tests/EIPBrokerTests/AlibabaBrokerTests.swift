@@ -21,20 +21,7 @@ struct AlibabaBrokerTests {
         _ body: (TestBroker, AlibabaEmulatorFixture) async throws -> Result
     ) async throws -> Result {
         try await AlibabaEmulatorFixture.with(configure: configureEmulator) { fixture in
-            var account = fixture.configuration()
-            account.account = "aliyun"
-            let settings = account
-            return try await TestDatabase.with(backend) { db in
-                let broker = try await TestBroker.start(databaseURL: db.url) { $0.accounts = [.alibaba(settings)] }
-                do {
-                    let result = try await body(broker, fixture)
-                    await broker.stop()
-                    return result
-                } catch {
-                    await broker.stop()
-                    throw error
-                }
-            }
+            try await fixture.withBroker(backend) { broker in try await body(broker, fixture) }
         }
     }
 
@@ -171,7 +158,7 @@ struct AlibabaBrokerTests {
             let eip = try #require(try await cloud.peek(allocationID: allocated["allocationId"] ?? "", region: Self.region))
             #expect(eip.bandwidthPackageID == "cbwp-found1")
             let package = try await kit.bandwidthPackage("cbwp-found1")
-            #expect(package.fields["discovered"] as? Bool == true)
+            #expect(package["discoveredFor"] == "plain")
             #expect(package.int("maxIps") == 99)
             #expect(package.int("members") == 1)
             #expect(fixture.emulator.stats.requests(of: "DescribeCommonBandwidthPackages") == 1)
@@ -181,6 +168,14 @@ struct AlibabaBrokerTests {
                 token: token,
                 ["namespace": "games", "pod": "relay-1", "podUid": "u-2", "pool": "plain", "bandwidthPackageId": "cbwp-found1"])
             _ = try await kit.settle(second, into: "Allocated", token: token)
+            #expect(fixture.emulator.stats.requests(of: "DescribeCommonBandwidthPackages") == 1)
+
+            // Found for pool plain, it is plain's: a pod of another pool may not name it.
+            try await kit.pool(["name": "other", "provider": "aliyun", "region": Self.region, "maxSize": 5, "warm": ["min": 0, "max": 0]])
+            let foreignPool = try await kit.allocate(
+                token: token,
+                ["namespace": "games", "pod": "relay-9", "podUid": "u-9", "pool": "other", "bandwidthPackageId": "cbwp-found1"])
+            #expect(foreignPool.status == 422, "\(foreignPool.text)")
             #expect(fixture.emulator.stats.requests(of: "DescribeCommonBandwidthPackages") == 1)
 
             // A package an admin registered for other pools is theirs: no lookup, no join.

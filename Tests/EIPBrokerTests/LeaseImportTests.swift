@@ -33,6 +33,36 @@ struct LeaseImportTests {
         return TestBroker.json(fields)
     }
 
+    /// ACK's EIPs in a package nobody registered: the first import finds the package (its room
+    /// what the cloud leaves), and each import seats its EIP and gives that seat back, so the
+    /// package's room stays the cloud's however many are imported.
+    @Test(arguments: Backend.allCases)
+    func importedEIPsOfAPackageFoundInTheCloudKeepItsRoomTheClouds(_ backend: Backend) async throws {
+        try await LeaseTestKit.withBrokerAndCloud(backend) { broker, cloud in
+            let kit = LeaseTestKit(broker)
+            _ = try await kit.cluster("prod-a", quota: 5)
+            try await kit.pool(["name": "games", "maxSize": 5, "warm": ["min": 0, "max": 0]])
+            try await cloud.createBandwidthPackage(id: "cbwp-acked1", region: Self.region)
+            var members: [CloudEIP] = []
+            for index in 1...3 {
+                let eip = try await Self.boundEIP(cloud, ip: "10.1.1.\(index)")
+                try await cloud.joinBandwidthPackage(allocationID: eip.allocationID, bandwidthPackageID: "cbwp-acked1", region: Self.region)
+                members.append(eip)
+            }
+            for (index, eip) in members.prefix(2).enumerated() {
+                let imported = try await broker.call(
+                    .POST, "/v1/lease-imports", token: broker.adminToken,
+                    json: Self.body("relay-\(index)", eip.allocationID, ip: "10.1.1.\(index + 1)"))
+                #expect(imported.status == 201 && imported["bandwidthPackageId"] == "cbwp-acked1", "\(imported.text)")
+            }
+            let package = try await kit.bandwidthPackage("cbwp-acked1")
+            #expect(package["discoveredFor"] == "games")
+            #expect(package.int("members") == 2)
+            // 100 per package, 3 in it: 97 more, and the 2 imported are the broker's.
+            #expect(package.int("maxIps") == 99)
+        }
+    }
+
     @Test(arguments: Backend.allCases)
     func anImportedEIPIsThePodsLeaseAsItIsAndTheBooksCountIt(_ backend: Backend) async throws {
         try await LeaseTestKit.withBrokerAndCloud(backend) { broker, cloud in

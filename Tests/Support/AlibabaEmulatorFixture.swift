@@ -1,4 +1,6 @@
+import EIPBroker
 import EIPCloudEmulator
+import EIPCloudSimulated
 import EIPCore
 import Foundation
 import Logging
@@ -15,6 +17,8 @@ struct AlibabaEmulatorFixture: Sendable {
     let logs: CapturedLogs
 
     var emulator: CloudEmulator { running.emulator }
+    /// The simulated cloud behind the emulator, for a test to look at or set up directly.
+    var cloud: SimulatedCloud { running.emulator.cloud }
     var url: URL { URL(string: running.url)! }
 
     /// Starts an emulator (in-memory SQLite, a short settle delay), runs `body`, stops it.
@@ -50,6 +54,25 @@ struct AlibabaEmulatorFixture: Sendable {
             retryPolicy: AlibabaRetryPolicy(baseDelay: .milliseconds(10), maximumDelay: .milliseconds(500), maximumElapsed: .seconds(30)),
             settle: SettlePolicy(initialDelay: .milliseconds(10), maximumDelay: .milliseconds(100), timeout: .seconds(30))
         )
+    }
+
+    /// Runs `body` with a broker on a fresh database of `backend` whose only account, `aliyun`,
+    /// is this emulator's, and stops the broker after.
+    func withBroker<Result: Sendable>(_ backend: Backend, _ body: (TestBroker) async throws -> Result) async throws -> Result {
+        var account = configuration()
+        account.account = "aliyun"
+        let settings = account
+        return try await TestDatabase.with(backend) { db in
+            let broker = try await TestBroker.start(databaseURL: db.url) { $0.accounts = [.alibaba(settings)] }
+            do {
+                let result = try await body(broker)
+                await broker.stop()
+                return result
+            } catch {
+                await broker.stop()
+                throw error
+            }
+        }
     }
 
     func provider(

@@ -99,6 +99,7 @@ public struct ACKAdoption: Sendable {
             return .skipped("the pod is gone: left to ACK's controller")
         }
         guard !pod.hasExited, let uid = pod.metadata.uid else { return .skipped("the pod has exited: left to ACK's controller") }
+        guard let podIP = pod.status.podIP, !podIP.isEmpty else { return .skipped("the pod has no IP yet: left to ACK's controller") }
         if dryRun { return .planned }
 
         let isStatic = object.spec.allocationType.type == .static
@@ -106,7 +107,7 @@ public struct ACKAdoption: Sendable {
             cluster: cluster, namespace: object.key.namespace, pod: object.key.name, podUid: uid, allocationId: allocationID,
             allocationType: isStatic ? ._static : .auto, pool: isStatic ? nil : pool,
             releaseStrategy: object.spec.allocationType.releaseStrategy.annotationValue,
-            privateIpAddress: pod.status.podIP ?? object.status.privateIPAddress
+            privateIpAddress: podIP
         )
         let lease: BrokerLease
         do {
@@ -114,16 +115,24 @@ public struct ACKAdoption: Sendable {
         } catch let error as BrokerClientError where error.httpStatus < 500 {
             return .failed("\(error.code.rawValue): \(error.detail ?? error.description)")
         }
-        try await handOver(object, to: lease)
+        guard try await handOver(object, to: lease) else {
+            return .failed(
+                "the PodEIP changed while it was adopted (is ACK's controller still running?): lease \(lease.id) holds \(allocationID); "
+                    + "run adopt again once ACK's controller is stopped")
+        }
         return .adopted(leaseID: lease.id)
     }
 
     /// ACK's finalizer off, the agent's on, the lease shown; read again and retried on a
-    /// conflict (ACK's controller may still be writing).
-    private func handOver(_ object: PodEIPObject, to lease: BrokerLease) async throws {
+    /// conflict. - Returns: `false` when the PodEIP no longer shows the lease's EIP, or is
+    /// being deleted (ACK's controller still at work): it is then left as it is.
+    private func handOver(_ object: PodEIPObject, to lease: BrokerLease) async throws -> Bool {
         let shown = PodEIP(brokerLease: lease)
         var object = object
-        for attempt in 1...5 {
+        var attempt = 0
+        while true {
+            attempt += 1
+            guard object.spec.allocationID == lease.allocationId, object.metadata.deletionTimestamp == nil else { return false }
             object.metadata.finalizers =
                 object.metadata.finalizers.filter { $0 != Self.ackFinalizer && $0 != PodEIP.finalizer } + [
                     PodEIP.finalizer
@@ -134,7 +143,7 @@ public struct ACKAdoption: Sendable {
                 object = try await client.update(object)
                 object.status = shown.status
                 _ = try await client.updateStatus(object)
-                return
+                return true
             } catch let error as KubernetesAPIError where error.code == .conflict && attempt < 5 {
                 object = try await client.get(PodEIPObject.self, namespace: object.key.namespace, name: object.key.name)
             }

@@ -4,9 +4,11 @@ import Logging
 /// Node mode's answer to a node that died: nobody runs there to release what its pods held, so
 /// one agent, elected among the node agents (``elector``), watches the nodes and the PodEIPs labelled with
 /// one (``AgentScope/nodeLabel``), and every ``interval`` applies the release strategy of each
-/// PodEIP whose node is dead (``DeadNodes``: gone from the API, or not `Ready` for
-/// ``period``) and whose pod is gone or still on that node. Follow releases the EIP; TTL and
-/// Never retain it for a pod of the same name, wherever that one is scheduled next.
+/// PodEIP whose node is dead (``DeadNodes``, confirmed with the API server just before): of a
+/// node gone from the API, every such PodEIP whose pod is gone or still on that node; of a node
+/// not `Ready` for ``period``, those whose pod is gone or being deleted (an eviction its kubelet
+/// never confirms). Follow releases the EIP; TTL and Never retain it for a pod of the same name,
+/// wherever that one is scheduled next.
 ///
 /// A pod that moved to another node is left to that node's agent, which relabels its PodEIP.
 /// Work that fails (the broker down, a conflict) is tried again on the next sweep.
@@ -79,9 +81,21 @@ public final class DeadNodeSweeper: Sendable {
         }
     }
 
+    /// What the API server says of a node the cache calls dead, asked again just before acting.
+    private enum NodeState { case gone, notReady, ready }
+
     private func sweep(_ podEIPs: [PodEIPObject], dead: DeadNodes) async {
+        var confirmed: [String: NodeState] = [:]
         for object in podEIPs {
             guard let node = object.metadata.labels[AgentScope.nodeLabel], dead.isDead(node) else { continue }
+            let state: NodeState
+            if let known = confirmed[node] {
+                state = known
+            } else {
+                state = await confirm(node)
+                confirmed[node] = state
+            }
+            guard state != .ready else { continue }
             let pod: Pod?
             do {
                 pod = try await client.get(Pod.self, namespace: object.key.namespace, name: object.key.name)
@@ -92,14 +106,31 @@ public final class DeadNodeSweeper: Sendable {
                 continue
             }
             if let pod, pod.spec.nodeName != node { continue }
+            // A node that is only NotReady may still run its pods (and its agent, which would
+            // give a released pod a new EIP): there only pods that are gone or being deleted
+            // (evicted, their kubelet never confirming) are released.
+            if state == .notReady, let pod, !pod.isTerminating { continue }
             logger.info(
                 "the pod's node is dead: applying its release strategy",
-                metadata: ["pod": "\(object.key)", "node": "\(node)", "podExists": "\(pod != nil)"])
+                metadata: ["pod": "\(object.key)", "node": "\(node)", "node state": "\(state)", "podExists": "\(pod != nil)"])
             do {
                 try await reconciler.release(object.key)
             } catch {
                 logger.warning("releasing the EIP of a pod on a dead node failed", metadata: ["pod": "\(object.key)", "error": "\(error)"])
             }
+        }
+    }
+
+    /// The node as the API server has it now: a cache that missed a re-registration, or a node
+    /// ready again, must not cost its pods their EIPs. An answer other than 404 counts as ready.
+    private func confirm(_ node: String) async -> NodeState {
+        do {
+            return try await client.get(Node.self, namespace: nil, name: node).isReady ? .ready : .notReady
+        } catch let error as KubernetesAPIError where error.code == .notFound {
+            return .gone
+        } catch {
+            logger.warning("cannot read a node the sweep would act on; leaving it", metadata: ["node": "\(node)", "error": "\(error)"])
+            return .ready
         }
     }
 }

@@ -150,12 +150,24 @@ final class PodEIPReconciler: Sendable {
             if lease.phase == .allocated { return } // retained by its release strategy
             throw LeaseNotSettled(leaseID: lease.id, phase: lease.phase.rawValue)
         }
-        _ = try await client.patchMetadata(
+        // The release may have waited: a pod of the same name may have come back meanwhile (on
+        // another node, say) and the PodEIP now shows its new lease. Only the PodEIP of the
+        // lease just released is taken down, and only as it was read here.
+        let current: PodEIPObject
+        do {
+            current = try await client.get(PodEIPObject.self, namespace: key.namespace, name: key.name)
+        } catch let error as KubernetesAPIError where error.code == .notFound {
+            return
+        }
+        guard current.metadata.annotations[Self.leaseAnnotation] == object.metadata.annotations[Self.leaseAnnotation] else { return }
+        let lifted = try await client.patchMetadata(
             PodEIPObject.self, namespace: key.namespace, name: key.name,
-            MetadataPatch(finalizers: object.metadata.finalizers.filter { $0 != PodEIP.finalizer })
+            MetadataPatch(finalizers: current.metadata.finalizers.filter { $0 != PodEIP.finalizer })
         )
         do {
-            try await client.delete(PodEIPObject.self, namespace: key.namespace, name: key.name)
+            try await client.delete(
+                PodEIPObject.self, namespace: key.namespace, name: key.name,
+                preconditions: DeletePreconditions(uid: lifted.metadata.uid, resourceVersion: lifted.metadata.resourceVersion))
         } catch let error as KubernetesAPIError where error.code == .notFound {}
         logger.debug("released the pod's EIP", metadata: ["pod": "\(key)"])
     }

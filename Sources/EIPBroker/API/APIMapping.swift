@@ -52,7 +52,7 @@ extension Components.Schemas.BandwidthPackage {
     init(_ package: BandwidthPackage) {
         self.init(
             id: package.id, provider: package.provider, region: package.region, maxIps: package.maxIPs, members: package.members,
-            discovered: package.discovered, createdAt: package.createdAt.date)
+            discoveredFor: package.discoveredFor, createdAt: package.createdAt.date)
     }
 }
 

@@ -7,10 +7,8 @@ extension BrokerAPI {
     /// the account (`k8s.aliyun.com/eip-common-bandwidth-package-id`): the broker asks the pool's
     /// account for it (`DescribeCommonBandwidthPackages`) and registers it with the room the
     /// cloud leaves (the account's per-package limit less the EIPs already in it), marked
-    /// discovered; or refuses with what the cloud answered.
-    ///
-    /// EIPs in `including` are in the package already but not yet in the books (an import):
-    /// their seats count as the broker's.
+    /// as found for that pool (``BandwidthPackage/discoveredFor``: its clusters may name it,
+    /// others not); or refuses with what the cloud answered.
     ///
     /// Only for a pool the caller's cluster may use, in the cluster's own account and region:
     /// the cloud is never asked on behalf of a pool the caller could not allocate from (the
@@ -18,9 +16,7 @@ extension BrokerAPI {
     /// - Throws: `Unprocessable` on `bandwidthPackageId` when the cloud has no such package (or
     ///   refuses to say), `BandwidthPackageFull` when it has no room, `CloudThrottled` or
     ///   `CloudUnavailable` when the cloud could not answer.
-    func discoverBandwidthPackage(
-        _ id: String, pool poolName: String, cluster clusterName: String, caller: Principal, including: Set<String> = []
-    ) async throws {
+    func discoverBandwidthPackage(_ id: String, pool poolName: String, cluster clusterName: String, caller: Principal) async throws {
         guard try await store.bandwidthPackage(id: id) == nil else { return }
         guard let cluster = try await store.cluster(named: clusterName), let pool = try await store.pool(named: poolName),
             pool.admits(cluster: clusterName), pool.provider == cluster.location.provider, pool.region == cluster.location.region
@@ -39,8 +35,7 @@ extension BrokerAPI {
                 "bandwidth package '\(id)' does not exist in \(account) (InvalidBandwidthPackageId.NotFound: DescribeCommonBandwidthPackages found none)"
             )
         }
-        let room = found.room + found.allocationIDs.filter(including.contains).count
-        guard room > 0 else {
+        guard found.room > 0 else {
             throw BrokerError(
                 .bandwidthPackageFull,
                 "bandwidthPackageId: bandwidth package '\(id)' holds \(found.allocationIDs.count) EIPs, its account's limit of \(found.ipLimit)"
@@ -48,7 +43,8 @@ extension BrokerAPI {
         }
         _ = try await store.registerDiscoveredBandwidthPackage(
             BandwidthPackage(
-                id: id, provider: pool.provider, region: pool.region, maxIPs: room, discovered: true, createdAt: store.clock.timestamp
+                id: id, provider: pool.provider, region: pool.region, maxIPs: found.room, discoveredFor: pool.name,
+                createdAt: store.clock.timestamp
             ),
             actor: caller)
     }

@@ -44,12 +44,13 @@ extension BrokerAPI {
         }
         let networkInterfaceID = try await boundInterface(of: eip, podIP: body.privateIpAddress, cluster: cluster, cloud: cloud)
         if !isStatic, let package = eip.bandwidthPackageID, let pool = body.pool {
-            try await discoverBandwidthPackage(package, pool: pool, cluster: cluster.name, caller: caller, including: [eip.allocationID])
+            try await discoverBandwidthPackage(package, pool: pool, cluster: cluster.name, caller: caller)
         }
         let imported = ImportedEIP(
             allocationID: eip.allocationID, ipAddress: eip.ipAddress, parameters: eip.parameters,
             bandwidthPackageID: eip.bandwidthPackageID,
-            networkInterfaceID: networkInterfaceID, privateIPAddress: networkInterfaceID == nil ? nil : eip.privateIPAddress
+            networkInterfaceID: networkInterfaceID, privateIPAddress: networkInterfaceID == nil ? nil : eip.privateIPAddress,
+            brokersOwn: eip.tags[EIPTags.owner] == configuration.brokerID
         )
         let (lease, created) = try await store.importLease(request, eip: imported, actor: caller)
         if !isStatic {

@@ -97,11 +97,20 @@ public struct AlibabaCloudProvider: CloudProvider {
                 try await tagSettling(answer.allocationID, with: request.tags, region: region)
             }
             // What the EIP really got (ISP, charge types, resource group) comes from describing
-            // it; while Alibaba's index has not caught up, from the answer and the documented
-            // defaults.
-            if var described = try await lookUp(answer.allocationID, region: region)?.cloudEIP(region: region) {
-                described.tags.merge(request.tags) { described, _ in described }
-                return described
+            // it. The EIP exists either way: when the describe fails, or Alibaba's index has not
+            // caught up, the answer and the documented defaults stand in, rather than failing an
+            // allocation that was made.
+            do {
+                if var described = try await lookUp(answer.allocationID, region: region)?.cloudEIP(region: region) {
+                    described.tags.merge(request.tags) { described, _ in described }
+                    return described
+                }
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                logger.info(
+                    "describing a new EIP failed; its parameters are taken from the request",
+                    metadata: ["allocationID": "\(answer.allocationID)", "error": "\(error)"])
             }
             var parameters = Self.allocationDefaults.overridden(by: request.parameters)
             parameters.resourceGroupId = answer.resourceGroupID ?? parameters.resourceGroupId
