@@ -108,7 +108,7 @@ struct IdempotencyMiddleware: RouterMiddleware {
 /// set against `api/openapi.yaml`.
 let idempotentOperations: Set<String> = [
     "POST /v1/leases", "POST /v1/leases/{id}/associate", "POST /v1/leases/{id}/disassociate", "POST /v1/leases/{id}/release",
-    "POST /v1/heartbeats", "POST /v1/pools", "POST /v1/bandwidth-packages", "POST /v1/clusters",
+    "POST /v1/heartbeats", "POST /v1/pools", "POST /v1/bandwidth-packages", "POST /v1/clusters", "POST /v1/lease-imports",
 ]
 
 /// A response body writer that keeps what is written.
