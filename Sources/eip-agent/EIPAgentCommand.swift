@@ -54,7 +54,7 @@ struct EIPAgentCommand: AsyncParsableCommand {
     @Option(
         help: """
             Node mode: seconds a node may stay NotReady before one elected agent applies the release strategy of its \
-            pods' EIPs (a deleted node at once); 0 turns the sweep off
+            pods being deleted (a deleted node's pods at once); 0 turns the sweep off
             """)
     var deadNodePeriod = 300
 
