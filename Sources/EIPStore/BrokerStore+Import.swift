@@ -126,19 +126,7 @@ extension BrokerStore {
     private static func seatImported(
         _ eip: ImportedEIP, in poolName: String, cluster: Cluster, leaseID: String, now: Timestamp, in sql: any SQLExecutor
     ) async throws -> String? {
-        guard let row = try await sql.query("SELECT \(raw: poolColumns) FROM pools p WHERE p.name = \(poolName)").first else {
-            throw BrokerError.unprocessable("pool", "pool '\(poolName)' does not exist")
-        }
-        let pool = try Self.pool(from: row)
-        guard pool.admits(cluster: cluster.name) else {
-            throw BrokerError(
-                .permissionDenied, "pool: cluster '\(cluster.name)' may not use pool '\(poolName)'",
-                fieldViolations: [.init(field: "pool", rule: "must be open to the cluster")])
-        }
-        guard pool.provider == cluster.location.provider, pool.region == cluster.location.region else {
-            throw BrokerError.unprocessable(
-                "pool", "must be in the cluster's account and region (\(cluster.location.provider)/\(cluster.location.region))")
-        }
+        let pool = try await usablePool(poolName, by: cluster, in: sql)
         guard !(try await sql.query("UPDATE pools SET size = size + 1 WHERE name = \(poolName) AND size < max_size RETURNING size")).isEmpty
         else {
             throw BrokerError(.poolExhausted, "pool '\(poolName)' holds its maximum of \(pool.maxSize) addresses", retryAfter: 30)

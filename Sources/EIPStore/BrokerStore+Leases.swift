@@ -114,6 +114,29 @@ extension BrokerStore {
         }
     }
 
+    /// Pool `name` as `cluster` may draw from it: it exists, is open to the cluster and is in the
+    /// cluster's account and region.
+    static func usablePool(_ name: String, by cluster: Cluster, in sql: any SQLExecutor) async throws -> Pool {
+        guard let row = try await sql.query("SELECT \(raw: poolColumns) FROM pools p WHERE p.name = \(name)").first else {
+            throw BrokerError(
+                .unprocessable, "pool: pool '\(name)' does not exist",
+                fieldViolations: [.init(field: "pool", rule: "must name an existing pool", isContextual: true)])
+        }
+        let pool = try Self.pool(from: row)
+        guard pool.admits(cluster: cluster.name) else {
+            throw BrokerError(
+                .permissionDenied, "pool: cluster '\(cluster.name)' may not use pool '\(name)'",
+                fieldViolations: [.init(field: "pool", rule: "must be open to the caller's cluster")])
+        }
+        guard pool.provider == cluster.location.provider, pool.region == cluster.location.region else {
+            throw BrokerError.unprocessable(
+                "pool",
+                "must be in the cluster's account and region (\(cluster.location.provider)/\(cluster.location.region)); pool '\(name)' is in \(pool.provider)/\(pool.region)"
+            )
+        }
+        return pool
+    }
+
     /// Counts one more active lease against the cluster's quota, in a statement that re-checks
     /// it: concurrent allocations serialize on the cluster's row. Quota first, so a refusal
     /// leaves every other counter as it was.
@@ -151,23 +174,7 @@ extension BrokerStore {
             lease.releaseStrategy = .follow
             try await claimStaticAddress(allocationID, for: lease, location: cluster.location, actor: actor, now: now, in: sql)
         case .pool(let name, let overrides, let packageOverride):
-            guard let row = try await sql.query("SELECT \(raw: poolColumns) FROM pools p WHERE p.name = \(name)").first else {
-                throw BrokerError(
-                    .unprocessable, "pool: pool '\(name)' does not exist",
-                    fieldViolations: [.init(field: "pool", rule: "must name an existing pool", isContextual: true)])
-            }
-            let pool = try Self.pool(from: row)
-            guard pool.admits(cluster: request.cluster) else {
-                throw BrokerError(
-                    .permissionDenied, "pool: cluster '\(request.cluster)' may not use pool '\(name)'",
-                    fieldViolations: [.init(field: "pool", rule: "must be open to the caller's cluster")])
-            }
-            guard pool.provider == cluster.location.provider, pool.region == cluster.location.region else {
-                throw BrokerError.unprocessable(
-                    "pool",
-                    "must be in the cluster's account and region (\(cluster.location.provider)/\(cluster.location.region)); pool '\(name)' is in \(pool.provider)/\(pool.region)"
-                )
-            }
+            let pool = try await usablePool(name, by: cluster, in: sql)
             lease.pool = name
             lease.parameters = pool.defaults.overridden(by: overrides)
             if let packageOverride {

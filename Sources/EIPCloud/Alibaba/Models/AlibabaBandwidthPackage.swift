@@ -7,18 +7,15 @@ public struct AlibabaBandwidthPackage: Decodable, Sendable, Hashable {
     /// Mbps; a string on the wire.
     public var bandwidth: Int?
     public var isp: String?
-    public var status: String?
     public var allocationIDs: [String]
 
     public init(
-        bandwidthPackageID: String, regionID: String? = nil, bandwidth: Int? = nil, isp: String? = nil, status: String? = nil,
-        allocationIDs: [String] = []
+        bandwidthPackageID: String, regionID: String? = nil, bandwidth: Int? = nil, isp: String? = nil, allocationIDs: [String] = []
     ) {
         self.bandwidthPackageID = bandwidthPackageID
         self.regionID = regionID
         self.bandwidth = bandwidth
         self.isp = isp
-        self.status = status
         self.allocationIDs = allocationIDs
     }
 
@@ -41,7 +38,6 @@ public struct AlibabaBandwidthPackage: Decodable, Sendable, Hashable {
         regionID = container.lenientString(AlibabaCodingKey("RegionId"))
         bandwidth = container.lenientInt(AlibabaCodingKey("Bandwidth"))
         isp = container.lenientString(AlibabaCodingKey("ISP"))
-        status = container.lenientString(AlibabaCodingKey("Status"))
         allocationIDs = try container.wrappedList("PublicIpAddresses", "PublicIpAddresse", of: Member.self).compactMap(\.allocationID)
     }
 }
